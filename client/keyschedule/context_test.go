@@ -1,0 +1,70 @@
+package keyschedule
+
+import (
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestContextValidate(t *testing.T) {
+	ok := testContext(1)
+	tests := []struct {
+		name    string
+		mutate  func(*Context)
+		wantErr string // empty: valid
+	}{
+		{"valid", func(*Context) {}, ""},
+		{"chain id of 1 byte", func(c *Context) { c.ChainID = "x" }, ""},
+		{"chain id of 255 bytes", func(c *Context) { c.ChainID = strings.Repeat("c", 255) }, ""},
+		{"empty chain id", func(c *Context) { c.ChainID = "" }, "chain_id is empty"},
+		{"chain id of 256 bytes", func(c *Context) { c.ChainID = strings.Repeat("c", 256) }, "chain_id is 256 bytes"},
+		{"nil meeting id", func(c *Context) { c.MeetingID = nil }, "meeting_id is 0 bytes"},
+		{"meeting id of 15 bytes", func(c *Context) { c.MeetingID = make([]byte, 15) }, "meeting_id is 15 bytes"},
+		{"meeting id of 17 bytes", func(c *Context) { c.MeetingID = make([]byte, 17) }, "meeting_id is 17 bytes"},
+		{"roster hash of 31 bytes", func(c *Context) { c.RosterHash = make([]byte, 31) }, "roster_hash is 31 bytes"},
+		{"roster hash of 33 bytes", func(c *Context) { c.RosterHash = make([]byte, 33) }, "roster_hash is 33 bytes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := ok.clone()
+			tt.mutate(&c)
+			err := c.Validate()
+			_, bytesErr := c.Bytes()
+			if tt.wantErr == "" {
+				if err != nil || bytesErr != nil {
+					t.Fatalf("Validate() = %v, Bytes() error = %v, want nil", err, bytesErr)
+				}
+				return
+			}
+			if !errors.Is(err, ErrInvalidContext) || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("Validate() = %v, want ErrInvalidContext mentioning %q", err, tt.wantErr)
+			}
+			if !errors.Is(bytesErr, ErrInvalidContext) {
+				t.Fatalf("Bytes() error = %v, want ErrInvalidContext", bytesErr)
+			}
+		})
+	}
+}
+
+// TestContextBytes pins the context layout byte by byte.
+func TestContextBytes(t *testing.T) {
+	c := Context{
+		ChainID:    "ab",
+		MeetingID:  bytes.Repeat([]byte{0x11}, 16),
+		Epoch:      0x0102030405060708,
+		RosterHash: bytes.Repeat([]byte{0x22}, 32),
+	}
+	want := "02" + "6162" +
+		strings.Repeat("11", 16) +
+		"0102030405060708" +
+		strings.Repeat("22", 32)
+	got, err := c.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hex.EncodeToString(got) != want {
+		t.Fatalf("Bytes() = %x\nwant      %s", got, want)
+	}
+}

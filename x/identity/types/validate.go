@@ -1,0 +1,59 @@
+package types
+
+import (
+	"crypto/ed25519"
+	"regexp"
+
+	"cosmossdk.io/errors"
+	"filippo.io/edwards25519"
+)
+
+var (
+	userIDPattern   = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{2,31}$`)
+	deviceIDPattern = regexp.MustCompile(`^[a-z0-9._-]{1,32}$`)
+)
+
+// ValidateUserID checks a user ID against the allowed pattern.
+func ValidateUserID(field, id string) error {
+	if !userIDPattern.MatchString(id) {
+		return errors.Wrapf(ErrInvalidUserID, "%s %q: want 3-32 characters of [a-z0-9._-] starting with [a-z0-9]", field, id)
+	}
+	return nil
+}
+
+// ValidateDeviceID checks a device ID against the allowed pattern.
+func ValidateDeviceID(field, id string) error {
+	if !deviceIDPattern.MatchString(id) {
+		return errors.Wrapf(ErrInvalidDeviceID, "%s %q: want 1-32 characters of [a-z0-9._-]", field, id)
+	}
+	return nil
+}
+
+// ValidatePubKey checks that key is a 32-byte Ed25519 public key that
+// decodes to a curve point and is not of small order (such keys let a
+// signature verify for many messages).
+func ValidatePubKey(field string, key []byte) error {
+	if len(key) != ed25519.PublicKeySize {
+		return errors.Wrapf(ErrInvalidPubKey, "%s: want %d bytes, got %d", field, ed25519.PublicKeySize, len(key))
+	}
+	p, err := new(edwards25519.Point).SetBytes(key)
+	if err != nil {
+		return errors.Wrapf(ErrInvalidPubKey, "%s: not a valid Ed25519 point", field)
+	}
+	if new(edwards25519.Point).MultByCofactor(p).Equal(edwards25519.NewIdentityPoint()) == 1 {
+		return errors.Wrapf(ErrInvalidPubKey, "%s: small-order point", field)
+	}
+	return nil
+}
+
+// VerifySignature checks an Ed25519 signature over msg by key; field names
+// the message field that carried the signature.
+func VerifySignature(field string, key, msg, sig []byte) error {
+	if len(sig) != ed25519.SignatureSize {
+		return errors.Wrapf(ErrInvalidSignature, "%s: want %d bytes, got %d", field, ed25519.SignatureSize, len(sig))
+	}
+	if len(key) != ed25519.PublicKeySize || !ed25519.Verify(key, msg, sig) {
+		return errors.Wrapf(ErrInvalidSignature, "%s: does not verify", field)
+	}
+	return nil
+}
