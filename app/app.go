@@ -75,6 +75,7 @@ import (
 	upgradekeeper "github.com/cosmos/cosmos-sdk/x/upgrade/keeper"
 	upgradetypes "github.com/cosmos/cosmos-sdk/x/upgrade/types"
 
+	"github.com/parleynet/parley/internal/chainparams"
 	"github.com/parleynet/parley/x/identity"
 	identitykeeper "github.com/parleynet/parley/x/identity/keeper"
 	identitytypes "github.com/parleynet/parley/x/identity/types"
@@ -125,8 +126,8 @@ type App struct {
 // New builds the application.
 func New(logger log.Logger, db dbm.DB, loadLatest bool, appOpts servertypes.AppOptions, baseAppOptions ...func(*baseapp.BaseApp)) *App {
 	accAddr := address.NewBech32Codec(Bech32Prefix)
-	valAddr := address.NewBech32Codec(Bech32Prefix + "valoper")
-	consAddr := address.NewBech32Codec(Bech32Prefix + "valcons")
+	valAddr := address.NewBech32Codec(chainparams.ValoperPrefix)
+	consAddr := address.NewBech32Codec(chainparams.ValconsPrefix)
 
 	interfaceRegistry, err := types.NewInterfaceRegistryWithOptions(types.InterfaceRegistryOptions{
 		ProtoFiles: proto.HybridResolver,
@@ -345,8 +346,8 @@ func (app *App) AutoCliOpts() autocli.AppOptions {
 		Modules:               modules,
 		ModuleOptions:         runtimeservices.ExtractAutoCLIOptions(app.ModuleManager.Modules),
 		AddressCodec:          address.NewBech32Codec(Bech32Prefix),
-		ValidatorAddressCodec: address.NewBech32Codec(Bech32Prefix + "valoper"),
-		ConsensusAddressCodec: address.NewBech32Codec(Bech32Prefix + "valcons"),
+		ValidatorAddressCodec: address.NewBech32Codec(chainparams.ValoperPrefix),
+		ConsensusAddressCodec: address.NewBech32Codec(chainparams.ValconsPrefix),
 	}
 }
 

@@ -4,16 +4,16 @@ import (
 	"os"
 	"path/filepath"
 
-	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/parleynet/parley/internal/chainparams"
 )
 
 const (
 	// Name is the application's name.
 	Name = "parley"
 	// Bech32Prefix is the account address prefix.
-	Bech32Prefix = "parley"
+	Bech32Prefix = chainparams.Bech32Prefix
 	// BondDenom is the staking and fee denomination.
-	BondDenom = "uparley"
+	BondDenom = chainparams.BondDenom
 )
 
 // DefaultNodeHome is parleyd's default home directory.
@@ -25,15 +25,4 @@ var DefaultNodeHome = func() string {
 	return filepath.Join(home, ".parleyd")
 }()
 
-// SetAddressPrefixes configures the SDK's global bech32 prefixes. The
-// modules use injected address codecs; the global config is still read by
-// the SDK's CLI and keyring, so both must agree.
-func SetAddressPrefixes() {
-	cfg := sdk.GetConfig()
-	cfg.SetBech32PrefixForAccount(Bech32Prefix, Bech32Prefix+sdk.PrefixPublic)
-	cfg.SetBech32PrefixForValidator(Bech32Prefix+sdk.PrefixValidator+sdk.PrefixOperator, Bech32Prefix+sdk.PrefixValidator+sdk.PrefixOperator+sdk.PrefixPublic)
-	cfg.SetBech32PrefixForConsensusNode(Bech32Prefix+sdk.PrefixValidator+sdk.PrefixConsensus, Bech32Prefix+sdk.PrefixValidator+sdk.PrefixConsensus+sdk.PrefixPublic)
-	sdk.DefaultBondDenom = BondDenom
-}
-
-func init() { SetAddressPrefixes() }
+func init() { chainparams.SetSDKConfig() }

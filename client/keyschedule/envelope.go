@@ -34,11 +34,14 @@ const (
 const labelEnvelopeSig = "parley/v1/mk-envelope"
 
 // Envelope is the meeting key of one epoch sealed to one member's ephemeral
-// key and signed by the leader's device key. The embedded Context says which
-// epoch it is for.
+// key and signed by the leader's device key. ChainID, MeetingID, Epoch and
+// RosterHash are the epoch's Context.
 type Envelope struct {
-	Version uint8
-	Context
+	Version       uint8
+	ChainID       string
+	MeetingID     []byte // MeetingIDSize bytes
+	Epoch         uint64
+	RosterHash    []byte // RosterHashSize bytes
 	RecipientHash []byte // EphemeralKeyHash of the recipient's public key
 	SenderUser    string // the leader's user ID
 	SenderDevice  string // the leader's device ID
@@ -99,7 +102,7 @@ func (e *Envelope) validate() error {
 	if e.Version != EnvelopeVersion {
 		return fmt.Errorf("%w: version %d, want %d", ErrUnsupportedVersion, e.Version, EnvelopeVersion)
 	}
-	if err := e.Context.Validate(); err != nil {
+	if err := e.context().Validate(); err != nil {
 		return fmt.Errorf("%w: %w", ErrMalformedEnvelope, err)
 	}
 	for _, f := range []struct {
@@ -121,6 +124,10 @@ func (e *Envelope) validate() error {
 	return checkID("sender_device", e.SenderDevice)
 }
 
+func (e *Envelope) context() Context {
+	return Context{ChainID: e.ChainID, MeetingID: e.MeetingID, Epoch: e.Epoch, RosterHash: e.RosterHash}
+}
+
 func checkID(field, id string) error {
 	if len(id) == 0 || len(id) > MaxIDLen {
 		return fmt.Errorf("%w: %s is %d bytes, want 1 to %d", ErrMalformedEnvelope, field, len(id), MaxIDLen)
@@ -137,7 +144,7 @@ func (e *Envelope) encodedLen() int {
 //	version || ctx || recipient_hash || u8 len || sender_user || u8 len || sender_device
 func (e *Envelope) appendHeader(b []byte) []byte {
 	b = append(b, e.Version)
-	b = e.Context.appendTo(b)
+	b = e.context().appendTo(b)
 	b = append(b, e.RecipientHash...)
 	b = append(b, byte(len(e.SenderUser)))
 	b = append(b, e.SenderUser...)

@@ -15,7 +15,10 @@ func sampleEnvelope(chainID, user, device string) *Envelope {
 	c.ChainID = chainID
 	return &Envelope{
 		Version:       EnvelopeVersion,
-		Context:       c,
+		ChainID:       c.ChainID,
+		MeetingID:     c.MeetingID,
+		Epoch:         c.Epoch,
+		RosterHash:    c.RosterHash,
 		RecipientHash: bytes.Repeat([]byte{0x33}, KeyHashSize),
 		SenderUser:    user,
 		SenderDevice:  device,

@@ -115,6 +115,7 @@ func (s *EpochKeys) Current() (uint64, []byte, error) {
 	if s.closed {
 		return 0, nil, fmt.Errorf("%w: epoch %d (meeting ended)", ErrKeyErased, s.current)
 	}
+	s.sweepLocked(s.now())
 	return s.current, append([]byte(nil), s.keys[s.current].key...), nil
 }
 

@@ -17,6 +17,9 @@ var (
 	// wrong length, a leader without a usable Ed25519 signer, an incomplete
 	// Expectation).
 	ErrInvalidArgument = errors.New("keyschedule: invalid argument")
+	// ErrSealFailed: HPKE or the leader's signer failed while sealing (for
+	// example a signer backed by a keystore that refused).
+	ErrSealFailed = errors.New("keyschedule: cannot seal meeting key")
 	// ErrTooManyRecipients: SealAll was given more than MaxRecipients members.
 	ErrTooManyRecipients = errors.New("keyschedule: too many recipients")
 

@@ -68,7 +68,10 @@ func newFixture(tb testing.TB, n int) *fixture {
 
 func (f *fixture) expect() Expectation {
 	return Expectation{
-		Context:       f.ctx,
+		ChainID:       f.ctx.ChainID,
+		MeetingID:     f.ctx.MeetingID,
+		Epoch:         f.ctx.Epoch,
+		RosterHash:    f.ctx.RosterHash,
 		KeyCommitment: f.commitment,
 		LeaderPubKey:  f.leaderPub,
 		LeaderUser:    f.leader.UserID,

@@ -10,10 +10,14 @@ import (
 )
 
 // Expectation is what a member knows from the chain before it accepts an
-// epoch's key: the epoch's context, the key commitment the leader posted,
-// and the leader's identity and device key.
+// epoch's key: the epoch's context (ChainID to RosterHash, as in Context),
+// the key commitment the leader posted, and the leader's identity and
+// device key.
 type Expectation struct {
-	Context
+	ChainID       string
+	MeetingID     []byte // MeetingIDSize bytes
+	Epoch         uint64
+	RosterHash    []byte // RosterHashSize bytes
 	KeyCommitment []byte // CommitmentSize bytes, from the Epoch on chain
 	LeaderPubKey  ed25519.PublicKey
 	LeaderUser    string
@@ -75,7 +79,7 @@ func Open(env *Envelope, priv hpke.PrivateKey, want Expectation) ([]byte, error)
 		return nil, fmt.Errorf("%w: not signed by %q/%q's device key %s", ErrBadSignature, want.LeaderUser, want.LeaderDevice, hex.EncodeToString(want.LeaderPubKey))
 	}
 
-	r, err := hpke.NewRecipient(env.Enc, priv, kdf, aead, labeled(labelMeetingKey, want.Context))
+	r, err := hpke.NewRecipient(env.Enc, priv, kdf, aead, labeled(labelMeetingKey, want.context()))
 	if err != nil {
 		return nil, fmt.Errorf("%w: decapsulate from %q/%q: %v", ErrDecrypt, env.SenderUser, env.SenderDevice, err)
 	}
@@ -84,15 +88,19 @@ func Open(env *Envelope, priv hpke.PrivateKey, want Expectation) ([]byte, error)
 		return nil, fmt.Errorf("%w: from %q/%q: %v", ErrDecrypt, env.SenderUser, env.SenderDevice, err)
 	}
 
-	if !hmac.Equal(commit(mk, want.Context), want.KeyCommitment) {
+	if !hmac.Equal(commit(mk, want.context()), want.KeyCommitment) {
 		clear(mk)
 		return nil, fmt.Errorf("%w: epoch %d key from %q/%q differs from the committed key %x", ErrCommitmentMismatch, want.Epoch, want.LeaderUser, want.LeaderDevice, want.KeyCommitment)
 	}
 	return mk, nil
 }
 
+func (w Expectation) context() Context {
+	return Context{ChainID: w.ChainID, MeetingID: w.MeetingID, Epoch: w.Epoch, RosterHash: w.RosterHash}
+}
+
 func (w Expectation) validate() error {
-	if err := w.Context.Validate(); err != nil {
+	if err := w.context().Validate(); err != nil {
 		return err
 	}
 	switch {

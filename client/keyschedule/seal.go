@@ -41,7 +41,7 @@ func Seal(leader Leader, c Context, mk []byte, to Recipient) (*Envelope, error) 
 	}
 	env, err := seal(leader, c, labeled(labelMeetingKey, c), mk, to)
 	if err != nil {
-		return nil, fmt.Errorf("keyschedule: member %s/%s: %w", to.UserID, to.DeviceID, err)
+		return nil, fmt.Errorf("member %s/%s: %w", to.UserID, to.DeviceID, err)
 	}
 	return env, nil
 }
@@ -49,8 +49,9 @@ func Seal(leader Leader, c Context, mk []byte, to Recipient) (*Envelope, error) 
 // SealAll seals mk for every member and returns the envelopes in member
 // order. The work runs on runtime.GOMAXPROCS(0) goroutines, all of which
 // have returned when SealAll does. It stops early and returns an error
-// wrapping ctx.Err() when ctx is cancelled, or the first member's error
-// (naming the member) when one fails.
+// wrapping ctx.Err() when ctx is cancelled, or, when sealing for a member
+// fails, the first such error observed (naming the member). mk must not
+// change during the call.
 func SealAll(ctx context.Context, leader Leader, c Context, mk []byte, members []Recipient) ([]*Envelope, error) {
 	if len(members) > MaxRecipients {
 		return nil, fmt.Errorf("%w: %d members, at most %d", ErrTooManyRecipients, len(members), MaxRecipients)
@@ -63,7 +64,7 @@ func SealAll(ctx context.Context, leader Leader, c Context, mk []byte, members [
 	err := forEachParallel(ctx, len(members), func(i int) error {
 		env, err := seal(leader, c, info, mk, members[i])
 		if err != nil {
-			return fmt.Errorf("keyschedule: member %d (%s/%s): %w", i, members[i].UserID, members[i].DeviceID, err)
+			return fmt.Errorf("member %d (%s/%s): %w", i, members[i].UserID, members[i].DeviceID, err)
 		}
 		out[i] = env
 		return nil
@@ -102,25 +103,34 @@ func seal(leader Leader, c Context, info, mk []byte, to Recipient) (*Envelope, e
 		return nil, err
 	}
 	h := EphemeralKeyHash(to.PublicKey)
+	c = c.clone()
 	env := &Envelope{
 		Version:       EnvelopeVersion,
-		Context:       c.clone(),
+		ChainID:       c.ChainID,
+		MeetingID:     c.MeetingID,
+		Epoch:         c.Epoch,
+		RosterHash:    c.RosterHash,
 		RecipientHash: h[:],
 		SenderUser:    leader.UserID,
 		SenderDevice:  leader.DeviceID,
 	}
 	enc, sender, err := hpke.NewSender(pk, kdf, aead, info)
 	if err != nil {
-		return nil, fmt.Errorf("hpke: %w", err)
+		return nil, fmt.Errorf("%w: hpke: %v", ErrSealFailed, err)
 	}
 	ct, err := sender.Seal(env.appendHeader(nil), mk)
 	if err != nil {
-		return nil, fmt.Errorf("hpke: %w", err)
+		return nil, fmt.Errorf("%w: hpke: %v", ErrSealFailed, err)
 	}
 	env.Enc, env.Ciphertext = enc, ct
+	// crypto.Hash(0) asks an Ed25519 signer for pure Ed25519 over the
+	// whole message.
 	sig, err := leader.Signer.Sign(nil, env.signedMessage(), crypto.Hash(0))
 	if err != nil {
-		return nil, fmt.Errorf("sign: %w", err)
+		return nil, fmt.Errorf("%w: leader signer: %v", ErrSealFailed, err)
+	}
+	if len(sig) != SignatureSize {
+		return nil, fmt.Errorf("%w: leader signer returned %d bytes, want %d", ErrSealFailed, len(sig), SignatureSize)
 	}
 	env.Signature = sig
 	return env, nil

@@ -74,6 +74,7 @@ func TestSealErrors(t *testing.T) {
 		{name: "bad context", ctx: func(c *Context) { c.ChainID = "" }, wantErr: ErrInvalidContext},
 		{name: "no signer", leader: func(l *Leader) { l.Signer = nil }, wantErr: ErrInvalidArgument, wantMsg: "no signer"},
 		{name: "non-Ed25519 signer", leader: func(l *Leader) { l.Signer = x25519Signer{x25519} }, wantErr: ErrInvalidArgument, wantMsg: "ecdh.PublicKey"},
+		{name: "signer fails", leader: func(l *Leader) { l.Signer = failingSigner{l.Signer} }, wantErr: ErrSealFailed, wantMsg: "/laptop): keyschedule: cannot seal meeting key: leader signer: keystore locked"},
 		{name: "empty leader user", leader: func(l *Leader) { l.UserID = "" }, wantErr: ErrInvalidArgument, wantMsg: "leader user_id"},
 		{name: "long leader device", leader: func(l *Leader) { l.DeviceID = strings.Repeat("d", 65) }, wantErr: ErrInvalidArgument, wantMsg: "leader device_id"},
 	}
@@ -176,6 +177,13 @@ func failAt10(_ context.CancelFunc, i int) error {
 		return ErrInvalidKey
 	}
 	return nil
+}
+
+// failingSigner has an Ed25519 public key but cannot sign.
+type failingSigner struct{ crypto.Signer }
+
+func (failingSigner) Sign(io.Reader, []byte, crypto.SignerOpts) ([]byte, error) {
+	return nil, errors.New("keystore locked")
 }
 
 // x25519Signer is a crypto.Signer with a public key of the wrong kind.

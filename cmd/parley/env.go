@@ -1,0 +1,89 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/term"
+
+	"github.com/parleynet/parley/client/chain"
+	"github.com/parleynet/parley/client/identity"
+	"github.com/parleynet/parley/client/keystore"
+)
+
+func (g *globals) chain(needAccount bool) (*chain.Client, error) {
+	if needAccount && g.from == "" {
+		return nil, errors.New("this command sends a transaction: set --from (or PARLEY_FROM) to a keyring account")
+	}
+	from := g.from
+	if !needAccount {
+		from = ""
+	}
+	return chain.New(chain.Config{
+		Node: g.node, ChainID: g.chainID, KeyringDir: g.keyringDir,
+		KeyringBackend: g.keyringBackend, From: from, Fees: g.fees,
+	})
+}
+
+func (g *globals) store() (*keystore.Store, error) {
+	return keystore.Open(filepath.Join(g.home, "keys"))
+}
+
+func (g *globals) known() identity.Known {
+	return identity.NewKnown(filepath.Join(g.home, "known"))
+}
+
+// passphrase reads the device key passphrase from --passphrase-file,
+// PARLEY_PASSPHRASE, or the terminal; empty when none is available.
+func (g *globals) passphrase(prompt string, confirm bool) ([]byte, error) {
+	if g.passphraseFile != "" {
+		bz, err := os.ReadFile(g.passphraseFile)
+		if err != nil {
+			return nil, fmt.Errorf("passphrase file: %w", err)
+		}
+		return bytes.TrimRight(bz, "\r\n"), nil
+	}
+	if v := os.Getenv("PARLEY_PASSPHRASE"); v != "" {
+		return []byte(v), nil
+	}
+	fd := int(os.Stdin.Fd())
+	if !term.IsTerminal(fd) {
+		return nil, nil
+	}
+	fmt.Fprint(os.Stderr, prompt)
+	p, err := term.ReadPassword(fd)
+	fmt.Fprintln(os.Stderr)
+	if err != nil || !confirm {
+		return p, err
+	}
+	fmt.Fprint(os.Stderr, "Repeat the passphrase: ")
+	again, err := term.ReadPassword(fd)
+	fmt.Fprintln(os.Stderr)
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(p, again) {
+		return nil, errors.New("the passphrases differ")
+	}
+	return p, nil
+}
+
+// loadKey opens this device's key for userID/deviceID.
+func (g *globals) loadKey(userID, deviceID string) (*keystore.DeviceKey, error) {
+	st, err := g.store()
+	if err != nil {
+		return nil, err
+	}
+	pass, err := g.passphrase(fmt.Sprintf("Passphrase for device key %s/%s: ", userID, deviceID), false)
+	if err != nil {
+		return nil, err
+	}
+	key, err := st.Load(userID, deviceID, pass)
+	if errors.Is(err, keystore.ErrEmptyPassphrase) {
+		return nil, fmt.Errorf("device key %s/%s is encrypted: give its passphrase with --passphrase-file or PARLEY_PASSPHRASE", userID, deviceID)
+	}
+	return key, err
+}
