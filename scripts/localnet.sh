@@ -5,6 +5,7 @@
 #   scripts/localnet.sh start   initialise (first time) and start in the background
 #   scripts/localnet.sh stop    stop it; state is kept, `start` resumes it
 #   scripts/localnet.sh reset   stop and delete its state
+#   scripts/localnet.sh env     print the exports that point parley at it
 #
 # Environment: LOCALNET_HOME (default build/localnet), PARLEYD (default
 # build/parleyd), CHAIN_ID (default parley-local), LOCALNET_PORT_BASE
@@ -75,9 +76,7 @@ start() {
 localnet running: chain $CHAIN_ID, pid $(cat "$PIDFILE"), log $LOG
   RPC  tcp://127.0.0.1:$RPC_PORT    gRPC 127.0.0.1:$GRPC_PORT
   accounts (test keyring in $HOME_DIR): ${ACCOUNTS[*]}
-point parley at it:
-  export PARLEY_NODE=tcp://127.0.0.1:$RPC_PORT PARLEY_CHAIN_ID=$CHAIN_ID
-  export PARLEY_KEYRING_DIR=$HOME_DIR PARLEY_KEYRING_BACKEND=test
+point parley at it:  eval "\$(scripts/localnet.sh env)"
 stop with: make localnet-stop
 TXT
 }
@@ -94,9 +93,19 @@ stop() {
   rm -f "$PIDFILE"
 }
 
+env_exports() {
+  cat <<TXT
+export PARLEY_NODE=tcp://127.0.0.1:$RPC_PORT
+export PARLEY_CHAIN_ID=$CHAIN_ID
+export PARLEY_KEYRING_DIR=$HOME_DIR
+export PARLEY_KEYRING_BACKEND=test
+TXT
+}
+
 case "${1:-start}" in
+  env) env_exports ;;
   start) start ;;
   stop) stop ;;
   reset) stop; rm -rf "$HOME_DIR"; echo "localnet state removed" ;;
-  *) echo "usage: $0 start|stop|reset" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|reset|env" >&2; exit 2 ;;
 esac

@@ -31,73 +31,69 @@ var ErrNoAccount = errors.New("no paying account: set --from")
 
 // Register claims userID for the chain's paying account with key as the
 // first device deviceID.
-func Register(ctx context.Context, c Chain, userID, deviceID string, key Signer) error {
+func Register(ctx context.Context, c Chain, userID, deviceID string, key Signer) (*sdk.TxResponse, error) {
 	owner := c.Account()
 	if owner == "" {
-		return ErrNoAccount
+		return nil, ErrNoAccount
 	}
 	pub := key.PublicKey()
 	msg := &identitytypes.MsgRegisterUser{
 		Owner: owner, UserId: userID, DeviceId: deviceID, Pubkey: pub,
 		PopSig: key.Sign(identitytypes.RegisterSignBytes(c.ChainID(), owner, userID, deviceID, pub)),
 	}
-	_, err := c.Broadcast(ctx, msg)
-	return err
+	return c.Broadcast(ctx, msg)
 }
 
 // AddDevice sends an approval made by an existing device, signed for
 // possession by the new device's key.
-func AddDevice(ctx context.Context, c Chain, a Approval, key Signer) error {
+func AddDevice(ctx context.Context, c Chain, a Approval, key Signer) (*sdk.TxResponse, error) {
 	owner := c.Account()
 	if owner == "" {
-		return ErrNoAccount
+		return nil, ErrNoAccount
 	}
 	if !key.PublicKey().Equal(ed25519.PublicKey(a.PubKey)) {
-		return fmt.Errorf("the approval is for key %x, not this device's key %x", a.PubKey, []byte(key.PublicKey()))
+		return nil, fmt.Errorf("the approval is for key %x, not this device's key %x", a.PubKey, []byte(key.PublicKey()))
 	}
 	msg := &identitytypes.MsgAddDevice{
 		Owner: owner, UserId: a.UserID, DeviceId: a.DeviceID, Pubkey: a.PubKey,
 		PopSig:           key.Sign(identitytypes.AddDevicePoPSignBytes(c.ChainID(), owner, a.UserID, a.Seq, a.DeviceID, a.PubKey)),
 		ApproverDeviceId: a.Approver, ApproverSig: a.Sig,
 	}
-	_, err := c.Broadcast(ctx, msg)
-	return err
+	return c.Broadcast(ctx, msg)
 }
 
 // Revoke revokes deviceID of userID, signed by the active device signerID.
-func Revoke(ctx context.Context, c Chain, userID, deviceID, signerID string, signer Signer) error {
+func Revoke(ctx context.Context, c Chain, userID, deviceID, signerID string, signer Signer) (*sdk.TxResponse, error) {
 	owner := c.Account()
 	if owner == "" {
-		return ErrNoAccount
+		return nil, ErrNoAccount
 	}
 	u, err := c.Identity().User(ctx, &identitytypes.QueryUserRequest{UserId: userID})
 	if err != nil {
-		return fmt.Errorf("user %s: %w", userID, err)
+		return nil, fmt.Errorf("user %s: %w", userID, err)
 	}
 	msg := &identitytypes.MsgRevokeDevice{
 		Owner: owner, UserId: userID, DeviceId: deviceID, SignerDeviceId: signerID,
 		Sig: signer.Sign(identitytypes.RevokeSignBytes(c.ChainID(), userID, u.User.Seq, deviceID, signerID)),
 	}
-	_, err = c.Broadcast(ctx, msg)
-	return err
+	return c.Broadcast(ctx, msg)
 }
 
 // Reset revokes every device of userID and adds key as deviceID. Only the
 // owning account may; every other device of the user is lost.
-func Reset(ctx context.Context, c Chain, userID, deviceID string, key Signer) error {
+func Reset(ctx context.Context, c Chain, userID, deviceID string, key Signer) (*sdk.TxResponse, error) {
 	owner := c.Account()
 	if owner == "" {
-		return ErrNoAccount
+		return nil, ErrNoAccount
 	}
 	u, err := c.Identity().User(ctx, &identitytypes.QueryUserRequest{UserId: userID})
 	if err != nil {
-		return fmt.Errorf("user %s: %w", userID, err)
+		return nil, fmt.Errorf("user %s: %w", userID, err)
 	}
 	pub := key.PublicKey()
 	msg := &identitytypes.MsgResetUser{
 		Owner: owner, UserId: userID, DeviceId: deviceID, Pubkey: pub,
 		PopSig: key.Sign(identitytypes.ResetSignBytes(c.ChainID(), owner, userID, u.User.Seq, deviceID, pub)),
 	}
-	_, err = c.Broadcast(ctx, msg)
-	return err
+	return c.Broadcast(ctx, msg)
 }

@@ -14,12 +14,14 @@ var (
 	// is the reason.
 	ErrMalformed = errors.New("sframe: malformed frame")
 	// ErrTruncated: the input ends before a field its header announces, or
-	// is shorter than the authentication tag.
-	ErrTruncated = errors.New("sframe: truncated")
+	// is shorter than the authentication tag. Always returned inside
+	// ErrMalformed, hence the short message.
+	ErrTruncated = errors.New("truncated")
 	// ErrNonMinimal: a KID or CTR not encoded in the fewest bytes, which RFC
 	// 9605 section 4.3 forbids; accepting it would give one (KID, CTR) two
-	// encodings and so two different AADs.
-	ErrNonMinimal = errors.New("sframe: non-minimal header encoding")
+	// encodings and so two different AADs. Always returned inside
+	// ErrMalformed.
+	ErrNonMinimal = errors.New("non-minimal header encoding")
 
 	// ErrAuthFailed: the AEAD tag does not verify: the ciphertext, header,
 	// clear prefix or metadata was altered, or the key is wrong.

@@ -173,8 +173,11 @@ func (k *Key) prepare(s *scratch, ctr uint64, a1, a2 []byte) (nonce, aad []byte)
 // scratch holds a frame's nonce and AAD. crypto/cipher takes them through
 // an interface, so a stack array would escape to the heap on every frame;
 // a pool keeps the hot path free of allocations.
+// 128 bytes hold the nonce and the AAD of every Parley frame (a header of
+// at most 17 bytes and a prefix of at most 10) and of most RFC uses; longer
+// metadata gets its own buffer.
 type scratch struct {
-	b [nonceSize + MaxHeaderSize + 99]byte // nonce, then header || metadata when it fits
+	b [128]byte // nonce, then header || metadata
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}

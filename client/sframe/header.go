@@ -81,7 +81,7 @@ func parseField(data []byte, off int, nibble byte, name string) (uint64, int, er
 	}
 	l := int(nibble&0x07) + 1
 	if len(data)-off < l {
-		return 0, 0, fmt.Errorf("%w: %w: %s needs %d bytes at offset %d, have %d",
+		return 0, 0, fmt.Errorf("%w: %w: %s needs %d bytes at offset %d, %d left",
 			ErrMalformed, ErrTruncated, name, l, off, len(data)-off)
 	}
 	var v uint64

@@ -42,7 +42,7 @@ func registerCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := identity.Register(cmd.Context(), ch, user, device, key); err != nil {
+			if _, err := identity.Register(cmd.Context(), ch, user, device, key); err != nil {
 				return err
 			}
 			cmd.Printf("registered %s with device %s (owner %s)\n", user, device, ch.Account())
@@ -116,7 +116,7 @@ func addDeviceCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := identity.AddDevice(cmd.Context(), ch, a, key); err != nil {
+			if _, err := identity.AddDevice(cmd.Context(), ch, a, key); err != nil {
 				return err
 			}
 			if err := g.known().Add(user, device, key.PublicKey(), "added"); err != nil {
@@ -156,7 +156,7 @@ func revokeCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := identity.Revoke(cmd.Context(), ch, user, args[0], device, key); err != nil {
+			if _, err := identity.Revoke(cmd.Context(), ch, user, args[0], device, key); err != nil {
 				return err
 			}
 			cmd.Printf("revoked device %s of %s (signed by %s)\n", args[0], user, device)
@@ -186,7 +186,7 @@ func resetCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := identity.Reset(cmd.Context(), ch, user, device, key); err != nil {
+			if _, err := identity.Reset(cmd.Context(), ch, user, device, key); err != nil {
 				return err
 			}
 			if err := g.known().Add(user, device, key.PublicKey(), "reset"); err != nil {

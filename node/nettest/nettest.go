@@ -1,0 +1,151 @@
+// Package nettest starts a real in-process Parley chain for tests, the way
+// net/http/httptest starts a real server: CometBFT consensus, the full app,
+// RPC on loopback, and funded test accounts in a test keyring on disk that
+// client/chain can sign with.
+package nettest
+
+import (
+	"fmt"
+	"net"
+	"testing"
+	"time"
+
+	dbm "github.com/cosmos/cosmos-db"
+
+	"cosmossdk.io/log/v2"
+	sdkmath "cosmossdk.io/math"
+
+	"github.com/cosmos/cosmos-sdk/baseapp"
+	"github.com/cosmos/cosmos-sdk/crypto/hd"
+	"github.com/cosmos/cosmos-sdk/crypto/keyring"
+	servertypes "github.com/cosmos/cosmos-sdk/server/types"
+	"github.com/cosmos/cosmos-sdk/testutil/network"
+	simtestutil "github.com/cosmos/cosmos-sdk/testutil/sims"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
+	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
+
+	"github.com/parleynet/parley/app"
+	"github.com/parleynet/parley/client/chain"
+)
+
+// Accounts are the funded test accounts every network has.
+var Accounts = []string{"alice", "bob", "carol", "dave"}
+
+// Network is a running in-process chain.
+type Network struct {
+	*network.Network
+	ChainID    string
+	RPC        string // tcp://127.0.0.1:port of validator 0
+	KeyringDir string // test keyring holding Accounts
+}
+
+// Options tune a network.
+type Options struct {
+	Validators int           // default 1
+	BlockTime  time.Duration // default 200 ms
+}
+
+// New starts a network and stops it when the test ends.
+func New(t testing.TB, opts Options) *Network {
+	t.Helper()
+	if opts.Validators == 0 {
+		opts.Validators = 1
+	}
+	if opts.BlockTime == 0 {
+		opts.BlockTime = 200 * time.Millisecond
+	}
+	enc, err := chain.NewEncoding()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := app.New(log.NewNopLogger(), dbm.NewMemDB(), false, simtestutil.NewAppOptionsWithFlagHome(t.TempDir()))
+	cfg := network.DefaultConfig(func() network.TestFixture { return network.TestFixture{} })
+	cfg.Codec = tmp.AppCodec()
+	cfg.TxConfig = tmp.TxConfig()
+	cfg.LegacyAmino = tmp.LegacyAmino()
+	cfg.InterfaceRegistry = tmp.InterfaceRegistry()
+	cfg.AccountRetriever = authtypes.AccountRetriever{}
+	cfg.GenesisState = tmp.DefaultGenesis()
+	cfg.ChainID = "parley-test"
+	cfg.NumValidators = opts.Validators
+	cfg.TimeoutCommit = opts.BlockTime
+	cfg.BondDenom = app.BondDenom
+	cfg.MinGasPrices = "0" + app.BondDenom
+	cfg.RPCAddress = "tcp://" + freeAddr(t)
+	cfg.APIAddress = "tcp://" + freeAddr(t)
+	cfg.GRPCAddress = freeAddr(t)
+	cfg.AppConstructor = func(val network.ValidatorI) servertypes.Application {
+		return app.New(val.GetCtx().Logger, dbm.NewMemDB(), true,
+			simtestutil.NewAppOptionsWithFlagHome(val.GetCtx().Config.RootDir),
+			baseapp.SetMinGasPrices(val.GetAppConfig().MinGasPrices),
+			baseapp.SetChainID(cfg.ChainID))
+	}
+
+	keyringDir := t.TempDir()
+	kr, err := keyring.New(sdk.KeyringServiceName(), keyring.BackendTest, keyringDir, nil, enc.Codec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var accs []authtypes.GenesisAccount
+	var bals []banktypes.Balance
+	for _, name := range Accounts {
+		rec, _, err := kr.NewMnemonic(name, keyring.English, sdk.FullFundraiserPath, keyring.DefaultBIP39Passphrase, hd.Secp256k1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr, _ := rec.GetAddress()
+		accs = append(accs, authtypes.NewBaseAccount(addr, nil, 0, 0))
+		bals = append(bals, banktypes.Balance{Address: addr.String(), Coins: sdk.NewCoins(sdk.NewCoin(app.BondDenom, sdkmath.NewInt(1_000_000_000_000)))})
+	}
+	addGenesisAccounts(t, &cfg, accs, bals)
+
+	net, err := network.New(t, t.TempDir(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(net.Cleanup)
+	if _, err := net.WaitForHeight(1); err != nil {
+		t.Fatal(err)
+	}
+	return &Network{Network: net, ChainID: cfg.ChainID, RPC: cfg.RPCAddress, KeyringDir: keyringDir}
+}
+
+// Client returns a chain client paying with the named test account.
+func (n *Network) Client(t testing.TB, from string) *chain.Client {
+	t.Helper()
+	c, err := chain.New(chain.Config{
+		Node: n.RPC, ChainID: n.ChainID, KeyringDir: n.KeyringDir,
+		KeyringBackend: keyring.BackendTest, From: from,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func addGenesisAccounts(t testing.TB, cfg *network.Config, accs []authtypes.GenesisAccount, bals []banktypes.Balance) {
+	var authGen authtypes.GenesisState
+	cfg.Codec.MustUnmarshalJSON(cfg.GenesisState[authtypes.ModuleName], &authGen)
+	packed, err := authtypes.PackAccounts(accs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	authGen.Accounts = append(authGen.Accounts, packed...)
+	cfg.GenesisState[authtypes.ModuleName] = cfg.Codec.MustMarshalJSON(&authGen)
+
+	var bankGen banktypes.GenesisState
+	cfg.Codec.MustUnmarshalJSON(cfg.GenesisState[banktypes.ModuleName], &bankGen)
+	bankGen.Balances = append(bankGen.Balances, bals...)
+	cfg.GenesisState[banktypes.ModuleName] = cfg.Codec.MustMarshalJSON(&bankGen)
+}
+
+// freeAddr returns a free loopback TCP address.
+func freeAddr(t testing.TB) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return fmt.Sprintf("127.0.0.1:%d", l.Addr().(*net.TCPAddr).Port)
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The test suite: everything `go test` finds, including the in-process
+# chain tests and the end-to-end test that runs the README quick start
+# against real binaries.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+start=$(date +%s)
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+go test -count=1 -timeout 25m ./... 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+passed=$(grep -c '^ok' "$log")
+failed=$(grep -c '^FAIL' "$log")
+echo "test packages: $passed passed, $failed failed in $(( $(date +%s) - start )) s"
+exit "$status"
