@@ -79,6 +79,9 @@ import (
 	"github.com/parleynet/parley/x/identity"
 	identitykeeper "github.com/parleynet/parley/x/identity/keeper"
 	identitytypes "github.com/parleynet/parley/x/identity/types"
+	"github.com/parleynet/parley/x/meeting"
+	meetingkeeper "github.com/parleynet/parley/x/meeting/keeper"
+	meetingtypes "github.com/parleynet/parley/x/meeting/types"
 )
 
 // maccPerms are the module accounts and their permissions. Staking panics
@@ -117,6 +120,7 @@ type App struct {
 	ConsensusKeeper consensuskeeper.Keeper
 	FeeGrantKeeper  feegrantkeeper.Keeper
 	IdentityKeeper  *identitykeeper.Keeper
+	MeetingKeeper   *meetingkeeper.Keeper
 
 	ModuleManager      *module.Manager
 	BasicModuleManager module.BasicManager
@@ -153,7 +157,7 @@ func New(logger log.Logger, db dbm.DB, loadLatest bool, appOpts servertypes.AppO
 	keys := storetypes.NewKVStoreKeys(
 		authtypes.StoreKey, banktypes.StoreKey, stakingtypes.StoreKey, distrtypes.StoreKey,
 		slashingtypes.StoreKey, govtypes.StoreKey, upgradetypes.StoreKey, consensustypes.StoreKey,
-		feegrant.StoreKey, identitytypes.StoreKey,
+		feegrant.StoreKey, identitytypes.StoreKey, meetingtypes.StoreKey,
 	)
 	if err := bApp.RegisterStreamingServices(appOpts, keys); err != nil {
 		panic(err)
@@ -201,6 +205,8 @@ func New(logger log.Logger, db dbm.DB, loadLatest bool, appOpts servertypes.AppO
 	app.GovKeeper = *govKeeper.SetHooks(govtypes.NewMultiGovHooks())
 
 	app.IdentityKeeper = identitykeeper.NewKeeper(appCodec, store(identitytypes.StoreKey), accAddr, authority)
+	app.MeetingKeeper = meetingkeeper.NewKeeper(appCodec, store(meetingtypes.StoreKey), app.IdentityKeeper, authority)
+	app.IdentityKeeper.SetHooks(identitytypes.MultiIdentityHooks{app.MeetingKeeper.Hooks()})
 
 	app.ModuleManager = module.NewManager(
 		genutil.NewAppModule(app.AccountKeeper, app.StakingKeeper, app, txConfig),
@@ -214,6 +220,7 @@ func New(logger log.Logger, db dbm.DB, loadLatest bool, appOpts servertypes.AppO
 		consensus.NewAppModule(appCodec, app.ConsensusKeeper),
 		feegrantmodule.NewAppModule(appCodec, app.AccountKeeper, app.BankKeeper, app.FeeGrantKeeper, interfaceRegistry),
 		identity.NewAppModule(app.IdentityKeeper, accAddr),
+		meeting.NewAppModule(app.MeetingKeeper),
 	)
 	app.BasicModuleManager = module.NewBasicManagerFromManager(app.ModuleManager, map[string]module.AppModuleBasic{
 		genutiltypes.ModuleName: genutil.NewAppModuleBasic(genutiltypes.DefaultMessageValidator),
@@ -225,11 +232,11 @@ func New(logger log.Logger, db dbm.DB, loadLatest bool, appOpts servertypes.AppO
 	app.ModuleManager.SetOrderPreBlockers(upgradetypes.ModuleName, authtypes.ModuleName)
 	app.ModuleManager.SetOrderBeginBlockers(distrtypes.ModuleName, slashingtypes.ModuleName, stakingtypes.ModuleName)
 	app.ModuleManager.SetOrderEndBlockers(banktypes.ModuleName, govtypes.ModuleName, stakingtypes.ModuleName,
-		feegrant.ModuleName)
+		feegrant.ModuleName, meetingtypes.ModuleName)
 	genesisOrder := []string{
 		consensustypes.ModuleName, authtypes.ModuleName, banktypes.ModuleName, distrtypes.ModuleName,
 		stakingtypes.ModuleName, slashingtypes.ModuleName, govtypes.ModuleName, upgradetypes.ModuleName,
-		feegrant.ModuleName, genutiltypes.ModuleName, identitytypes.ModuleName,
+		feegrant.ModuleName, genutiltypes.ModuleName, identitytypes.ModuleName, meetingtypes.ModuleName,
 	}
 	app.ModuleManager.SetOrderInitGenesis(genesisOrder...)
 	app.ModuleManager.SetOrderExportGenesis(genesisOrder...)

@@ -18,6 +18,7 @@ import (
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
 	identitytypes "github.com/parleynet/parley/x/identity/types"
+	meetingtypes "github.com/parleynet/parley/x/meeting/types"
 )
 
 // Config says which node and account a client uses.
@@ -114,6 +115,9 @@ func (c *Client) Account() string {
 
 // Identity returns a query client for x/identity.
 func (c *Client) Identity() identitytypes.QueryClient { return identitytypes.NewQueryClient(c.ctx) }
+
+// Meeting returns a query client for x/meeting.
+func (c *Client) Meeting() meetingtypes.QueryClient { return meetingtypes.NewQueryClient(c.ctx) }
 
 // Conn returns the gRPC connection over the node's ABCI query path, for
 // other modules' query clients.

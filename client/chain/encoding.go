@@ -14,6 +14,7 @@ import (
 
 	"github.com/parleynet/parley/internal/chainparams"
 	identitytypes "github.com/parleynet/parley/x/identity/types"
+	meetingtypes "github.com/parleynet/parley/x/meeting/types"
 )
 
 // Encoding is the codec set a client needs to build and read transactions.
@@ -39,6 +40,7 @@ func NewEncoding() (Encoding, error) {
 	std.RegisterInterfaces(registry)
 	authtypes.RegisterInterfaces(registry)
 	identitytypes.RegisterInterfaces(registry)
+	meetingtypes.RegisterInterfaces(registry)
 	cdc := codec.NewProtoCodec(registry)
 	return Encoding{Registry: registry, Codec: cdc, TxConfig: authtx.NewTxConfig(cdc, authtx.DefaultSignModes)}, nil
 }

@@ -1,0 +1,155 @@
+package keeper
+
+import (
+	"context"
+	"strings"
+
+	"cosmossdk.io/collections"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/parleynet/parley/x/meeting/types"
+)
+
+// EndBlocker expires meetings and stale pending requests and prunes ended
+// meetings. It touches at most end_block_budget items per block; what is
+// left waits in its queue for the next block.
+func (k *Keeper) EndBlocker(ctx context.Context) error {
+	sdkCtx := sdk.UnwrapSDKContext(ctx)
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return err
+	}
+	budget := int(params.EndBlockBudget)
+	now, height := sdkCtx.BlockTime().Unix(), sdkCtx.BlockHeight()
+
+	// 1. Meetings past expires_at end.
+	var expired [][]byte
+	err = k.ExpiryQueue.Walk(ctx, new(collections.Range[collections.Pair[int64, []byte]]).EndInclusive(collections.Join(now, maxMeetingID)),
+		func(key collections.Pair[int64, []byte]) (bool, error) {
+			expired = append(expired, key.K2())
+			return len(expired) >= budget, nil
+		})
+	if err != nil {
+		return err
+	}
+	for _, id := range expired {
+		m, err := k.Meetings.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := k.endMeeting(ctx, m, "expired"); err != nil {
+			return err
+		}
+	}
+	budget -= len(expired)
+
+	// 2. Requests pending longer than request_ttl_blocks expire.
+	if budget > 0 && height > int64(params.RequestTtlBlocks) {
+		cutoff := height - int64(params.RequestTtlBlocks)
+		var stale []collections.Triple[int64, []byte, string]
+		err = k.PendingQueue.Walk(ctx, new(collections.Range[collections.Triple[int64, []byte, string]]).EndExclusive(collections.Join3(cutoff, []byte{}, "")),
+			func(key collections.Triple[int64, []byte, string]) (bool, error) {
+				stale = append(stale, key)
+				return len(stale) >= budget, nil
+			})
+		if err != nil {
+			return err
+		}
+		for _, key := range stale {
+			user, device, _ := strings.Cut(key.K3(), "/")
+			r, err := k.Requests.Get(ctx, reqKey(key.K2(), user, device))
+			if err != nil {
+				return err
+			}
+			if err := k.setRequestStatus(ctx, &r, types.RequestStatus_REQUEST_STATUS_EXPIRED); err != nil {
+				return err
+			}
+			if err := sdkCtx.EventManager().EmitTypedEvent(&types.EventRequestExpired{MeetingId: r.MeetingId, UserId: user, DeviceId: device}); err != nil {
+				return err
+			}
+		}
+		budget -= len(stale)
+	}
+
+	// 3. Ended meetings past their retention are deleted, a bounded number
+	// of records per block.
+	for budget > 0 {
+		var due *collections.Pair[int64, []byte]
+		err = k.PruneQueue.Walk(ctx, new(collections.Range[collections.Pair[int64, []byte]]).EndInclusive(collections.Join(height, maxMeetingID)),
+			func(key collections.Pair[int64, []byte]) (bool, error) {
+				due = &key
+				return true, nil
+			})
+		if err != nil || due == nil {
+			return err
+		}
+		used, done, err := k.prune(ctx, due.K2(), budget)
+		if err != nil {
+			return err
+		}
+		budget -= used
+		if !done {
+			return nil
+		}
+		if err := k.PruneQueue.Remove(ctx, *due); err != nil {
+			return err
+		}
+		if err := sdkCtx.EventManager().EmitTypedEvent(&types.EventMeetingPruned{MeetingId: due.K2()}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// maxMeetingID sorts after every meeting ID, to make inclusive range ends.
+var maxMeetingID = []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
+
+// prune deletes up to budget records of an ended meeting; done reports
+// whether the meeting is gone.
+func (k *Keeper) prune(ctx context.Context, id []byte, budget int) (used int, done bool, err error) {
+	var reqs []RequestKey
+	err = k.Requests.Walk(ctx, collections.NewPrefixedPairRange[[]byte, string](id),
+		func(key RequestKey, _ types.JoinRequest) (bool, error) {
+			reqs = append(reqs, key)
+			return len(reqs) >= budget, nil
+		})
+	if err != nil {
+		return 0, false, err
+	}
+	for _, key := range reqs {
+		if err := k.Requests.Remove(ctx, key); err != nil {
+			return used, false, err
+		}
+		user, device, _ := strings.Cut(key.K2(), "/")
+		if err := k.DeviceIndex.Remove(ctx, collections.Join3(user, device, id)); err != nil {
+			return used, false, err
+		}
+		used++
+	}
+	if used >= budget {
+		return used, false, nil
+	}
+	var epochs []collections.Pair[[]byte, uint64]
+	err = k.Epochs.Walk(ctx, collections.NewPrefixedPairRange[[]byte, uint64](id),
+		func(key collections.Pair[[]byte, uint64], _ types.Epoch) (bool, error) {
+			epochs = append(epochs, key)
+			return used+len(epochs) >= budget, nil
+		})
+	if err != nil {
+		return used, false, err
+	}
+	for _, key := range epochs {
+		if err := k.Epochs.Remove(ctx, key); err != nil {
+			return used, false, err
+		}
+		used++
+	}
+	if used >= budget {
+		return used, false, nil
+	}
+	if err := k.PendingCount.Remove(ctx, id); err != nil {
+		return used, false, err
+	}
+	return used + 1, true, k.Meetings.Remove(ctx, id)
+}

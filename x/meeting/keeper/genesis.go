@@ -1,0 +1,88 @@
+package keeper
+
+import (
+	"context"
+
+	"cosmossdk.io/collections"
+
+	"github.com/parleynet/parley/x/meeting/types"
+)
+
+// InitGenesis loads a validated genesis state and rebuilds the indexes and
+// queues from it.
+func (k *Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
+	if err := gs.Validate(); err != nil {
+		return err
+	}
+	if err := k.Params.Set(ctx, gs.Params); err != nil {
+		return err
+	}
+	for _, m := range gs.Meetings {
+		if err := k.Meetings.Set(ctx, m.MeetingId, m); err != nil {
+			return err
+		}
+		if m.Status == types.Status_STATUS_OPEN {
+			if err := k.LeaderIndex.Set(ctx, collections.Join(m.LeaderUser, m.MeetingId)); err != nil {
+				return err
+			}
+			if err := k.ExpiryQueue.Set(ctx, collections.Join(m.ExpiresAt, m.MeetingId)); err != nil {
+				return err
+			}
+		} else if err := k.PruneQueue.Set(ctx, collections.Join(m.EndedHeight+int64(gs.Params.RetentionBlocks), m.MeetingId)); err != nil {
+			return err
+		}
+	}
+	for _, r := range gs.Requests {
+		status := r.Status
+		r.Status = types.RequestStatus_REQUEST_STATUS_UNSPECIFIED
+		if err := k.setRequestStatus(ctx, &r, status); err != nil {
+			return err
+		}
+		if err := k.DeviceIndex.Set(ctx, collections.Join3(r.UserId, r.DeviceId, r.MeetingId)); err != nil {
+			return err
+		}
+	}
+	for _, e := range gs.Epochs {
+		if err := k.Epochs.Set(ctx, collections.Join(e.MeetingId, e.Epoch), e); err != nil {
+			return err
+		}
+		m, err := k.Meetings.Get(ctx, e.MeetingId)
+		if err != nil {
+			return err
+		}
+		if m.Status == types.Status_STATUS_OPEN && m.Epoch == e.Epoch {
+			for _, mem := range e.Members {
+				if err := k.MemberIndex.Set(ctx, collections.Join(mem.UserId, e.MeetingId)); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// ExportGenesis dumps meetings, requests and epochs in key order.
+func (k *Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) {
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	gs := &types.GenesisState{Params: params}
+	if err := k.Meetings.Walk(ctx, nil, func(_ []byte, m types.Meeting) (bool, error) {
+		gs.Meetings = append(gs.Meetings, m)
+		return false, nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := k.Requests.Walk(ctx, nil, func(_ RequestKey, r types.JoinRequest) (bool, error) {
+		gs.Requests = append(gs.Requests, r)
+		return false, nil
+	}); err != nil {
+		return nil, err
+	}
+	err = k.Epochs.Walk(ctx, nil, func(_ collections.Pair[[]byte, uint64], e types.Epoch) (bool, error) {
+		gs.Epochs = append(gs.Epochs, e)
+		return false, nil
+	})
+	return gs, err
+}

@@ -1,0 +1,72 @@
+package types
+
+import (
+	identitytypes "github.com/parleynet/parley/x/identity/types"
+)
+
+// Domains of the device signatures x/meeting verifies; each names one action.
+const (
+	DomainCreate   = "parley/v1/meeting/create"
+	DomainRequest  = "parley/v1/meeting/request"
+	DomainCommit   = "parley/v1/meeting/commit"
+	DomainLeave    = "parley/v1/meeting/leave"
+	DomainTransfer = "parley/v1/meeting/transfer"
+	DomainClaim    = "parley/v1/meeting/claim"
+	DomainEnd      = "parley/v1/meeting/end"
+)
+
+// All sign bytes use x/identity's length-prefixed encoding and begin with
+// the domain, the chain ID and the meeting ID.
+func start(domain, chainID string, meetingID []byte) *identitytypes.SignBytes {
+	return identitytypes.NewSignBytes(domain, chainID).Bytes(meetingID)
+}
+
+// CreateSignBytes is signed by the leader device of a new meeting.
+func CreateSignBytes(chainID string, meetingID []byte, userID, deviceID string, ephPK []byte, p Policy, durationSeconds uint64) []byte {
+	s := start(DomainCreate, chainID, meetingID).String(userID).String(deviceID).Bytes(ephPK).
+		Uint64(uint64(p.MaxParticipants)).Uint64(uint64(len(p.Allowlist)))
+	for _, u := range p.Allowlist {
+		s.String(u)
+	}
+	passcode := uint64(0)
+	if p.PasscodeRequired {
+		passcode = 1
+	}
+	return s.Uint64(passcode).Uint64(durationSeconds).Done()
+}
+
+// RequestSignBytes is signed by a device asking to join.
+func RequestSignBytes(chainID string, meetingID []byte, userID, deviceID string, ephPK, sealed []byte) []byte {
+	return start(DomainRequest, chainID, meetingID).String(userID).String(deviceID).Bytes(ephPK).Bytes(sealed).Done()
+}
+
+// CommitSignBytes is signed by the leader device for an epoch. members are
+// covered in the order given in the message.
+func CommitSignBytes(chainID string, meetingID []byte, epoch uint64, members []MemberRef, keyCommitment []byte, reason Reason) []byte {
+	s := start(DomainCommit, chainID, meetingID).Uint64(epoch).Uint64(uint64(len(members)))
+	for _, m := range members {
+		s.String(m.UserId).String(m.DeviceId)
+	}
+	return s.Bytes(keyCommitment).Uint64(uint64(reason)).Done()
+}
+
+// LeaveSignBytes is signed by the leaving device.
+func LeaveSignBytes(chainID string, meetingID []byte, userID, deviceID string) []byte {
+	return start(DomainLeave, chainID, meetingID).String(userID).String(deviceID).Done()
+}
+
+// TransferSignBytes is signed by the current leader; epoch pins the
+// transfer to the roster it was made for.
+func TransferSignBytes(chainID string, meetingID []byte, epoch uint64, newUser, newDevice string) []byte {
+	return start(DomainTransfer, chainID, meetingID).Uint64(epoch).String(newUser).String(newDevice).Done()
+}
+
+// ClaimSignBytes is signed by the claiming member.
+func ClaimSignBytes(chainID string, meetingID []byte, epoch uint64, userID, deviceID string, ephPK []byte) []byte {
+	return start(DomainClaim, chainID, meetingID).Uint64(epoch).String(userID).String(deviceID).Bytes(ephPK).Done()
+}
+
+// EndSignBytes is signed by the leader.
+func EndSignBytes(chainID string, meetingID []byte, epoch uint64) []byte {
+	return start(DomainEnd, chainID, meetingID).Uint64(epoch).Done()
+}
