@@ -43,7 +43,9 @@ func (q queryServer) Devices(ctx context.Context, req *types.QueryDevicesRequest
 	if req == nil {
 		return nil, status.Error(codes.InvalidArgument, "empty request")
 	}
-	if has, err := q.k.Users.Has(ctx, req.UserId); err != nil || !has {
+	if has, err := q.k.Users.Has(ctx, req.UserId); err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	} else if !has {
 		return nil, status.Errorf(codes.NotFound, "user %s not found", req.UserId)
 	}
 	var out []types.Device

@@ -147,7 +147,7 @@ func TestRegisterUserRejections(t *testing.T) {
 			if last == 'q' {
 				swap = 'p'
 			}
-			return regWithOwner(a[:len(a)-1] + string(swap))(t, w)
+			return regWithOwner(a[:len(a)-1]+string(swap))(t, w)
 		}, types.ErrInvalidAddress},
 	}
 	for _, tc := range cases {

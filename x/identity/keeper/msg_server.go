@@ -24,8 +24,9 @@ var _ types.MsgServer = msgServer{}
 func (m msgServer) RegisterUser(ctx context.Context, msg *types.MsgRegisterUser) (*types.MsgRegisterUserResponse, error) {
 	k := m.k
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
-	if _, err := k.addressCodec.StringToBytes(msg.Owner); err != nil {
-		return nil, types.ErrInvalidAddress.Wrapf("owner %q: %v", msg.Owner, err)
+	owner, err := k.canonicalAddress(msg.Owner)
+	if err != nil {
+		return nil, err
 	}
 	if err := validateNewDevice(msg.UserId, msg.DeviceId, msg.Pubkey); err != nil {
 		return nil, err
@@ -43,7 +44,7 @@ func (m msgServer) RegisterUser(ctx context.Context, msg *types.MsgRegisterUser)
 		return nil, err
 	}
 
-	u := types.User{UserId: msg.UserId, Owner: msg.Owner, CreatedHeight: sdkCtx.BlockHeight()}
+	u := types.User{UserId: msg.UserId, Owner: owner, CreatedHeight: sdkCtx.BlockHeight()}
 	if err := k.addDevice(ctx, &u, msg.DeviceId, msg.Pubkey, ""); err != nil {
 		return nil, err
 	}
@@ -242,10 +243,25 @@ func validateNewDevice(userID, deviceID string, pubkey []byte) error {
 	return types.ValidatePubKey("pubkey", pubkey)
 }
 
-// ownedUser loads a user and checks that owner owns it.
+// canonicalAddress decodes an account address and returns its canonical
+// (lowercase bech32) spelling, so one account is always stored the same way.
+func (k *Keeper) canonicalAddress(addr string) (string, error) {
+	bz, err := k.addressCodec.StringToBytes(addr)
+	if err != nil {
+		return "", types.ErrInvalidAddress.Wrapf("owner %q: %v", addr, err)
+	}
+	canonical, err := k.addressCodec.BytesToString(bz)
+	if err != nil {
+		return "", types.ErrInvalidAddress.Wrapf("owner %q: %v", addr, err)
+	}
+	return canonical, nil
+}
+
+// ownedUser loads a user and checks that owner (in any spelling) owns it.
 func (k *Keeper) ownedUser(ctx context.Context, owner, userID string) (types.User, error) {
-	if _, err := k.addressCodec.StringToBytes(owner); err != nil {
-		return types.User{}, types.ErrInvalidAddress.Wrapf("owner %q: %v", owner, err)
+	owner, err := k.canonicalAddress(owner)
+	if err != nil {
+		return types.User{}, err
 	}
 	u, err := k.Users.Get(ctx, userID)
 	if errors.Is(err, collections.ErrNotFound) {

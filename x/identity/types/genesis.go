@@ -25,8 +25,12 @@ func (gs GenesisState) Validate(ac address.Codec) error {
 		if err := ValidateUserID("users[].user_id", u.UserId); err != nil {
 			return errors.Wrapf(ErrInvalidGenesis, "users[%d]: %v", i, err)
 		}
-		if _, err := ac.StringToBytes(u.Owner); err != nil {
+		bz, err := ac.StringToBytes(u.Owner)
+		if err != nil {
 			return errors.Wrapf(ErrInvalidGenesis, "users[%d] %s: owner %q: %v", i, u.UserId, u.Owner, err)
+		}
+		if canonical, err := ac.BytesToString(bz); err != nil || canonical != u.Owner {
+			return errors.Wrapf(ErrInvalidGenesis, "users[%d] %s: owner %q is not in canonical form", i, u.UserId, u.Owner)
 		}
 		if _, dup := users[u.UserId]; dup {
 			return errors.Wrapf(ErrInvalidGenesis, "users[%d]: duplicate user %s", i, u.UserId)

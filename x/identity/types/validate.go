@@ -1,6 +1,7 @@
 package types
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"regexp"
 
@@ -39,6 +40,11 @@ func ValidatePubKey(field string, key []byte) error {
 	p, err := new(edwards25519.Point).SetBytes(key)
 	if err != nil {
 		return errors.Wrapf(ErrInvalidPubKey, "%s: not a valid Ed25519 point", field)
+	}
+	// RFC 8032 5.1.3: an encoding of y >= p must be rejected; otherwise one
+	// point would have two byte strings and could be bound to two devices.
+	if !bytes.Equal(p.Bytes(), key) {
+		return errors.Wrapf(ErrInvalidPubKey, "%s: non-canonical point encoding", field)
 	}
 	if new(edwards25519.Point).MultByCofactor(p).Equal(edwards25519.NewIdentityPoint()) == 1 {
 		return errors.Wrapf(ErrInvalidPubKey, "%s: small-order point", field)
