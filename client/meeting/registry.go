@@ -1,0 +1,191 @@
+package meeting
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/parleynet/parley/client/keyschedule"
+	meetingtypes "github.com/parleynet/parley/x/meeting/types"
+)
+
+// Chain is what this package needs of a node.
+type Chain interface {
+	ChainID() string
+	Account() string
+	Meeting() meetingtypes.QueryClient
+	Broadcast(ctx context.Context, msgs ...sdk.Msg) (*sdk.TxResponse, error)
+}
+
+// Signer is a device key.
+type Signer interface {
+	Sign(msg []byte) []byte
+	PublicKey() ed25519.PublicKey
+}
+
+// Device is this device: its IDs and its key.
+type Device struct {
+	UserID, DeviceID string
+	Key              Signer
+}
+
+// EphStore keeps this device's ephemeral private keys, one per meeting.
+type EphStore struct{ Dir string }
+
+func (s EphStore) path(meetingID []byte, d Device) string {
+	return filepath.Join(s.Dir, hex.EncodeToString(meetingID), d.UserID+"@"+d.DeviceID+".eph")
+}
+
+// New makes and stores a fresh ephemeral key for the meeting, returning its public key.
+func (s EphStore) New(meetingID []byte, d Device) ([]byte, error) {
+	priv, err := keyschedule.GenerateEphemeralKey()
+	if err != nil {
+		return nil, err
+	}
+	raw, err := keyschedule.EphemeralPrivateKeyBytes(priv)
+	if err != nil {
+		return nil, err
+	}
+	p := s.path(meetingID, d)
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(p, raw, 0o600); err != nil {
+		return nil, err
+	}
+	return priv.PublicKey().Bytes(), nil
+}
+
+// Erase deletes the meeting's ephemeral keys of this device.
+func (s EphStore) Erase(meetingID []byte, d Device) error {
+	err := os.Remove(s.path(meetingID, d))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+// CreateOptions are a new meeting's policy and lifetime.
+type CreateOptions struct {
+	MaxParticipants  uint32
+	Allowlist        []string
+	PasscodeRequired bool
+	Duration         time.Duration // default 2 h
+}
+
+// Create opens a meeting led by d with a fresh random meeting ID.
+func Create(ctx context.Context, c Chain, eph EphStore, d Device, o CreateOptions) ([]byte, *sdk.TxResponse, error) {
+	id := make([]byte, meetingtypes.MeetingIDSize)
+	if _, err := rand.Read(id); err != nil {
+		return nil, nil, err
+	}
+	if o.Duration == 0 {
+		o.Duration = 2 * time.Hour
+	}
+	pub, err := eph.New(id, d)
+	if err != nil {
+		return nil, nil, err
+	}
+	policy := meetingtypes.Policy{MaxParticipants: o.MaxParticipants, Allowlist: o.Allowlist, PasscodeRequired: o.PasscodeRequired}
+	secs := uint64(o.Duration / time.Second)
+	msg := &meetingtypes.MsgCreateMeeting{
+		Signer: c.Account(), MeetingId: id, UserId: d.UserID, DeviceId: d.DeviceID, EphPk: pub,
+		Policy: policy, DurationSeconds: secs,
+		Sig: d.Key.Sign(meetingtypes.CreateSignBytes(c.ChainID(), id, d.UserID, d.DeviceID, pub, policy, secs)),
+	}
+	res, err := c.Broadcast(ctx, msg)
+	return id, res, err
+}
+
+// Request publishes a fresh ephemeral key of d for the meeting.
+func Request(ctx context.Context, c Chain, eph EphStore, d Device, meetingID, sealed []byte) (*sdk.TxResponse, error) {
+	pub, err := eph.New(meetingID, d)
+	if err != nil {
+		return nil, err
+	}
+	msg := &meetingtypes.MsgRequestJoin{
+		Signer: c.Account(), MeetingId: meetingID, UserId: d.UserID, DeviceId: d.DeviceID, EphPk: pub, Sealed: sealed,
+		Sig: d.Key.Sign(meetingtypes.RequestSignBytes(c.ChainID(), meetingID, d.UserID, d.DeviceID, pub, sealed)),
+	}
+	return c.Broadcast(ctx, msg)
+}
+
+// Commit commits the next epoch with the given members and key
+// commitment, signed by the leader d. It reads the current epoch first.
+func Commit(ctx context.Context, c Chain, d Device, meetingID []byte, members []meetingtypes.MemberRef, commitment []byte, reason meetingtypes.Reason) (uint64, *sdk.TxResponse, error) {
+	m, err := c.Meeting().Meeting(ctx, &meetingtypes.QueryMeetingRequest{MeetingId: meetingID})
+	if err != nil {
+		return 0, nil, fmt.Errorf("meeting %x: %w", meetingID, err)
+	}
+	epoch := m.Meeting.Epoch + 1
+	msg := &meetingtypes.MsgCommitEpoch{
+		Signer: c.Account(), MeetingId: meetingID, Epoch: epoch, Members: members, KeyCommitment: commitment, Reason: reason,
+		Sig: d.Key.Sign(meetingtypes.CommitSignBytes(c.ChainID(), meetingID, epoch, members, commitment, reason)),
+	}
+	res, err := c.Broadcast(ctx, msg)
+	return epoch, res, err
+}
+
+// Leave takes d out of the meeting and erases its ephemeral key.
+func Leave(ctx context.Context, c Chain, eph EphStore, d Device, meetingID []byte) (*sdk.TxResponse, error) {
+	msg := &meetingtypes.MsgLeave{
+		Signer: c.Account(), MeetingId: meetingID, UserId: d.UserID, DeviceId: d.DeviceID,
+		Sig: d.Key.Sign(meetingtypes.LeaveSignBytes(c.ChainID(), meetingID, d.UserID, d.DeviceID)),
+	}
+	res, err := c.Broadcast(ctx, msg)
+	if err != nil {
+		return res, err
+	}
+	return res, eph.Erase(meetingID, d)
+}
+
+// Claim takes over leadership from a timed-out leader with a fresh ephemeral key.
+func Claim(ctx context.Context, c Chain, eph EphStore, d Device, meetingID []byte) (*sdk.TxResponse, error) {
+	m, err := c.Meeting().Meeting(ctx, &meetingtypes.QueryMeetingRequest{MeetingId: meetingID})
+	if err != nil {
+		return nil, fmt.Errorf("meeting %x: %w", meetingID, err)
+	}
+	pub, err := eph.New(meetingID, d)
+	if err != nil {
+		return nil, err
+	}
+	msg := &meetingtypes.MsgClaimLeadership{
+		Signer: c.Account(), MeetingId: meetingID, UserId: d.UserID, DeviceId: d.DeviceID, EphPk: pub,
+		Sig: d.Key.Sign(meetingtypes.ClaimSignBytes(c.ChainID(), meetingID, m.Meeting.Epoch, d.UserID, d.DeviceID, pub)),
+	}
+	return c.Broadcast(ctx, msg)
+}
+
+// End ends the meeting (d must lead it) and erases d's ephemeral key.
+func End(ctx context.Context, c Chain, eph EphStore, d Device, meetingID []byte) (*sdk.TxResponse, error) {
+	m, err := c.Meeting().Meeting(ctx, &meetingtypes.QueryMeetingRequest{MeetingId: meetingID})
+	if err != nil {
+		return nil, fmt.Errorf("meeting %x: %w", meetingID, err)
+	}
+	msg := &meetingtypes.MsgEndMeeting{
+		Signer: c.Account(), MeetingId: meetingID,
+		Sig: d.Key.Sign(meetingtypes.EndSignBytes(c.ChainID(), meetingID, m.Meeting.Epoch)),
+	}
+	res, err := c.Broadcast(ctx, msg)
+	if err != nil {
+		return res, err
+	}
+	return res, eph.Erase(meetingID, d)
+}
+
+// ParseMeetingID reads a meeting ID given as 32 hex digits.
+func ParseMeetingID(s string) ([]byte, error) {
+	id, err := hex.DecodeString(s)
+	if err != nil || len(id) != meetingtypes.MeetingIDSize {
+		return nil, fmt.Errorf("meeting ID %q: want %d hex digits", s, 2*meetingtypes.MeetingIDSize)
+	}
+	return id, nil
+}
