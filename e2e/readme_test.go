@@ -99,6 +99,9 @@ func TestReadmeQuickstart(t *testing.T) {
 		"revoked device phone of alice (signed by laptop)",
 		"REVOKED at height",
 		"#2  height",
+		"committed epoch 1 of",
+		"[1] bob/phone",
+		"ended",
 		"localnet stopped",
 	} {
 		if !strings.Contains(text, want) {

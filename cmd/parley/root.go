@@ -54,6 +54,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(
 		newDeviceCmd(g),
 		newIdentityCmd(g),
+		newMeetingCmd(g),
 		&cobra.Command{
 			Use:   "version",
 			Short: "Print the version",

@@ -1,0 +1,246 @@
+package main
+
+import (
+	"encoding/hex"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/parleynet/parley/client/meeting"
+	meetingtypes "github.com/parleynet/parley/x/meeting/types"
+)
+
+func newMeetingCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "meeting", Short: "Meetings on chain: create, request, admit, show, end"}
+	cmd.AddCommand(meetingCreateCmd(g), meetingRequestCmd(g), meetingAdmitCmd(g), meetingShowCmd(g), meetingEndCmd(g))
+	return cmd
+}
+
+func (g *globals) ephStore() meeting.EphStore {
+	return meeting.EphStore{Dir: filepath.Join(g.home, "meetings")}
+}
+
+// device loads this device's key for a meeting command.
+func (g *globals) device(user, device string) (meeting.Device, func(), error) {
+	key, err := g.loadKey(user, device)
+	if err != nil {
+		return meeting.Device{}, nil, err
+	}
+	return meeting.Device{UserID: user, DeviceID: device, Key: key}, func() { key.Close() }, nil
+}
+
+func meetingCreateCmd(g *globals) *cobra.Command {
+	var user, device, allow string
+	var max uint32
+	var passcode bool
+	var duration time.Duration
+	c := &cobra.Command{
+		Use:   "create",
+		Short: "Open a meeting led by this device; prints the meeting ID",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			d, done, err := g.device(user, device)
+			if err != nil {
+				return err
+			}
+			defer done()
+			ch, err := g.chain(true)
+			if err != nil {
+				return err
+			}
+			var list []string
+			if allow != "" {
+				list = strings.Split(allow, ",")
+			}
+			id, _, err := meeting.Create(cmd.Context(), ch, g.ephStore(), d, meeting.CreateOptions{
+				MaxParticipants: max, Allowlist: list, PasscodeRequired: passcode, Duration: duration,
+			})
+			if err != nil {
+				return err
+			}
+			cmd.PrintErrf("meeting created, led by %s/%s\n", user, device)
+			cmd.Println(hex.EncodeToString(id))
+			return nil
+		},
+	}
+	userDeviceFlags(c, &user, &device, "this (leader) device's ID")
+	c.Flags().StringVar(&allow, "allow", "", "comma-separated user IDs that may request to join (default: anyone)")
+	c.Flags().Uint32Var(&max, "max", 0, "maximum participants (default: the chain's maximum)")
+	c.Flags().BoolVar(&passcode, "passcode", false, "require a passcode proof (checked by the leader, never on chain)")
+	c.Flags().DurationVar(&duration, "duration", 2*time.Hour, "meeting lifetime")
+	return c
+}
+
+func meetingRequestCmd(g *globals) *cobra.Command {
+	var user, device string
+	c := &cobra.Command{
+		Use:   "request MEETING-ID",
+		Short: "Ask to join: publish this device's fresh ephemeral key for the meeting",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := meeting.ParseMeetingID(args[0])
+			if err != nil {
+				return err
+			}
+			d, done, err := g.device(user, device)
+			if err != nil {
+				return err
+			}
+			defer done()
+			ch, err := g.chain(true)
+			if err != nil {
+				return err
+			}
+			if _, err := meeting.Request(cmd.Context(), ch, g.ephStore(), d, id, nil); err != nil {
+				return err
+			}
+			cmd.Printf("requested to join %s as %s/%s; waiting for the leader to admit\n", args[0], user, device)
+			return nil
+		},
+	}
+	userDeviceFlags(c, &user, &device, "this device's ID")
+	return c
+}
+
+func meetingAdmitCmd(g *globals) *cobra.Command {
+	var user, device, commitment, reason string
+	var members []string
+	c := &cobra.Command{
+		Use:   "admit MEETING-ID",
+		Short: "Leader: commit the next epoch with the given members and key commitment",
+		Long: "Commits the next epoch. Members are user/device pairs (the leader must be one). The key\n" +
+			"commitment is given as 64 hex digits; the client's key schedule computes it in normal use.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := meeting.ParseMeetingID(args[0])
+			if err != nil {
+				return err
+			}
+			commit, err := hex.DecodeString(commitment)
+			if err != nil || len(commit) != meetingtypes.KeyCommitmentSize {
+				return fmt.Errorf("--commitment: want %d hex digits", 2*meetingtypes.KeyCommitmentSize)
+			}
+			r, ok := meetingtypes.Reason_value["REASON_"+strings.ToUpper(reason)]
+			if !ok {
+				return fmt.Errorf("--reason %q: want join, leave, remove, revoke, rotate or leader", reason)
+			}
+			var refs []meetingtypes.MemberRef
+			for _, m := range members {
+				u, dv, ok := strings.Cut(m, "/")
+				if !ok {
+					return fmt.Errorf("--member %q: want user/device", m)
+				}
+				refs = append(refs, meetingtypes.MemberRef{UserId: u, DeviceId: dv})
+			}
+			d, done, err := g.device(user, device)
+			if err != nil {
+				return err
+			}
+			defer done()
+			ch, err := g.chain(true)
+			if err != nil {
+				return err
+			}
+			epoch, _, err := meeting.Commit(cmd.Context(), ch, d, id, refs, commit, meetingtypes.Reason(r))
+			if err != nil {
+				return err
+			}
+			cmd.Printf("committed epoch %d of %s with %d members\n", epoch, args[0], len(refs))
+			return nil
+		},
+	}
+	userDeviceFlags(c, &user, &device, "this (leader) device's ID")
+	c.Flags().StringSliceVar(&members, "member", nil, "member as user/device (repeat, or comma-separated)")
+	c.Flags().StringVar(&commitment, "commitment", "", "key commitment, 64 hex digits")
+	c.Flags().StringVar(&reason, "reason", "join", "join|leave|remove|revoke|rotate|leader")
+	_ = c.MarkFlagRequired("member")
+	_ = c.MarkFlagRequired("commitment")
+	return c
+}
+
+func meetingShowCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "show MEETING-ID",
+		Short: "Show a meeting: leader, epoch, roster and requests",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := meeting.ParseMeetingID(args[0])
+			if err != nil {
+				return err
+			}
+			ch, err := g.chain(false)
+			if err != nil {
+				return err
+			}
+			ctx, q := cmd.Context(), ch.Meeting()
+			res, err := q.Meeting(ctx, &meetingtypes.QueryMeetingRequest{MeetingId: id})
+			if err != nil {
+				return fmt.Errorf("meeting %s: %w", args[0], err)
+			}
+			m := res.Meeting
+			cmd.Printf("meeting %x  %s  leader %s/%s  epoch %d  expires %s\n", m.MeetingId,
+				strings.TrimPrefix(m.Status.String(), "STATUS_"), m.LeaderUser, m.LeaderDevice, m.Epoch,
+				time.Unix(m.ExpiresAt, 0).UTC().Format(time.RFC3339))
+			if len(m.Policy.Allowlist) > 0 {
+				cmd.Printf("allowlist: %s\n", strings.Join(m.Policy.Allowlist, ", "))
+			}
+			if m.RekeyDueHeight != 0 {
+				cmd.Printf("REKEY DUE since height %d\n", m.RekeyDueHeight)
+			}
+			if m.Epoch > 0 {
+				e, err := q.Epoch(ctx, &meetingtypes.QueryEpochRequest{MeetingId: id})
+				if err != nil {
+					return err
+				}
+				cmd.Printf("epoch %d (%s, height %d) roster %x commitment %x\n", e.Epoch.Epoch,
+					strings.ToLower(strings.TrimPrefix(e.Epoch.Reason.String(), "REASON_")), e.Epoch.Height, e.Epoch.RosterHash, e.Epoch.KeyCommitment)
+				for i, mem := range e.Epoch.Members {
+					cmd.Printf("  [%d] %s/%s  key %x\n", i, mem.UserId, mem.DeviceId, mem.EphPkHash[:8])
+				}
+			}
+			reqs, err := q.JoinRequests(ctx, &meetingtypes.QueryJoinRequestsRequest{MeetingId: id})
+			if err != nil {
+				return err
+			}
+			cmd.Println("requests:")
+			for _, r := range reqs.Requests {
+				cmd.Printf("  %s/%s  %s  height %d\n", r.UserId, r.DeviceId,
+					strings.ToLower(strings.TrimPrefix(r.Status.String(), "REQUEST_STATUS_")), r.Height)
+			}
+			return nil
+		},
+	}
+}
+
+func meetingEndCmd(g *globals) *cobra.Command {
+	var user, device string
+	c := &cobra.Command{
+		Use:   "end MEETING-ID",
+		Short: "Leader: end the meeting",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := meeting.ParseMeetingID(args[0])
+			if err != nil {
+				return err
+			}
+			d, done, err := g.device(user, device)
+			if err != nil {
+				return err
+			}
+			defer done()
+			ch, err := g.chain(true)
+			if err != nil {
+				return err
+			}
+			if _, err := meeting.End(cmd.Context(), ch, g.ephStore(), d, id); err != nil {
+				return err
+			}
+			cmd.Printf("meeting %s ended\n", args[0])
+			return nil
+		},
+	}
+	userDeviceFlags(c, &user, &device, "this (leader) device's ID")
+	return c
+}
