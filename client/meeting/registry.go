@@ -3,6 +3,7 @@ package meeting
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/hpke"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -62,6 +63,15 @@ func (s EphStore) New(meetingID []byte, d Device) ([]byte, error) {
 		return nil, err
 	}
 	return priv.PublicKey().Bytes(), nil
+}
+
+// Load reads this device's ephemeral private key for the meeting.
+func (s EphStore) Load(meetingID []byte, d Device) (hpke.PrivateKey, error) {
+	raw, err := os.ReadFile(s.path(meetingID, d))
+	if err != nil {
+		return nil, fmt.Errorf("ephemeral key of %s/%s for meeting %x: %w", d.UserID, d.DeviceID, meetingID, err)
+	}
+	return keyschedule.ParseEphemeralPrivateKey(raw)
 }
 
 // Erase deletes the meeting's ephemeral keys of this device.

@@ -1,0 +1,51 @@
+package meeting
+
+import (
+	"fmt"
+
+	meetingtypes "github.com/parleynet/parley/x/meeting/types"
+)
+
+// Event is something a session reports.
+type Event interface{ fmt.Stringer }
+
+// EventKey: a new epoch key is installed.
+type EventKey struct {
+	Epoch       uint64
+	Code        string
+	Members     []meetingtypes.Member
+	SenderIndex int
+}
+
+func (e EventKey) String() string {
+	return fmt.Sprintf("epoch %d: %d members, security code %s", e.Epoch, len(e.Members), e.Code)
+}
+
+// EventProblem: something was rejected; Peer names who, Err says why. The
+// session stays on its last good key.
+type EventProblem struct {
+	Peer string
+	Err  error
+}
+
+func (e EventProblem) String() string { return fmt.Sprintf("problem with %s: %v", e.Peer, e.Err) }
+
+// EventLeader: this device became the leader.
+type EventLeader struct{ Claimed bool }
+
+func (e EventLeader) String() string {
+	if e.Claimed {
+		return "claimed leadership after the leader timed out"
+	}
+	return "this device leads the meeting"
+}
+
+// EventRemoved: this device is not in the latest roster.
+type EventRemoved struct{ Epoch uint64 }
+
+func (e EventRemoved) String() string { return fmt.Sprintf("removed from the meeting at epoch %d", e.Epoch) }
+
+// EventEnded: the meeting ended.
+type EventEnded struct{}
+
+func (EventEnded) String() string { return "the meeting ended" }

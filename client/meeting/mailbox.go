@@ -1,0 +1,30 @@
+package meeting
+
+import (
+	"context"
+	"crypto/hpke"
+)
+
+// Mailbox kinds of what a session sends.
+const (
+	KindMeetingKey uint32 = 1
+	KindSignal     uint32 = 2
+)
+
+// Delivery is one envelope the mailbox delivered to this device.
+type Delivery struct {
+	FromUser, FromDevice string
+	MeetingID            []byte
+	Kind                 uint32
+	Body                 []byte
+}
+
+// Mailbox is what a session needs of the nodes' mailbox: post an opaque
+// body to the holder of an ephemeral key (by its hash), and receive what
+// was posted to this device's ephemeral key. The implementation signs
+// posts with the device key and proves possession of the ephemeral key to
+// subscribe; it never sees a meeting key.
+type Mailbox interface {
+	Post(ctx context.Context, to [32]byte, meetingID []byte, kind uint32, body []byte) error
+	Subscribe(ctx context.Context, priv hpke.PrivateKey, meetingID []byte) (<-chan Delivery, error)
+}
