@@ -43,7 +43,9 @@ func (e EventLeader) String() string {
 // EventRemoved: this device is not in the latest roster.
 type EventRemoved struct{ Epoch uint64 }
 
-func (e EventRemoved) String() string { return fmt.Sprintf("removed from the meeting at epoch %d", e.Epoch) }
+func (e EventRemoved) String() string {
+	return fmt.Sprintf("removed from the meeting at epoch %d", e.Epoch)
+}
 
 // EventEnded: the meeting ended.
 type EventEnded struct{}

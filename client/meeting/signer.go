@@ -17,4 +17,3 @@ func (c cryptoSigner) Sign(_ io.Reader, msg []byte, _ crypto.SignerOpts) ([]byte
 }
 
 var _ crypto.Signer = cryptoSigner{}
-
