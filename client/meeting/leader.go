@@ -2,6 +2,7 @@ package meeting
 
 import (
 	"context"
+	"crypto/hpke"
 	"sort"
 	"time"
 
@@ -142,7 +143,7 @@ func (s *Session) commit(ctx context.Context, m meetingtypes.Meeting, reqs map[s
 		if r.UserId == s.cfg.Device.UserID && r.DeviceId == s.cfg.Device.DeviceID {
 			continue
 		}
-		recipients = append(recipients, keyschedule.Recipient{UserID: r.UserId, DeviceID: r.DeviceId, PublicKey: r.EphPk})
+		recipients = append(recipients, keyschedule.Recipient{UserID: r.UserId, DeviceID: r.DeviceId, PublicKey: r.EphPk, Parsed: s.parsedKey(r.EphPk)})
 	}
 	leader := keyschedule.Leader{UserID: s.cfg.Device.UserID, DeviceID: s.cfg.Device.DeviceID, Signer: cryptoSigner{s.cfg.Device.Key}}
 	envs, err := keyschedule.SealAll(ctx, leader, kctx, mk, recipients)
@@ -168,4 +169,23 @@ func (s *Session) commit(ctx context.Context, m meetingtypes.Meeting, reqs map[s
 	}
 	s.mu.Unlock()
 	return s.install(epoch, mk, rosterHash, commitment, members)
+}
+
+// parsedKey returns a member's ephemeral key parsed once per meeting (nil
+// if it does not parse; SealAll then reports the member's error).
+func (s *Session) parsedKey(pub []byte) hpke.PublicKey {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.parsed == nil {
+		s.parsed = map[string]hpke.PublicKey{}
+	}
+	if pk, ok := s.parsed[string(pub)]; ok {
+		return pk
+	}
+	pk, err := keyschedule.ParseEphemeralPublicKey(pub)
+	if err != nil {
+		return nil
+	}
+	s.parsed[string(pub)] = pk
+	return pk
 }

@@ -65,6 +65,7 @@ type Session struct {
 	rotate    bool
 	lastKey   time.Time
 	subCancel context.CancelFunc
+	parsed    map[string]hpke.PublicKey // members' ephemeral keys, parsed once
 	wasMember bool
 }
 
