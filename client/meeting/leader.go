@@ -26,6 +26,11 @@ func (s *Session) leaderStep(ctx context.Context, m meetingtypes.Meeting) error 
 		return err
 	}
 	self := s.cfg.Device.UserID + "/" + s.cfg.Device.DeviceID
+	if s.cfg.Control != nil {
+		for _, r := range s.cfg.Control.Removals() {
+			s.Remove(r[0], r[1])
+		}
+	}
 	s.mu.Lock()
 	removals := make(map[string]bool, len(s.removals))
 	for k := range s.removals {
@@ -82,6 +87,18 @@ func (s *Session) leaderStep(ctx context.Context, m meetingtypes.Meeting) error 
 		}
 		if s.cfg.Admit != nil && !s.cfg.Admit(r) {
 			continue
+		}
+		if s.cfg.Passcode != "" {
+			s.mu.Lock()
+			eph := s.eph
+			s.mu.Unlock()
+			if err := CheckPasscode(s.cfg.Chain.ChainID(), s.cfg.MeetingID, r.UserId, r.DeviceId, s.cfg.Passcode, eph, r.Sealed); err != nil {
+				if !s.rejected[id] {
+					s.rejected[id] = true
+					s.cfg.OnEvent(EventProblem{Peer: id, Err: err})
+				}
+				continue
+			}
 		}
 		if !s.deviceActive(ctx, r.UserId, r.DeviceId) {
 			continue

@@ -40,6 +40,12 @@ type Config struct {
 	// Admit decides, for the leader, which pending requests to admit; nil
 	// admits every pending request (the chain already enforced the allowlist).
 	Admit func(meetingtypes.JoinRequest) bool
+	// Passcode, when set, admits only requests whose sealed field proves
+	// it (see SealPasscode); checked by the leader, never on chain.
+	Passcode string
+	// Control, when set, is read every block for removals asked from the
+	// command line (Control.RequestRemoval).
+	Control *Control
 	// RotateEvery is the leader's periodic rekey; default 5 minutes.
 	RotateEvery time.Duration
 	// Poll is how often the chain is read; default 100 ms (blocks are ~300 ms).
@@ -66,6 +72,7 @@ type Session struct {
 	lastKey   time.Time
 	subCancel context.CancelFunc
 	parsed    map[string]hpke.PublicKey // members' ephemeral keys, parsed once
+	rejected  map[string]bool           // requests already reported as refused
 	wasMember bool
 }
 
@@ -89,7 +96,7 @@ func NewSession(cfg Config) (*Session, error) {
 	}
 	return &Session{
 		cfg: cfg, eph: eph, keys: keyschedule.NewEpochKeys(keyschedule.WithGrace(cfg.Grace)),
-		pending: map[uint64][]Delivery{}, removals: map[string]bool{},
+		pending: map[uint64][]Delivery{}, removals: map[string]bool{}, rejected: map[string]bool{},
 	}, nil
 }
 
@@ -223,6 +230,21 @@ func (s *Session) install(epoch uint64, mk, rosterHash, commitment []byte, membe
 	}
 	s.mu.Unlock()
 	s.cfg.OnEvent(EventKey{Epoch: epoch, Code: code, Members: members, SenderIndex: meetingtypes.SenderIndex(members, s.cfg.Device.UserID, s.cfg.Device.DeviceID)})
+	if s.cfg.Control != nil {
+		st := Status{Role: "member", Epoch: epoch, Code: code, Updated: time.Now().UTC()}
+		for _, m := range members {
+			st.Members = append(st.Members, m.UserId+"/"+m.DeviceId)
+		}
+		if len(members) > 0 {
+			if m, err := s.cfg.Chain.Meeting().Meeting(context.Background(), &meetingtypes.QueryMeetingRequest{MeetingId: s.cfg.MeetingID}); err == nil &&
+				m.Meeting.LeaderUser == s.cfg.Device.UserID && m.Meeting.LeaderDevice == s.cfg.Device.DeviceID {
+				st.Role = "leader"
+			}
+		}
+		if err := s.cfg.Control.WriteStatus(st); err != nil {
+			s.cfg.OnEvent(EventProblem{Peer: "status file", Err: err})
+		}
+	}
 	return nil
 }
 
