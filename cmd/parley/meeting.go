@@ -15,7 +15,8 @@ import (
 
 func newMeetingCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "meeting", Short: "Meetings on chain: create, request, admit, show, end"}
-	cmd.AddCommand(meetingCreateCmd(g), meetingRequestCmd(g), meetingAdmitCmd(g), meetingShowCmd(g), meetingEndCmd(g))
+	cmd.AddCommand(meetingCreateCmd(g), meetingRequestCmd(g), meetingCommitCmd(g), meetingShowCmd(g), meetingEndCmd(g),
+		meetingRunCmd(g), meetingJoinCmd(g), meetingAdmitCmd(g), meetingRemoveCmd(g), meetingLeaveCmd(g), meetingStatusCmd(g))
 	return cmd
 }
 
@@ -104,14 +105,15 @@ func meetingRequestCmd(g *globals) *cobra.Command {
 	return c
 }
 
-func meetingAdmitCmd(g *globals) *cobra.Command {
+func meetingCommitCmd(g *globals) *cobra.Command {
 	var user, device, commitment, reason string
 	var members []string
 	c := &cobra.Command{
-		Use:   "admit MEETING-ID",
-		Short: "Leader: commit the next epoch with the given members and key commitment",
-		Long: "Commits the next epoch. Members are user/device pairs (the leader must be one). The key\n" +
-			"commitment is given as 64 hex digits; the client's key schedule computes it in normal use.",
+		Use:   "commit MEETING-ID",
+		Short: "Leader, by hand (testing): commit the next epoch with given members and key commitment",
+		Long: "Commits the next epoch without a key exchange. Members are user/device pairs (the leader\n" +
+			"must be one); the commitment is 64 hex digits. A running session (`parley meeting run`)\n" +
+			"does this, with a real key, by itself.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := meeting.ParseMeetingID(args[0])

@@ -20,6 +20,7 @@ type globals struct {
 	from           string
 	fees           string
 	passphraseFile string
+	mailbox        string
 }
 
 func envOr(name, def string) string {
@@ -49,6 +50,7 @@ func newRootCmd() *cobra.Command {
 	f.StringVar(&g.keyringBackend, "keyring-backend", envOr("PARLEY_KEYRING_BACKEND", "os"), "Cosmos keyring backend: os|file|test (PARLEY_KEYRING_BACKEND)")
 	f.StringVar(&g.from, "from", envOr("PARLEY_FROM", ""), "keyring account that signs and pays for transactions (PARLEY_FROM)")
 	f.StringVar(&g.fees, "fees", envOr("PARLEY_FEES", ""), "fees per transaction, e.g. 0uparley (PARLEY_FEES)")
+	f.StringVar(&g.mailbox, "mailbox", envOr("PARLEY_MAILBOX", "127.0.0.1:26680"), "mailbox gRPC addresses of nodes, comma-separated, tried in order (PARLEY_MAILBOX)")
 	f.StringVar(&g.passphraseFile, "passphrase-file", envOr("PARLEY_PASSPHRASE_FILE", ""), "file holding the device key passphrase (PARLEY_PASSPHRASE_FILE; or PARLEY_PASSPHRASE)")
 
 	root.AddCommand(
