@@ -45,24 +45,43 @@ func (s EphStore) path(meetingID []byte, d Device) string {
 	return filepath.Join(s.Dir, hex.EncodeToString(meetingID), d.UserID+"@"+d.DeviceID+".eph")
 }
 
-// New makes and stores a fresh ephemeral key for the meeting, returning its public key.
-func (s EphStore) New(meetingID []byte, d Device) ([]byte, error) {
+// EphKey is a fresh ephemeral key not yet stored: it is saved only
+// once the chain accepted it, so a rejected request never replaces the key
+// of the request that stands.
+type EphKey struct {
+	store     EphStore
+	meetingID []byte
+	dev       Device
+	priv      hpke.PrivateKey
+}
+
+// New makes a fresh ephemeral key for the meeting; Save stores it.
+func (s EphStore) New(meetingID []byte, d Device) (*EphKey, error) {
 	priv, err := keyschedule.GenerateEphemeralKey()
 	if err != nil {
 		return nil, err
 	}
-	raw, err := keyschedule.EphemeralPrivateKeyBytes(priv)
+	return &EphKey{store: s, meetingID: meetingID, dev: d, priv: priv}, nil
+}
+
+// Public returns the key's public half.
+func (k *EphKey) Public() []byte { return k.priv.PublicKey().Bytes() }
+
+// Save stores the private key (0600), replacing the device's previous one.
+func (k *EphKey) Save() error {
+	raw, err := keyschedule.EphemeralPrivateKeyBytes(k.priv)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	p := s.path(meetingID, d)
+	p := k.store.path(k.meetingID, k.dev)
 	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-		return nil, err
+		return err
 	}
-	if err := os.WriteFile(p, raw, 0o600); err != nil {
-		return nil, err
+	tmp := p + ".tmp"
+	if err := os.WriteFile(tmp, raw, 0o600); err != nil {
+		return err
 	}
-	return priv.PublicKey().Bytes(), nil
+	return os.Rename(tmp, p)
 }
 
 // Load reads this device's ephemeral private key for the meeting.
@@ -100,32 +119,44 @@ func Create(ctx context.Context, c Chain, eph EphStore, d Device, o CreateOption
 	if o.Duration == 0 {
 		o.Duration = 2 * time.Hour
 	}
-	pub, err := eph.New(id, d)
+	key, err := eph.New(id, d)
 	if err != nil {
 		return nil, nil, err
 	}
+	pub := key.Public()
 	policy := meetingtypes.Policy{MaxParticipants: o.MaxParticipants, Allowlist: o.Allowlist, PasscodeRequired: o.PasscodeRequired}
 	secs := uint64(o.Duration / time.Second)
+	// The signature is good for 5 minutes: long enough for a slow block,
+	// short enough that the chain need not remember the ID for long.
+	validUntil := time.Now().Add(5 * time.Minute).Unix()
 	msg := &meetingtypes.MsgCreateMeeting{
 		Signer: c.Account(), MeetingId: id, UserId: d.UserID, DeviceId: d.DeviceID, EphPk: pub,
-		Policy: policy, DurationSeconds: secs,
-		Sig: d.Key.Sign(meetingtypes.CreateSignBytes(c.ChainID(), id, d.UserID, d.DeviceID, pub, policy, secs)),
+		Policy: policy, DurationSeconds: secs, ValidUntil: validUntil,
+		Sig: d.Key.Sign(meetingtypes.CreateSignBytes(c.ChainID(), id, d.UserID, d.DeviceID, pub, policy, secs, validUntil)),
 	}
 	res, err := c.Broadcast(ctx, msg)
-	return id, res, err
+	if err != nil {
+		return id, res, err
+	}
+	return id, res, key.Save()
 }
 
 // Request publishes a fresh ephemeral key of d for the meeting.
 func Request(ctx context.Context, c Chain, eph EphStore, d Device, meetingID, sealed []byte) (*sdk.TxResponse, error) {
-	pub, err := eph.New(meetingID, d)
+	key, err := eph.New(meetingID, d)
 	if err != nil {
 		return nil, err
 	}
+	pub := key.Public()
 	msg := &meetingtypes.MsgRequestJoin{
 		Signer: c.Account(), MeetingId: meetingID, UserId: d.UserID, DeviceId: d.DeviceID, EphPk: pub, Sealed: sealed,
 		Sig: d.Key.Sign(meetingtypes.RequestSignBytes(c.ChainID(), meetingID, d.UserID, d.DeviceID, pub, sealed)),
 	}
-	return c.Broadcast(ctx, msg)
+	res, err := c.Broadcast(ctx, msg)
+	if err != nil {
+		return res, err
+	}
+	return res, key.Save()
 }
 
 // Commit commits the next epoch with the given members and key
@@ -146,9 +177,14 @@ func Commit(ctx context.Context, c Chain, d Device, meetingID []byte, members []
 
 // Leave takes d out of the meeting and erases its ephemeral key.
 func Leave(ctx context.Context, c Chain, eph EphStore, d Device, meetingID []byte) (*sdk.TxResponse, error) {
+	priv, err := eph.Load(meetingID, d)
+	if err != nil {
+		return nil, err
+	}
+	keyHash := meetingtypes.EphKeyHash(priv.PublicKey().Bytes())
 	msg := &meetingtypes.MsgLeave{
 		Signer: c.Account(), MeetingId: meetingID, UserId: d.UserID, DeviceId: d.DeviceID,
-		Sig: d.Key.Sign(meetingtypes.LeaveSignBytes(c.ChainID(), meetingID, d.UserID, d.DeviceID)),
+		Sig: d.Key.Sign(meetingtypes.LeaveSignBytes(c.ChainID(), meetingID, d.UserID, d.DeviceID, keyHash)),
 	}
 	res, err := c.Broadcast(ctx, msg)
 	if err != nil {
@@ -163,15 +199,20 @@ func Claim(ctx context.Context, c Chain, eph EphStore, d Device, meetingID []byt
 	if err != nil {
 		return nil, fmt.Errorf("meeting %x: %w", meetingID, err)
 	}
-	pub, err := eph.New(meetingID, d)
+	key, err := eph.New(meetingID, d)
 	if err != nil {
 		return nil, err
 	}
+	pub := key.Public()
 	msg := &meetingtypes.MsgClaimLeadership{
 		Signer: c.Account(), MeetingId: meetingID, UserId: d.UserID, DeviceId: d.DeviceID, EphPk: pub,
-		Sig: d.Key.Sign(meetingtypes.ClaimSignBytes(c.ChainID(), meetingID, m.Meeting.Epoch, d.UserID, d.DeviceID, pub)),
+		Sig: d.Key.Sign(meetingtypes.ClaimSignBytes(c.ChainID(), meetingID, m.Meeting.Epoch, m.Meeting.LeaderChanges, d.UserID, d.DeviceID, pub)),
 	}
-	return c.Broadcast(ctx, msg)
+	res, err := c.Broadcast(ctx, msg)
+	if err != nil {
+		return res, err
+	}
+	return res, key.Save()
 }
 
 // End ends the meeting (d must lead it) and erases d's ephemeral key.

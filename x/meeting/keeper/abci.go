@@ -23,7 +23,9 @@ func (k *Keeper) EndBlocker(ctx context.Context) error {
 	budget := int(params.EndBlockBudget)
 	now, height := sdkCtx.BlockTime().Unix(), sdkCtx.BlockHeight()
 
-	// 1. Meetings past expires_at end.
+	// 1. Meetings past expires_at end. Their pending requests expire first,
+	// within the budget; a meeting with more than the budget left stays in
+	// the queue (it already refuses every message) until the next block.
 	var expired [][]byte
 	err = k.ExpiryQueue.Walk(ctx, new(collections.Range[collections.Pair[int64, []byte]]).EndInclusive(collections.Join(now, maxMeetingID)),
 		func(key collections.Pair[int64, []byte]) (bool, error) {
@@ -34,6 +36,17 @@ func (k *Keeper) EndBlocker(ctx context.Context) error {
 		return err
 	}
 	for _, id := range expired {
+		if budget <= 0 {
+			return nil
+		}
+		n, more, err := k.expirePending(ctx, id, budget-1)
+		if err != nil {
+			return err
+		}
+		budget -= n
+		if more {
+			return nil
+		}
 		m, err := k.Meetings.Get(ctx, id)
 		if err != nil {
 			return err
@@ -41,8 +54,8 @@ func (k *Keeper) EndBlocker(ctx context.Context) error {
 		if err := k.endMeeting(ctx, m, "expired"); err != nil {
 			return err
 		}
+		budget--
 	}
-	budget -= len(expired)
 
 	// 2. Requests pending longer than request_ttl_blocks expire.
 	if budget > 0 && height > int64(params.RequestTtlBlocks) {
@@ -65,9 +78,6 @@ func (k *Keeper) EndBlocker(ctx context.Context) error {
 			if err := k.setRequestStatus(ctx, &r, types.RequestStatus_REQUEST_STATUS_EXPIRED); err != nil {
 				return err
 			}
-			if err := sdkCtx.EventManager().EmitTypedEvent(&types.EventRequestExpired{MeetingId: r.MeetingId, UserId: user, DeviceId: device}); err != nil {
-				return err
-			}
 		}
 		budget -= len(stale)
 	}
@@ -83,6 +93,18 @@ func (k *Keeper) EndBlocker(ctx context.Context) error {
 			})
 		if err != nil || due == nil {
 			return err
+		}
+		if m, err := k.Meetings.Get(ctx, due.K2()); err == nil && now < m.CreateValidUntil {
+			// Its creation signature is still valid: keep the meeting (and
+			// so its ID) until it is not, or the creation could be replayed.
+			if err := k.PruneQueue.Remove(ctx, *due); err != nil {
+				return err
+			}
+			if err := k.PruneQueue.Set(ctx, collections.Join(height+1, due.K2())); err != nil {
+				return err
+			}
+			budget--
+			continue
 		}
 		used, done, err := k.prune(ctx, due.K2(), budget)
 		if err != nil {
@@ -141,6 +163,24 @@ func (k *Keeper) prune(ctx context.Context, id []byte, budget int) (used int, do
 	}
 	for _, key := range epochs {
 		if err := k.Epochs.Remove(ctx, key); err != nil {
+			return used, false, err
+		}
+		used++
+	}
+	if used >= budget {
+		return used, false, nil
+	}
+	var keys []collections.Pair[[]byte, []byte]
+	err = k.UsedEphKeys.Walk(ctx, collections.NewPrefixedPairRange[[]byte, []byte](id),
+		func(key collections.Pair[[]byte, []byte]) (bool, error) {
+			keys = append(keys, key)
+			return used+len(keys) >= budget, nil
+		})
+	if err != nil {
+		return used, false, err
+	}
+	for _, key := range keys {
+		if err := k.UsedEphKeys.Remove(ctx, key); err != nil {
 			return used, false, err
 		}
 		used++

@@ -5,6 +5,8 @@ import (
 
 	"cosmossdk.io/collections"
 
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
 	"github.com/parleynet/parley/x/meeting/types"
 )
 
@@ -19,6 +21,9 @@ func (k *Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error 
 	}
 	for _, m := range gs.Meetings {
 		if err := k.Meetings.Set(ctx, m.MeetingId, m); err != nil {
+			return err
+		}
+		if err := k.UsedEphKeys.Set(ctx, collections.Join(m.MeetingId, types.EphKeyHash(m.LeaderEphPk))); err != nil {
 			return err
 		}
 		if m.Status == types.Status_STATUS_OPEN {
@@ -41,6 +46,11 @@ func (k *Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error 
 		if err := k.DeviceIndex.Set(ctx, collections.Join3(r.UserId, r.DeviceId, r.MeetingId)); err != nil {
 			return err
 		}
+		// Only the keys of current requests survive an export; older ones
+		// are not in the genesis format (see README, Genesis).
+		if err := k.UsedEphKeys.Set(ctx, collections.Join(r.MeetingId, types.EphKeyHash(r.EphPk))); err != nil {
+			return err
+		}
 	}
 	for _, e := range gs.Epochs {
 		if err := k.Epochs.Set(ctx, collections.Join(e.MeetingId, e.Epoch), e); err != nil {
@@ -61,27 +71,44 @@ func (k *Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error 
 	return nil
 }
 
-// ExportGenesis dumps meetings, requests and epochs in key order.
+// ExportGenesis dumps meetings, requests and epochs in key order. Ended
+// meetings already due for pruning are left out: the EndBlocker may be
+// halfway through deleting them, and they would be deleted anyway.
 func (k *Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) {
 	params, err := k.Params.Get(ctx)
 	if err != nil {
 		return nil, err
 	}
+	height := sdk.UnwrapSDKContext(ctx).BlockHeight()
+	pruning := map[string]bool{}
+	if err := k.PruneQueue.Walk(ctx, new(collections.Range[collections.Pair[int64, []byte]]).EndInclusive(collections.Join(height, maxMeetingID)),
+		func(key collections.Pair[int64, []byte]) (bool, error) {
+			pruning[string(key.K2())] = true
+			return false, nil
+		}); err != nil {
+		return nil, err
+	}
 	gs := &types.GenesisState{Params: params}
 	if err := k.Meetings.Walk(ctx, nil, func(_ []byte, m types.Meeting) (bool, error) {
-		gs.Meetings = append(gs.Meetings, m)
+		if !pruning[string(m.MeetingId)] {
+			gs.Meetings = append(gs.Meetings, m)
+		}
 		return false, nil
 	}); err != nil {
 		return nil, err
 	}
 	if err := k.Requests.Walk(ctx, nil, func(_ RequestKey, r types.JoinRequest) (bool, error) {
-		gs.Requests = append(gs.Requests, r)
+		if !pruning[string(r.MeetingId)] {
+			gs.Requests = append(gs.Requests, r)
+		}
 		return false, nil
 	}); err != nil {
 		return nil, err
 	}
 	err = k.Epochs.Walk(ctx, nil, func(_ collections.Pair[[]byte, uint64], e types.Epoch) (bool, error) {
-		gs.Epochs = append(gs.Epochs, e)
+		if !pruning[string(e.MeetingId)] {
+			gs.Epochs = append(gs.Epochs, e)
+		}
 		return false, nil
 	})
 	return gs, err

@@ -48,6 +48,10 @@ type Keeper struct {
 	PendingQueue collections.KeySet[collections.Triple[int64, []byte, string]]
 	// PruneQueue: (prune height, meeting) for ended meetings.
 	PruneQueue collections.KeySet[collections.Pair[int64, []byte]]
+	// UsedEphKeys: (meeting, SHA-256 of an ephemeral key) for every key a
+	// meeting has seen, so no signed request, claim or leave can be
+	// replayed with an old key.
+	UsedEphKeys collections.KeySet[collections.Pair[[]byte, []byte]]
 }
 
 // NewKeeper builds the keeper and its collections schema.
@@ -76,6 +80,8 @@ func NewKeeper(cdc codec.BinaryCodec, storeService storetypes.KVStoreService, id
 			collections.TripleKeyCodec(collections.Int64Key, collections.BytesKey, collections.StringKey)),
 		PruneQueue: collections.NewKeySet(sb, types.PruneQueuePrefix, "prune_queue",
 			collections.PairKeyCodec(collections.Int64Key, collections.BytesKey)),
+		UsedEphKeys: collections.NewKeySet(sb, types.UsedEphKeysPrefix, "used_eph_keys",
+			collections.PairKeyCodec(collections.BytesKey, collections.BytesKey)),
 	}
 	schema, err := sb.Build()
 	if err != nil {
@@ -118,6 +124,18 @@ func (k *Keeper) verifyDevice(ctx context.Context, userID, deviceID string, sign
 	return verifySig(d.Pubkey, signBytes, sig)
 }
 
+// useEphKey records an ephemeral key as used in the meeting, refusing one
+// used before.
+func (k *Keeper) useEphKey(ctx context.Context, meetingID, ephPK []byte) error {
+	key := collections.Join(meetingID, types.EphKeyHash(ephPK))
+	if used, err := k.UsedEphKeys.Has(ctx, key); err != nil {
+		return err
+	} else if used {
+		return types.ErrEphKeyReused.Wrapf("eph_pk was already used in meeting %x; make a new one", meetingID)
+	}
+	return k.UsedEphKeys.Set(ctx, key)
+}
+
 // setRequestStatus moves a request to a new status, keeping the pending
 // counter and queue in step.
 func (k *Keeper) setRequestStatus(ctx context.Context, r *types.JoinRequest, status types.RequestStatus) error {
@@ -140,7 +158,15 @@ func (k *Keeper) setRequestStatus(ctx context.Context, r *types.JoinRequest, sta
 		}
 	}
 	r.Status = status
-	return k.Requests.Set(ctx, reqKey(r.MeetingId, r.UserId, r.DeviceId), *r)
+	if err := k.Requests.Set(ctx, reqKey(r.MeetingId, r.UserId, r.DeviceId), *r); err != nil {
+		return err
+	}
+	if wasPending && status == types.RequestStatus_REQUEST_STATUS_EXPIRED {
+		return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventRequestExpired{
+			MeetingId: r.MeetingId, UserId: r.UserId, DeviceId: r.DeviceId,
+		})
+	}
+	return nil
 }
 
 func (k *Keeper) addPending(ctx context.Context, id []byte, delta int64) error {

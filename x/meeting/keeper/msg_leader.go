@@ -21,7 +21,7 @@ func (s msgServer) TransferLeadership(ctx context.Context, msg *types.MsgTransfe
 	if err := validateDeviceRef(msg.NewLeaderUser, msg.NewLeaderDevice); err != nil {
 		return nil, err
 	}
-	sb := types.TransferSignBytes(sdkCtx.ChainID(), msg.MeetingId, m.Epoch, msg.NewLeaderUser, msg.NewLeaderDevice)
+	sb := types.TransferSignBytes(sdkCtx.ChainID(), msg.MeetingId, m.Epoch, m.LeaderChanges, msg.NewLeaderUser, msg.NewLeaderDevice)
 	if err := k.verifyDevice(ctx, m.LeaderUser, m.LeaderDevice, sb, msg.Sig); err != nil {
 		return nil, types.ErrNotLeader.Wrapf("transfer must be signed by the leader %s/%s: %v", m.LeaderUser, m.LeaderDevice, err)
 	}
@@ -39,6 +39,7 @@ func (s msgServer) TransferLeadership(ctx context.Context, msg *types.MsgTransfe
 		return nil, err
 	}
 	m.LeaderUser, m.LeaderDevice, m.LeaderEphPk = msg.NewLeaderUser, msg.NewLeaderDevice, r.EphPk
+	m.LeaderChanges++
 	if err := k.LeaderIndex.Set(ctx, collections.Join(m.LeaderUser, m.MeetingId)); err != nil {
 		return nil, err
 	}
@@ -84,8 +85,11 @@ func (s msgServer) ClaimLeadership(ctx context.Context, msg *types.MsgClaimLeade
 	if !sameDevice(first.UserId, first.DeviceId, msg.UserId, msg.DeviceId) {
 		return nil, types.ErrNotFirstInLine.Wrapf("%s/%s may claim, not %s/%s", first.UserId, first.DeviceId, msg.UserId, msg.DeviceId)
 	}
-	sb := types.ClaimSignBytes(sdkCtx.ChainID(), msg.MeetingId, m.Epoch, msg.UserId, msg.DeviceId, msg.EphPk)
+	sb := types.ClaimSignBytes(sdkCtx.ChainID(), msg.MeetingId, m.Epoch, m.LeaderChanges, msg.UserId, msg.DeviceId, msg.EphPk)
 	if err := k.verifyDevice(ctx, msg.UserId, msg.DeviceId, sb, msg.Sig); err != nil {
+		return nil, err
+	}
+	if err := k.useEphKey(ctx, msg.MeetingId, msg.EphPk); err != nil {
 		return nil, err
 	}
 	r, err := k.Requests.Get(ctx, reqKey(m.MeetingId, msg.UserId, msg.DeviceId))
@@ -100,6 +104,7 @@ func (s msgServer) ClaimLeadership(ctx context.Context, msg *types.MsgClaimLeade
 		return nil, err
 	}
 	m.LeaderUser, m.LeaderDevice, m.LeaderEphPk = msg.UserId, msg.DeviceId, msg.EphPk
+	m.LeaderChanges++
 	// The new leader gets a full timeout of its own for the due rekey.
 	m.RekeyDueHeight = height
 	if err := k.LeaderIndex.Set(ctx, collections.Join(m.LeaderUser, m.MeetingId)); err != nil {
@@ -175,21 +180,8 @@ func (k *Keeper) endMeeting(ctx context.Context, m types.Meeting, cause string) 
 	if err != nil {
 		return err
 	}
-	var pending []types.JoinRequest
-	err = k.Requests.Walk(ctx, collections.NewPrefixedPairRange[[]byte, string](m.MeetingId),
-		func(_ RequestKey, r types.JoinRequest) (bool, error) {
-			if r.Status == types.RequestStatus_REQUEST_STATUS_PENDING {
-				pending = append(pending, r)
-			}
-			return false, nil
-		})
-	if err != nil {
+	if _, _, err := k.expirePending(ctx, m.MeetingId, -1); err != nil {
 		return err
-	}
-	for i := range pending {
-		if err := k.setRequestStatus(ctx, &pending[i], types.RequestStatus_REQUEST_STATUS_EXPIRED); err != nil {
-			return err
-		}
 	}
 	if e, ok, err := k.currentEpoch(ctx, m); err != nil {
 		return err
@@ -212,4 +204,31 @@ func (k *Keeper) endMeeting(ctx context.Context, m types.Meeting, cause string) 
 		}
 	}
 	return sdkCtx.EventManager().EmitTypedEvent(&types.EventMeetingEnded{MeetingId: m.MeetingId, Cause: cause})
+}
+
+// expirePending expires up to limit (all if < 0) pending requests of a
+// meeting; more reports whether some are left.
+func (k *Keeper) expirePending(ctx context.Context, id []byte, limit int) (n int, more bool, err error) {
+	var pending []types.JoinRequest
+	err = k.Requests.Walk(ctx, collections.NewPrefixedPairRange[[]byte, string](id),
+		func(_ RequestKey, r types.JoinRequest) (bool, error) {
+			if r.Status != types.RequestStatus_REQUEST_STATUS_PENDING {
+				return false, nil
+			}
+			if limit >= 0 && len(pending) == limit {
+				more = true
+				return true, nil
+			}
+			pending = append(pending, r)
+			return false, nil
+		})
+	if err != nil {
+		return 0, false, err
+	}
+	for i := range pending {
+		if err := k.setRequestStatus(ctx, &pending[i], types.RequestStatus_REQUEST_STATUS_EXPIRED); err != nil {
+			return i, true, err
+		}
+	}
+	return len(pending), more, nil
 }

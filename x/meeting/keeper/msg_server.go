@@ -47,7 +47,11 @@ func (s msgServer) CreateMeeting(ctx context.Context, msg *types.MsgCreateMeetin
 	} else if has {
 		return nil, types.ErrMeetingExists.Wrapf("meeting_id %x", msg.MeetingId)
 	}
-	sb := types.CreateSignBytes(sdkCtx.ChainID(), msg.MeetingId, msg.UserId, msg.DeviceId, msg.EphPk, msg.Policy, msg.DurationSeconds)
+	now := sdkCtx.BlockTime().Unix()
+	if msg.ValidUntil < now || msg.ValidUntil > now+types.MaxCreateValidity {
+		return nil, types.ErrSignatureExpired.Wrapf("valid_until %d: want %d..%d (block time to %d s later)", msg.ValidUntil, now, now+types.MaxCreateValidity, types.MaxCreateValidity)
+	}
+	sb := types.CreateSignBytes(sdkCtx.ChainID(), msg.MeetingId, msg.UserId, msg.DeviceId, msg.EphPk, msg.Policy, msg.DurationSeconds, msg.ValidUntil)
 	if err := k.verifyDevice(ctx, msg.UserId, msg.DeviceId, sb, msg.Sig); err != nil {
 		return nil, err
 	}
@@ -55,7 +59,10 @@ func (s msgServer) CreateMeeting(ctx context.Context, msg *types.MsgCreateMeetin
 	m := types.Meeting{
 		MeetingId: msg.MeetingId, LeaderUser: msg.UserId, LeaderDevice: msg.DeviceId, LeaderEphPk: msg.EphPk,
 		Policy: msg.Policy, Status: types.Status_STATUS_OPEN, CreatedHeight: sdkCtx.BlockHeight(),
-		ExpiresAt: sdkCtx.BlockTime().Unix() + int64(msg.DurationSeconds),
+		ExpiresAt: now + int64(msg.DurationSeconds), CreateValidUntil: msg.ValidUntil,
+	}
+	if err := k.useEphKey(ctx, m.MeetingId, msg.EphPk); err != nil {
+		return nil, err
 	}
 	if err := k.Meetings.Set(ctx, m.MeetingId, m); err != nil {
 		return nil, err
@@ -106,6 +113,7 @@ func (s msgServer) RequestJoin(ctx context.Context, msg *types.MsgRequestJoin) (
 	prev, err := k.Requests.Get(ctx, reqKey(msg.MeetingId, msg.UserId, msg.DeviceId))
 	switch {
 	case err == nil && (prev.Status == types.RequestStatus_REQUEST_STATUS_PENDING || prev.Status == types.RequestStatus_REQUEST_STATUS_ADMITTED):
+		// (Checked before the key-reuse check so a duplicate says so.)
 		return nil, types.ErrDuplicateRequest.Wrapf("%s/%s already has a %s request in meeting %x", msg.UserId, msg.DeviceId, prev.Status, msg.MeetingId)
 	case err != nil && !errors.Is(err, collections.ErrNotFound):
 		return nil, err
@@ -123,6 +131,9 @@ func (s msgServer) RequestJoin(ctx context.Context, msg *types.MsgRequestJoin) (
 	}
 	sb := types.RequestSignBytes(sdkCtx.ChainID(), msg.MeetingId, msg.UserId, msg.DeviceId, msg.EphPk, msg.Sealed)
 	if err := k.verifyDevice(ctx, msg.UserId, msg.DeviceId, sb, msg.Sig); err != nil {
+		return nil, err
+	}
+	if err := k.useEphKey(ctx, msg.MeetingId, msg.EphPk); err != nil {
 		return nil, err
 	}
 
@@ -161,7 +172,7 @@ func (s msgServer) Leave(ctx context.Context, msg *types.MsgLeave) (*types.MsgLe
 	if msg.UserId == m.LeaderUser && msg.DeviceId == m.LeaderDevice {
 		return nil, types.ErrLeaderCannotLeave.Wrap("transfer leadership or end the meeting first")
 	}
-	sb := types.LeaveSignBytes(sdkCtx.ChainID(), msg.MeetingId, msg.UserId, msg.DeviceId)
+	sb := types.LeaveSignBytes(sdkCtx.ChainID(), msg.MeetingId, msg.UserId, msg.DeviceId, types.EphKeyHash(r.EphPk))
 	if err := k.verifyDevice(ctx, msg.UserId, msg.DeviceId, sb, msg.Sig); err != nil {
 		return nil, err
 	}

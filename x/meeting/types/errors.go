@@ -32,4 +32,6 @@ var (
 	ErrInvalidGenesis    = errors.Register(ModuleName, 27, "invalid genesis state")
 	ErrInvalidAddress    = errors.Register(ModuleName, 28, "invalid address")
 	ErrNotRequested      = errors.Register(ModuleName, 29, "device has no request in this meeting")
+	ErrEphKeyReused      = errors.Register(ModuleName, 30, "ephemeral key already used in this meeting")
+	ErrSignatureExpired  = errors.Register(ModuleName, 31, "signed message outside its validity window")
 )

@@ -30,8 +30,8 @@ func (gs GenesisState) Validate() error {
 		if _, dup := meetings[string(m.MeetingId)]; dup {
 			return errors.Wrapf(ErrInvalidGenesis, "meetings[%d]: duplicate meeting %x", i, m.MeetingId)
 		}
-		if m.Status == Status_STATUS_UNSPECIFIED {
-			return errors.Wrapf(ErrInvalidGenesis, "meetings[%d]: status unspecified", i)
+		if _, ok := Status_name[int32(m.Status)]; !ok || m.Status == Status_STATUS_UNSPECIFIED {
+			return errors.Wrapf(ErrInvalidGenesis, "meetings[%d]: status %d is not open or ended", i, m.Status)
 		}
 		if err := identitytypes.ValidateUserID("leader_user", m.LeaderUser); err != nil {
 			return errors.Wrapf(ErrInvalidGenesis, "meetings[%d]: %v", i, err)
@@ -51,8 +51,14 @@ func (gs GenesisState) Validate() error {
 			return errors.Wrapf(ErrInvalidGenesis, "requests[%d]: duplicate request %s", i, k)
 		}
 		seenReq[k] = true
-		if r.Status == RequestStatus_REQUEST_STATUS_UNSPECIFIED {
-			return errors.Wrapf(ErrInvalidGenesis, "requests[%d]: status unspecified", i)
+		if _, ok := RequestStatus_name[int32(r.Status)]; !ok || r.Status == RequestStatus_REQUEST_STATUS_UNSPECIFIED {
+			return errors.Wrapf(ErrInvalidGenesis, "requests[%d]: status %d is not a request status", i, r.Status)
+		}
+		if err := identitytypes.ValidateUserID("requests[].user_id", r.UserId); err != nil {
+			return errors.Wrapf(ErrInvalidGenesis, "requests[%d]: %v", i, err)
+		}
+		if err := identitytypes.ValidateDeviceID("requests[].device_id", r.DeviceId); err != nil {
+			return errors.Wrapf(ErrInvalidGenesis, "requests[%d]: %v", i, err)
 		}
 		if err := ValidateEphKey("requests[].eph_pk", r.EphPk); err != nil {
 			return errors.Wrapf(ErrInvalidGenesis, "requests[%d]: %v", i, err)
@@ -72,6 +78,15 @@ func (gs GenesisState) Validate() error {
 		}
 		if _, dup := epochs[string(e.MeetingId)][e.Epoch]; dup {
 			return errors.Wrapf(ErrInvalidGenesis, "epochs[%d]: duplicate epoch %d", i, e.Epoch)
+		}
+		for j := 1; j < len(e.Members); j++ {
+			a, b := e.Members[j-1], e.Members[j]
+			if a.UserId > b.UserId || (a.UserId == b.UserId && a.DeviceId >= b.DeviceId) {
+				return errors.Wrapf(ErrInvalidGenesis, "epochs[%d]: members not in canonical order or duplicated at %d", i, j)
+			}
+		}
+		if _, ok := Reason_name[int32(e.Reason)]; !ok || e.Reason == Reason_REASON_UNSPECIFIED {
+			return errors.Wrapf(ErrInvalidGenesis, "epochs[%d]: reason %d", i, e.Reason)
 		}
 		if !bytes.Equal(RosterHash(e.MeetingId, e.Members), e.RosterHash) {
 			return errors.Wrapf(ErrInvalidGenesis, "epochs[%d]: roster hash does not match members", i)

@@ -29,5 +29,13 @@ var (
 	PruneQueuePrefix   = collections.NewPrefix(10)
 )
 
-// PendingCountPrefix keys the per-meeting pending request counter.
-var PendingCountPrefix = collections.NewPrefix(11)
+// PendingCountPrefix keys the per-meeting pending request counter, and
+// UsedEphKeysPrefix the ephemeral keys ever used in a meeting.
+var (
+	PendingCountPrefix = collections.NewPrefix(11)
+	UsedEphKeysPrefix  = collections.NewPrefix(12)
+)
+
+// MaxCreateValidity bounds how far ahead a creation signature's
+// valid_until may be.
+const MaxCreateValidity = 600

@@ -22,7 +22,7 @@ func start(domain, chainID string, meetingID []byte) *identitytypes.SignBytes {
 }
 
 // CreateSignBytes is signed by the leader device of a new meeting.
-func CreateSignBytes(chainID string, meetingID []byte, userID, deviceID string, ephPK []byte, p Policy, durationSeconds uint64) []byte {
+func CreateSignBytes(chainID string, meetingID []byte, userID, deviceID string, ephPK []byte, p Policy, durationSeconds uint64, validUntil int64) []byte {
 	s := start(DomainCreate, chainID, meetingID).String(userID).String(deviceID).Bytes(ephPK).
 		Uint64(uint64(p.MaxParticipants)).Uint64(uint64(len(p.Allowlist)))
 	for _, u := range p.Allowlist {
@@ -32,7 +32,7 @@ func CreateSignBytes(chainID string, meetingID []byte, userID, deviceID string, 
 	if p.PasscodeRequired {
 		passcode = 1
 	}
-	return s.Uint64(passcode).Uint64(durationSeconds).Done()
+	return s.Uint64(passcode).Uint64(durationSeconds).Uint64(uint64(validUntil)).Done()
 }
 
 // RequestSignBytes is signed by a device asking to join.
@@ -50,20 +50,22 @@ func CommitSignBytes(chainID string, meetingID []byte, epoch uint64, members []M
 	return s.Bytes(keyCommitment).Uint64(uint64(reason)).Done()
 }
 
-// LeaveSignBytes is signed by the leaving device.
-func LeaveSignBytes(chainID string, meetingID []byte, userID, deviceID string) []byte {
-	return start(DomainLeave, chainID, meetingID).String(userID).String(deviceID).Done()
+// LeaveSignBytes is signed by the leaving device. It covers the hash of the
+// request's ephemeral key, which is new for every request, so a leave
+// cannot be replayed against a later request.
+func LeaveSignBytes(chainID string, meetingID []byte, userID, deviceID string, ephPKHash []byte) []byte {
+	return start(DomainLeave, chainID, meetingID).String(userID).String(deviceID).Bytes(ephPKHash).Done()
 }
 
-// TransferSignBytes is signed by the current leader; epoch pins the
-// transfer to the roster it was made for.
-func TransferSignBytes(chainID string, meetingID []byte, epoch uint64, newUser, newDevice string) []byte {
-	return start(DomainTransfer, chainID, meetingID).Uint64(epoch).String(newUser).String(newDevice).Done()
+// TransferSignBytes is signed by the current leader; epoch and the count
+// of leadership changes pin it to the one state it was made for.
+func TransferSignBytes(chainID string, meetingID []byte, epoch, leaderChanges uint64, newUser, newDevice string) []byte {
+	return start(DomainTransfer, chainID, meetingID).Uint64(epoch).Uint64(leaderChanges).String(newUser).String(newDevice).Done()
 }
 
 // ClaimSignBytes is signed by the claiming member.
-func ClaimSignBytes(chainID string, meetingID []byte, epoch uint64, userID, deviceID string, ephPK []byte) []byte {
-	return start(DomainClaim, chainID, meetingID).Uint64(epoch).String(userID).String(deviceID).Bytes(ephPK).Done()
+func ClaimSignBytes(chainID string, meetingID []byte, epoch, leaderChanges uint64, userID, deviceID string, ephPK []byte) []byte {
+	return start(DomainClaim, chainID, meetingID).Uint64(epoch).Uint64(leaderChanges).String(userID).String(deviceID).Bytes(ephPK).Done()
 }
 
 // EndSignBytes is signed by the leader.
