@@ -27,6 +27,7 @@ import (
 	genutilcli "github.com/cosmos/cosmos-sdk/x/genutil/client/cli"
 
 	"github.com/parleynet/parley/app"
+	"github.com/parleynet/parley/node"
 )
 
 // NewRootCmd builds parleyd's command tree: init, start, keys, tx, query,
@@ -76,7 +77,7 @@ func NewRootCmd() *cobra.Command {
 		pruning.Cmd(newApp, app.DefaultNodeHome),
 		snapshot.Cmd(newApp),
 	)
-	server.AddCommandsWithStartCmdOptions(root, app.DefaultNodeHome, newApp, exportApp, server.StartCmdOptions{})
+	server.AddCommandsWithStartCmdOptions(root, app.DefaultNodeHome, newApp, exportApp, server.StartCmdOptions{StartCommandHandler: node.StartCommandHandler, AddFlags: node.AddFlags})
 	root.AddCommand(
 		server.StatusCommand(),
 		genutilcli.Commands(tempApp.TxConfig(), basics, app.DefaultNodeHome),
