@@ -1,0 +1,16 @@
+package mailboxv1
+
+import "errors"
+
+// Errors of this package. Each error returned wraps one of them with %w and
+// names the field and the reason, so callers test with errors.Is and can
+// show the message to people.
+var (
+	// ErrInvalidEnvelope: an envelope field of the wrong size or value.
+	ErrInvalidEnvelope = errors.New("mailbox: invalid envelope")
+	// ErrInvalidRecipientKey: recipient_pk is not an MLKEM768-X25519 public key.
+	ErrInvalidRecipientKey = errors.New("mailbox: invalid recipient public key")
+	// ErrInvalidChallenge: a challenge response with fields of the wrong
+	// size, a private key of another KEM, or an answer that does not open.
+	ErrInvalidChallenge = errors.New("mailbox: invalid challenge")
+)
