@@ -143,6 +143,10 @@ func Create(ctx context.Context, c Chain, eph EphStore, d Device, o CreateOption
 
 // Request publishes a fresh ephemeral key of d for the meeting.
 func Request(ctx context.Context, c Chain, eph EphStore, d Device, meetingID, sealed []byte) (*sdk.TxResponse, error) {
+	m, err := c.Meeting().Meeting(ctx, &meetingtypes.QueryMeetingRequest{MeetingId: meetingID})
+	if err != nil {
+		return nil, fmt.Errorf("meeting %x: %w", meetingID, err)
+	}
 	key, err := eph.New(meetingID, d)
 	if err != nil {
 		return nil, err
@@ -150,7 +154,7 @@ func Request(ctx context.Context, c Chain, eph EphStore, d Device, meetingID, se
 	pub := key.Public()
 	msg := &meetingtypes.MsgRequestJoin{
 		Signer: c.Account(), MeetingId: meetingID, UserId: d.UserID, DeviceId: d.DeviceID, EphPk: pub, Sealed: sealed,
-		Sig: d.Key.Sign(meetingtypes.RequestSignBytes(c.ChainID(), meetingID, d.UserID, d.DeviceID, pub, sealed)),
+		Sig: d.Key.Sign(meetingtypes.RequestSignBytes(c.ChainID(), meetingID, m.Meeting.CreatedHeight, d.UserID, d.DeviceID, pub, sealed)),
 	}
 	res, err := c.Broadcast(ctx, msg)
 	if err != nil {

@@ -13,10 +13,13 @@ import (
 	"github.com/parleynet/parley/client/identity"
 	"github.com/parleynet/parley/client/keyschedule"
 	"github.com/parleynet/parley/client/keystore"
+	"github.com/parleynet/parley/client/mailbox"
 	"github.com/parleynet/parley/client/meeting"
-	"github.com/parleynet/parley/client/meeting/meetingtest"
 	"github.com/parleynet/parley/client/sframe"
+	mbox "github.com/parleynet/parley/node/mailbox"
+	"github.com/parleynet/parley/node/mailbox/mailboxtest"
 	"github.com/parleynet/parley/node/nettest"
+	identitytypes "github.com/parleynet/parley/x/identity/types"
 	meetingtypes "github.com/parleynet/parley/x/meeting/types"
 )
 
@@ -58,6 +61,7 @@ func (r *recorder) problems() []meeting.EventProblem {
 
 type party struct {
 	member
+	mbox    *mailbox.Client
 	eph     meeting.EphStore
 	rec     *recorder
 	session *meeting.Session
@@ -65,11 +69,11 @@ type party struct {
 	cancel  context.CancelFunc
 }
 
-func (p *party) start(t *testing.T, ctx context.Context, mb *meetingtest.MemMailbox, id []byte) {
+func (p *party) start(t *testing.T, ctx context.Context, id []byte) {
 	t.Helper()
 	p.rec = &recorder{}
 	s, err := meeting.NewSession(meeting.Config{
-		Chain: p.chain, Mailbox: mb.From(p.dev.UserID, p.dev.DeviceID), Device: p.dev, MeetingID: id,
+		Chain: p.chain, Mailbox: p.mbox, Device: p.dev, MeetingID: id,
 		Eph: p.eph, OnEvent: p.rec.on, Grace: 50 * time.Millisecond,
 	})
 	require.NoError(t, err)
@@ -105,7 +109,11 @@ func TestSessionsAgreeRemoveEquivocateClaim(t *testing.T) {
 	defer cancel()
 	st, err := keystore.Open(filepath.Join(t.TempDir(), "keys"))
 	require.NoError(t, err)
-	mb := meetingtest.NewMemMailbox()
+	// Two real mailbox nodes, gossiping over CometBFT p2p, that check
+	// every envelope's sender against the chain. Parties use different
+	// nodes, so every key envelope crosses the gossip link.
+	nodes := mailboxtest.StartNetwork(t, 2, mailboxtest.Line, mbox.Config{ChainID: net.ChainID, Keys: chainKeys{net.Client(t, "alice")}})
+	nodeOf := 0
 
 	mk := func(account, user, device string) *party {
 		k, err := st.Create(user, device, nil, keystore.CreateOptions{Unencrypted: true})
@@ -113,7 +121,11 @@ func TestSessionsAgreeRemoveEquivocateClaim(t *testing.T) {
 		c := net.Client(t, account)
 		_, err = identity.Register(ctx, c, user, device, k)
 		require.NoError(t, err)
-		return &party{member: member{meeting.Device{UserID: user, DeviceID: device, Key: k}, c}, eph: meeting.EphStore{Dir: t.TempDir()}}
+		mc, err := mailbox.New(mailbox.Config{Nodes: []string{nodes[nodeOf%2].Addr}, ChainID: net.ChainID, User: user, Device: device, Key: k})
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = mc.Close() })
+		nodeOf++
+		return &party{member: member{meeting.Device{UserID: user, DeviceID: device, Key: k}, c}, mbox: mc, eph: meeting.EphStore{Dir: t.TempDir()}}
 	}
 	alice, bob, carol := mk("alice", "alice", "laptop"), mk("bob", "bob", "phone"), mk("carol", "carol", "desk")
 
@@ -124,7 +136,7 @@ func TestSessionsAgreeRemoveEquivocateClaim(t *testing.T) {
 		require.NoError(t, err)
 	}
 	for _, p := range []*party{alice, bob, carol} {
-		p.start(t, ctx, mb, id)
+		p.start(t, ctx, id)
 	}
 
 	// Everyone reaches the epoch with all three, with one key and one code.
@@ -194,10 +206,20 @@ func TestSessionsAgreeRemoveEquivocateClaim(t *testing.T) {
 	require.NoError(t, err)
 	bobPriv, err := bob.eph.Load(id, bob.dev)
 	require.NoError(t, err)
-	posted := mb.Posted(keyschedule.EphemeralKeyHash(bobPriv.PublicKey().Bytes()))
-	require.NotEmpty(t, posted)
 	var env keyschedule.Envelope
-	require.NoError(t, env.Unmarshal(posted[len(posted)-1].Body))
+	env.Epoch = 0
+	func() {
+		subCtx, stop := context.WithCancel(ctx)
+		defer stop()
+		got, err := bob.mbox.Subscribe(subCtx, bobPriv, id)
+		require.NoError(t, err)
+		for d := range got {
+			require.NoError(t, env.Unmarshal(d.Body))
+			if env.Epoch == epochNoCarol {
+				return
+			}
+		}
+	}()
 	require.EqualValues(t, epochNoCarol, env.Epoch)
 	er, err := alice.chain.Meeting().Epoch(ctx, &meetingtypes.QueryEpochRequest{MeetingId: id, Epoch: epochNoCarol})
 	require.NoError(t, err)
@@ -235,7 +257,7 @@ func TestSessionsAgreeRemoveEquivocateClaim(t *testing.T) {
 	require.NoError(t, err)
 	fbody, err := fenv.Marshal()
 	require.NoError(t, err)
-	mb.Inject(keyschedule.EphemeralKeyHash(bobPriv.PublicKey().Bytes()), meeting.Delivery{FromUser: "alice", FromDevice: "laptop", MeetingID: id, Kind: meeting.KindMeetingKey, Body: fbody})
+	require.NoError(t, alice.mbox.Post(ctx, keyschedule.EphemeralKeyHash(bobPriv.PublicKey().Bytes()), id, meeting.KindMeetingKey, fbody))
 	alice.session.Rotate() // the real next epoch, with its real commitment
 	waitFor(t, "bob to report the equivocation", func() bool {
 		for _, p := range bob.rec.problems() {
@@ -256,7 +278,7 @@ func TestSessionsAgreeRemoveEquivocateClaim(t *testing.T) {
 	dave := mk("dave", "dave", "tab")
 	_, err = meeting.Request(ctx, dave.chain, dave.eph, dave.dev, id, nil)
 	require.NoError(t, err)
-	dave.start(t, ctx, mb, id)
+	dave.start(t, ctx, id)
 	waitFor(t, "dave admitted", func() bool {
 		e, _, err := dave.session.Key()
 		e1, _, _ := bob.session.Key()
@@ -279,4 +301,22 @@ func TestSessionsAgreeRemoveEquivocateClaim(t *testing.T) {
 	})
 	bob.cancel()
 	<-bob.done
+}
+
+// chainKeys gives the mailbox nodes the chain's view of device keys.
+type chainKeys struct {
+	c interface {
+		Identity() identitytypes.QueryClient
+	}
+}
+
+func (k chainKeys) ActiveDeviceKey(ctx context.Context, user, device string) ([]byte, error) {
+	d, err := k.c.Identity().Device(ctx, &identitytypes.QueryDeviceRequest{UserId: user, DeviceId: device})
+	if err != nil {
+		return nil, err
+	}
+	if d.Device.RevokedHeight != 0 {
+		return nil, errors.New("device revoked")
+	}
+	return d.Device.Pubkey, nil
 }

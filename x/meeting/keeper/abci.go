@@ -39,13 +39,13 @@ func (k *Keeper) EndBlocker(ctx context.Context) error {
 		if budget <= 0 {
 			return nil
 		}
-		n, more, err := k.expirePending(ctx, id, budget-1)
+		n, more, err := k.expirePending(ctx, id, budget)
 		if err != nil {
 			return err
 		}
 		budget -= n
-		if more {
-			return nil
+		if more || budget == 0 {
+			return nil // ends at a later block, once its requests are done
 		}
 		m, err := k.Meetings.Get(ctx, id)
 		if err != nil {

@@ -80,10 +80,17 @@ func (k *Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error)
 		return nil, err
 	}
 	height := sdk.UnwrapSDKContext(ctx).BlockHeight()
+	now := sdk.UnwrapSDKContext(ctx).BlockTime().Unix()
 	pruning := map[string]bool{}
 	if err := k.PruneQueue.Walk(ctx, new(collections.Range[collections.Pair[int64, []byte]]).EndInclusive(collections.Join(height, maxMeetingID)),
 		func(key collections.Pair[int64, []byte]) (bool, error) {
-			pruning[string(key.K2())] = true
+			// Pruning never starts while the creation signature is valid;
+			// such a meeting is whole and must stay, or its ID could be
+			// taken by a replayed creation after an import.
+			m, err := k.Meetings.Get(ctx, key.K2())
+			if err == nil && now >= m.CreateValidUntil {
+				pruning[string(key.K2())] = true
+			}
 			return false, nil
 		}); err != nil {
 		return nil, err

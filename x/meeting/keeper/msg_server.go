@@ -129,7 +129,7 @@ func (s msgServer) RequestJoin(ctx context.Context, msg *types.MsgRequestJoin) (
 	if pending >= uint64(params.MaxPendingRequests) {
 		return nil, types.ErrTooManyRequests.Wrapf("meeting %x has %d pending requests, the maximum", msg.MeetingId, pending)
 	}
-	sb := types.RequestSignBytes(sdkCtx.ChainID(), msg.MeetingId, msg.UserId, msg.DeviceId, msg.EphPk, msg.Sealed)
+	sb := types.RequestSignBytes(sdkCtx.ChainID(), msg.MeetingId, m.CreatedHeight, msg.UserId, msg.DeviceId, msg.EphPk, msg.Sealed)
 	if err := k.verifyDevice(ctx, msg.UserId, msg.DeviceId, sb, msg.Sig); err != nil {
 		return nil, err
 	}

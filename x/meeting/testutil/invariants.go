@@ -28,11 +28,13 @@ import (
 //   - the leader's request is ADMITTED and holds the meeting's leader_eph_pk;
 //   - ended meetings have no PENDING request;
 //   - PendingCount and PendingQueue match the PENDING requests, and the
-//     leader, member, device, expiry and prune indexes match the records.
+//     leader, member, device, expiry and prune indexes match the records;
+//   - every meeting's leader key and every request's key are among the
+//     meeting's used ephemeral keys, and no used key belongs to a meeting
+//     that is gone.
 //
 // A meeting whose prune height has come may be half deleted, so only its
-// indexes are checked (and it is left out of the genesis that must
-// validate).
+// indexes are checked, and the export must leave it out.
 func CheckInvariants(tb testing.TB, f *Fixture) {
 	tb.Helper()
 	k, ctx := f.Keeper, f.Ctx
@@ -48,25 +50,44 @@ func CheckInvariants(tb testing.TB, f *Fixture) {
 		}
 		return false, nil
 	}))
-	gs := types.GenesisState{Params: full.Params}
-	var wantDevice []string
-	for _, m := range full.Meetings {
-		if !pruning[string(m.MeetingId)] {
-			gs.Meetings = append(gs.Meetings, m)
-		}
+	gs := *full
+	for _, m := range gs.Meetings {
+		require.Falsef(tb, pruning[string(m.MeetingId)], "meeting %x is due for pruning but exported", m.MeetingId)
 	}
-	for _, r := range full.Requests {
-		wantDevice = append(wantDevice, fmt.Sprintf("%s/%s/%x", r.UserId, r.DeviceId, r.MeetingId))
-		if !pruning[string(r.MeetingId)] {
-			gs.Requests = append(gs.Requests, r)
-		}
+	for _, r := range gs.Requests {
+		require.Falsef(tb, pruning[string(r.MeetingId)], "request %s/%s of meeting %x is due for pruning but exported", r.UserId, r.DeviceId, r.MeetingId)
 	}
-	for _, e := range full.Epochs {
-		if !pruning[string(e.MeetingId)] {
-			gs.Epochs = append(gs.Epochs, e)
-		}
+	for _, e := range gs.Epochs {
+		require.Falsef(tb, pruning[string(e.MeetingId)], "epoch %d of meeting %x is due for pruning but exported", e.Epoch, e.MeetingId)
 	}
 	require.NoError(tb, gs.Validate(), "exported genesis does not validate")
+
+	// The device index covers every stored request, those of meetings
+	// being pruned included, so it is read from the store.
+	var wantDevice []string
+	require.NoError(tb, k.Requests.Walk(ctx, nil, func(_ collections.Pair[[]byte, string], r types.JoinRequest) (bool, error) {
+		wantDevice = append(wantDevice, fmt.Sprintf("%s/%s/%x", r.UserId, r.DeviceId, r.MeetingId))
+		return false, nil
+	}))
+
+	// Used ephemeral keys: those of the leaders and of the requests are
+	// there; none is left of a meeting that is gone.
+	used := map[string]bool{}
+	require.NoError(tb, k.UsedEphKeys.Walk(ctx, nil, func(p collections.Pair[[]byte, []byte]) (bool, error) {
+		used[fmt.Sprintf("%x/%x", p.K1(), p.K2())] = true
+		has, err := k.Meetings.Has(ctx, p.K1())
+		require.NoError(tb, err)
+		require.Truef(tb, has, "used ephemeral key %x of meeting %x, which is gone", p.K2(), p.K1())
+		return false, nil
+	}))
+	for _, m := range gs.Meetings {
+		require.Truef(tb, used[fmt.Sprintf("%x/%x", m.MeetingId, types.EphKeyHash(m.LeaderEphPk))],
+			"meeting %x: leader_eph_pk is not recorded as used", m.MeetingId)
+	}
+	for _, r := range gs.Requests {
+		require.Truef(tb, used[fmt.Sprintf("%x/%x", r.MeetingId, types.EphKeyHash(r.EphPk))],
+			"meeting %x: the key of %s/%s's request is not recorded as used", r.MeetingId, r.UserId, r.DeviceId)
+	}
 
 	byMeeting := map[string][]types.JoinRequest{}
 	for _, r := range gs.Requests {

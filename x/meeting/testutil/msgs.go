@@ -51,7 +51,11 @@ func (f *Fixture) CreateMeetingMsg(id []byte, user, device string, key ed25519.P
 
 // RequestJoinMsg is MsgRequestJoin by user/device.
 func (f *Fixture) RequestJoinMsg(id []byte, user, device string, key ed25519.PrivateKey, ephPK, sealed []byte) *types.MsgRequestJoin {
-	sb := types.RequestSignBytes(f.Ctx.ChainID(), id, user, device, ephPK, sealed)
+	var created int64
+	if m, err := f.Keeper.Meetings.Get(f.Ctx, id); err == nil {
+		created = m.CreatedHeight
+	}
+	sb := types.RequestSignBytes(f.Ctx.ChainID(), id, created, user, device, ephPK, sealed)
 	return &types.MsgRequestJoin{
 		Signer: f.Owner, MeetingId: id, UserId: user, DeviceId: device, EphPk: ephPK, Sealed: sealed,
 		Sig: ed25519.Sign(key, sb),

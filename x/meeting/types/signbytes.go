@@ -35,9 +35,11 @@ func CreateSignBytes(chainID string, meetingID []byte, userID, deviceID string, 
 	return s.Uint64(passcode).Uint64(durationSeconds).Uint64(uint64(validUntil)).Done()
 }
 
-// RequestSignBytes is signed by a device asking to join.
-func RequestSignBytes(chainID string, meetingID []byte, userID, deviceID string, ephPK, sealed []byte) []byte {
-	return start(DomainRequest, chainID, meetingID).String(userID).String(deviceID).Bytes(ephPK).Bytes(sealed).Done()
+// RequestSignBytes is signed by a device asking to join. createdHeight is
+// the meeting's created_height: it ties the request to this meeting and not
+// to a later one that reuses the ID after pruning.
+func RequestSignBytes(chainID string, meetingID []byte, createdHeight int64, userID, deviceID string, ephPK, sealed []byte) []byte {
+	return start(DomainRequest, chainID, meetingID).Uint64(uint64(createdHeight)).String(userID).String(deviceID).Bytes(ephPK).Bytes(sealed).Done()
 }
 
 // CommitSignBytes is signed by the leader device for an epoch. members are

@@ -1,0 +1,161 @@
+package call
+
+import (
+	"crypto/rand"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// Bounds of queued remote candidates.
+const (
+	maxQueuedCandidates = 64
+	maxEarlySessions    = 4
+)
+
+// conn is one pion peer connection with a peer: one session. Fields
+// without a comment are owned by Run's goroutine.
+type conn struct {
+	session       SessionID
+	pc            *webrtc.PeerConnection
+	remoteFP      string // normalised fingerprint the peer signed its SDP with
+	haveRemote    bool
+	queued        []remoteCandidate // before the remote description
+	started       time.Time
+	everConnected bool
+	connected     atomic.Bool // now; set by pion's callback
+	closing       atomic.Bool // set before Close, silences the callbacks
+}
+
+// newConn makes a peer connection for session with p. The answerer adds
+// its tracks only after the offer, so that they take the offered
+// transceivers.
+func (e *Engine) newConn(p *peer, session SessionID, addTracks bool) (*conn, error) {
+	pc, err := e.api.NewPeerConnection(webrtc.Configuration{
+		ICEServers:   e.cfg.ICEServers,
+		Certificates: []webrtc.Certificate{e.cert},
+		BundlePolicy: webrtc.BundlePolicyMaxBundle,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("peer connection with %s: %w", p.id, err)
+	}
+	c := &conn{session: session, pc: pc, started: time.Now()}
+	pc.OnICECandidate(func(cand *webrtc.ICECandidate) {
+		if cand == nil || c.closing.Load() {
+			return
+		}
+		e.events.push(event{kind: evCandidate, peer: p, conn: c, candidate: cand.ToJSON().Candidate})
+	})
+	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		c.connected.Store(s == webrtc.PeerConnectionStateConnected)
+		if !c.closing.Load() {
+			e.events.push(event{kind: evConnState, peer: p, conn: c, state: s})
+		}
+	})
+	pc.OnTrack(func(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		e.receiveTrack(p, c, t)
+	})
+	if addTracks {
+		if err := e.addTracks(c); err != nil {
+			e.dropConn(c)
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// addTracks adds this device's two tracks and drains their RTCP, which
+// feeds the interceptors (NACK, reports, round-trip times).
+func (e *Engine) addTracks(c *conn) error {
+	for _, kind := range []MediaKind{Video, Audio} {
+		s, err := c.pc.AddTrack(e.tracks[kind])
+		if err != nil {
+			return fmt.Errorf("add %v track: %w", kind, err)
+		}
+		e.wg.Go(func() {
+			buf := make([]byte, 1500)
+			for {
+				if _, _, err := s.Read(buf); err != nil {
+					return
+				}
+			}
+		})
+	}
+	return nil
+}
+
+// setConn makes c p's current connection.
+func (p *peer) setConn(c *conn) {
+	p.conn = c
+	p.cur.Store(c)
+}
+
+// closeConn closes p's current connection, telling the peer when bye.
+func (e *Engine) closeConn(p *peer, bye bool) {
+	c := p.conn
+	if c == nil {
+		return
+	}
+	p.setConn(nil)
+	if bye {
+		e.send(p, Signal{Kind: KindBye, Session: c.session})
+	}
+	e.dropConn(c)
+}
+
+// dropConn closes c's peer connection on a goroutine the engine waits for:
+// a graceful close waits for pion's own goroutines.
+func (e *Engine) dropConn(c *conn) {
+	c.closing.Store(true)
+	c.connected.Store(false)
+	e.wg.Go(func() {
+		if err := c.pc.GracefulClose(); err != nil {
+			e.log.Debugf("close session %s: %v", c.session, err)
+		}
+	})
+}
+
+// startOffer opens a new session with p and sends its offer.
+func (e *Engine) startOffer(p *peer) {
+	p.retryAt = time.Time{}
+	var s SessionID
+	_, _ = rand.Read(s[:])
+	c, err := e.newConn(p, s, true)
+	if err == nil {
+		var offer webrtc.SessionDescription
+		if offer, err = c.pc.CreateOffer(nil); err == nil {
+			err = c.pc.SetLocalDescription(offer)
+		}
+		if err == nil {
+			p.setConn(c)
+			e.send(p, Signal{Kind: KindOffer, Session: s, SDP: offer.SDP})
+			return
+		}
+		e.dropConn(c)
+	}
+	e.log.Errorf("offer to %s: %v", p.id, err)
+	p.retryAt = time.Now().Add(failRetry)
+}
+
+// addRemoteCandidate adds a signed candidate once its fingerprint is
+// checked against the session's.
+func (e *Engine) addRemoteCandidate(c *conn, rc remoteCandidate) error {
+	if fp, ok := normalizeFingerprint(rc.fingerprint); !ok || fp != c.remoteFP {
+		return fmt.Errorf("%w: candidate signed with %q, session %s uses %q", ErrFingerprintMismatch, rc.fingerprint, c.session, c.remoteFP)
+	}
+	if err := c.pc.AddICECandidate(webrtc.ICECandidateInit{Candidate: rc.line}); err != nil {
+		return fmt.Errorf("%w: candidate %q: %v", ErrMalformedSignal, rc.line, err)
+	}
+	return nil
+}
+
+// flushCandidates adds the candidates queued before the remote description.
+func (e *Engine) flushCandidates(c *conn, queued []remoteCandidate) {
+	for _, rc := range queued {
+		if err := e.addRemoteCandidate(c, rc); err != nil {
+			e.sig.reject(err)
+		}
+	}
+}

@@ -1,0 +1,166 @@
+package call
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/pion/rtp"
+	"github.com/pion/rtp/codecs"
+	"github.com/pion/webrtc/v4"
+	"github.com/pion/webrtc/v4/pkg/media/samplebuilder"
+
+	"github.com/parleynet/parley/client/sframe"
+)
+
+// How many packets the sample builders hold while waiting for a frame's
+// missing packets: a VP8 key frame of a few dozen packets, and a few
+// Opus packets.
+const (
+	maxLateVideo = 512
+	maxLateAudio = 64
+)
+
+// trackSink serialises a remote track's sink between the track's reader
+// and the test hook.
+type trackSink struct {
+	mu   sync.Mutex
+	sink Sink
+	buf  []byte // decryption buffer
+}
+
+// receiveTrack reads one remote track until its connection closes: RTP
+// packets are reassembled into frames, each frame decrypted and, if it
+// authenticates under the sending member's key, handed to the sink. It
+// runs on pion's OnTrack goroutine, which the engine waits for.
+func (e *Engine) receiveTrack(p *peer, c *conn, t *webrtc.TrackRemote) {
+	if !e.tryAdd() {
+		return
+	}
+	defer e.wg.Done()
+	var (
+		kind  MediaKind
+		dep   rtp.Depacketizer
+		late  uint16
+		clock = t.Codec().ClockRate
+	)
+	switch mime := t.Codec().MimeType; {
+	case strings.EqualFold(mime, webrtc.MimeTypeVP8):
+		kind, dep, late = Video, &codecs.VP8Packet{}, maxLateVideo
+	case strings.EqualFold(mime, webrtc.MimeTypeOpus):
+		kind, dep, late = Audio, &codecs.OpusPacket{}, maxLateAudio
+	default:
+		e.log.Warnf("session %s: ignoring %s track", c.session, mime)
+		return
+	}
+	sink, err := e.cfg.Sinks(p.ident, kind)
+	if err != nil || sink == nil {
+		e.log.Errorf("sink for %v of %s: %v", kind, p.id, err)
+		sink = discard{}
+	}
+	ts := &trackSink{sink: sink}
+	p.setSink(kind, ts)
+	defer func() {
+		p.clearSink(kind, ts)
+		ts.mu.Lock()
+		defer ts.mu.Unlock()
+		if err := sink.Close(); err != nil {
+			e.log.Warnf("close sink for %v of %s: %v", kind, p.id, err)
+		}
+	}()
+	sb := samplebuilder.New(late, dep, clock)
+	for {
+		pkt, _, err := t.ReadRTP()
+		if err != nil {
+			return
+		}
+		sb.Push(pkt)
+		for s := sb.Pop(); s != nil; s = sb.Pop() {
+			e.receiveFrame(p, kind, s.Data, s.PacketTimestamp, ts)
+		}
+	}
+}
+
+func (p *peer) setSink(kind MediaKind, ts *trackSink) {
+	p.sinkMu.Lock()
+	defer p.sinkMu.Unlock()
+	p.sinks[kind] = ts
+}
+
+func (p *peer) clearSink(kind MediaKind, ts *trackSink) {
+	p.sinkMu.Lock()
+	defer p.sinkMu.Unlock()
+	if p.sinks[kind] == ts {
+		delete(p.sinks, kind)
+	}
+}
+
+// receiveFrame counts, checks, decrypts and delivers one reassembled
+// frame from p. A frame that fails is counted by reason and dropped.
+func (e *Engine) receiveFrame(p *peer, kind MediaKind, data []byte, ts uint32, out *trackSink) {
+	p.stats.framesRecv.Add(1)
+	p.stats.bytesRecv.Add(uint64(len(data)))
+	if tap := e.rxTap.Load(); tap != nil {
+		data = (*tap)(p.id, kind, data)
+	}
+	codec := kind.codec()
+	v := e.view.Load()
+	// Refuse another member's KID before decrypting, so that one member
+	// cannot move another's replay window at this receiver.
+	if pre := codec.PrefixLen(data); len(data) > pre {
+		if h, _, err := sframe.ParseHeader(data[pre:]); err == nil {
+			if err := e.expectKID(v, p.id, h.KID); err != nil {
+				p.stats.reject(err)
+				return
+			}
+		}
+	}
+	out.mu.Lock()
+	defer out.mu.Unlock()
+	plain, err := e.keyring.Decrypt(out.buf[:0], codec, data)
+	if err != nil {
+		p.stats.reject(err)
+		return
+	}
+	out.buf = plain
+	// The sender kept codec.PrefixLen(frame) bytes in the clear, and the
+	// decrypted frame is that frame: so this is where its header is, also
+	// for short frames the check above could not place.
+	h, _, err := sframe.ParseHeader(data[codec.PrefixLen(plain):])
+	if err == nil {
+		err = e.expectKID(v, p.id, h.KID)
+	}
+	if err != nil {
+		p.stats.reject(err)
+		return
+	}
+	r := v.forKID(h.KID)
+	if r == nil {
+		// SetEpoch installed the keys between loading v and decrypting.
+		if v = e.view.Load(); v.forKID(h.KID) == nil {
+			p.stats.reject(fmt.Errorf("%w: %w: KID %d of no known epoch", ErrWrongSender, sframe.ErrUnknownKID, h.KID))
+			return
+		}
+		r = v.forKID(h.KID)
+	}
+	p.stats.decrypted.Add(1)
+	p.stats.recvEpoch.Store(r.number)
+	if err := out.sink.WriteFrame(Frame{
+		From: p.ident, Kind: kind, Epoch: r.number, KID: h.KID, Counter: h.CTR, Timestamp: ts, Data: plain,
+	}); err != nil {
+		e.log.Warnf("sink for %v of %s: %v", kind, p.id, err)
+	}
+}
+
+// expectKID checks that kid is the KID member id sends under in the epoch
+// it names. A KID of an epoch not held passes: the keyring refuses it.
+func (e *Engine) expectKID(v *rosterView, id memberID, kid uint64) error {
+	r := v.forKID(kid)
+	if r == nil {
+		return nil
+	}
+	if _, idx, ok := r.lookup(id); !ok || kidOf(idx, r.number) != kid {
+		return fmt.Errorf("%w: %w: KID %d on the connection with %s in epoch %d", ErrWrongSender, sframe.ErrUnknownKID, kid, id, r.number)
+	}
+	return nil
+}

@@ -1,0 +1,78 @@
+package call
+
+import (
+	"context"
+	"time"
+
+	"github.com/pion/webrtc/v4/pkg/media"
+)
+
+// maxLag is how far a track may fall behind real time (a stalled machine)
+// before it skips ahead instead of sending a burst.
+const maxLag = time.Second
+
+// pump reads one source in real time, SFrame-encrypts each frame with the
+// device's sender key and writes it to the track, which every connected
+// peer's connection shares: a frame is encrypted once and packetized per
+// connection. The clear prefix keeps the VP8 or Opus header readable, so
+// pion's packetizer (and a browser's) works on the ciphertext. Frames are
+// neither encrypted nor sent while no peer is connected.
+func (e *Engine) pump(ctx context.Context, kind MediaKind, src Source) {
+	track, codec := e.tracks[kind], kind.codec()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	var buf []byte
+	next := time.Now()
+	for {
+		frame, d, err := src.ReadFrame()
+		if err != nil {
+			e.log.Errorf("%v source stopped: %v", kind, err)
+			return
+		}
+		if list := e.connectedPeers(); len(list) > 0 {
+			enc, err := e.sender.Encrypt(buf[:0], codec, frame)
+			if err == nil {
+				buf = enc
+				// An error here names a connection that is closing; the
+				// others were written.
+				_ = track.WriteSample(media.Sample{Data: enc, Duration: d})
+				for _, p := range list {
+					p.stats.framesSent.Add(1)
+					p.stats.bytesSent.Add(uint64(len(enc)))
+				}
+			}
+		}
+		next = next.Add(d)
+		wait := time.Until(next)
+		if wait < -maxLag {
+			next, wait = time.Now(), 0
+		}
+		if wait <= 0 {
+			if ctx.Err() != nil {
+				return
+			}
+			continue
+		}
+		timer.Reset(wait)
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		}
+	}
+}
+
+// connectedPeers returns the peers whose connection is up.
+func (e *Engine) connectedPeers() []*peer {
+	all := e.peerList.Load()
+	if all == nil {
+		return nil
+	}
+	var list []*peer
+	for _, p := range *all {
+		if c := p.cur.Load(); c != nil && c.connected.Load() {
+			list = append(list, p)
+		}
+	}
+	return list
+}

@@ -1,0 +1,98 @@
+package call
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"fmt"
+	"net"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/webrtc/v4"
+)
+
+// RTP payload types and codec parameters of the two tracks. Both sides
+// register exactly these, so the SDP stays small.
+const (
+	vp8PayloadType  = 96
+	opusPayloadType = 111
+	opusFmtp        = "minptime=10;useinbandfec=1"
+	streamID        = "parley"
+)
+
+var (
+	vp8Capability = webrtc.RTPCodecCapability{
+		MimeType:  webrtc.MimeTypeVP8,
+		ClockRate: 90000,
+		RTCPFeedback: []webrtc.RTCPFeedback{
+			{Type: webrtc.TypeRTCPFBNACK}, {Type: webrtc.TypeRTCPFBNACK, Parameter: "pli"},
+		},
+	}
+	opusCapability = webrtc.RTPCodecCapability{
+		MimeType:    webrtc.MimeTypeOpus,
+		ClockRate:   48000,
+		Channels:    2,
+		SDPFmtpLine: opusFmtp,
+	}
+)
+
+// DefaultSettingEngine returns pion settings for a real call: host
+// candidates including loopback, UDP over IPv4, mDNS off. STUN and TURN
+// come from Config.ICEServers.
+func DefaultSettingEngine() *webrtc.SettingEngine {
+	s := &webrtc.SettingEngine{}
+	s.SetIncludeLoopbackCandidate(true)
+	s.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	s.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	return s
+}
+
+// LoopbackSettingEngine returns DefaultSettingEngine restricted to the
+// loopback interface: for calls between processes of one machine.
+func LoopbackSettingEngine() *webrtc.SettingEngine {
+	s := DefaultSettingEngine()
+	s.SetInterfaceFilter(func(name string) bool {
+		ifi, err := net.InterfaceByName(name)
+		return err == nil && ifi.Flags&net.FlagLoopback != 0
+	})
+	s.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	return s
+}
+
+// newAPI builds the pion API: VP8 and Opus only, with NACK, RTCP reports
+// and the stats interceptor (round-trip times).
+func newAPI(se *webrtc.SettingEngine) (*webrtc.API, error) {
+	m := &webrtc.MediaEngine{}
+	if err := m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: vp8Capability, PayloadType: vp8PayloadType}, webrtc.RTPCodecTypeVideo); err != nil {
+		return nil, fmt.Errorf("%w: register VP8: %v", ErrInvalidConfig, err)
+	}
+	if err := m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: opusCapability, PayloadType: opusPayloadType}, webrtc.RTPCodecTypeAudio); err != nil {
+		return nil, fmt.Errorf("%w: register Opus: %v", ErrInvalidConfig, err)
+	}
+	ir := &interceptor.Registry{}
+	if err := webrtc.ConfigureNack(m, ir); err != nil {
+		return nil, fmt.Errorf("%w: NACK: %v", ErrInvalidConfig, err)
+	}
+	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
+		return nil, fmt.Errorf("%w: RTCP reports: %v", ErrInvalidConfig, err)
+	}
+	if err := webrtc.ConfigureStatsInterceptor(ir); err != nil {
+		return nil, fmt.Errorf("%w: stats: %v", ErrInvalidConfig, err)
+	}
+	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(*se)), nil
+}
+
+// newCertificate makes the DTLS certificate of every connection of one
+// engine: ECDSA P-256, as browsers use.
+func newCertificate() (*webrtc.Certificate, error) {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("%w: DTLS key: %v", ErrInvalidConfig, err)
+	}
+	c, err := webrtc.GenerateCertificate(k)
+	if err != nil {
+		return nil, fmt.Errorf("%w: DTLS certificate: %v", ErrInvalidConfig, err)
+	}
+	return c, nil
+}
