@@ -73,7 +73,11 @@ func TestReadmeQuickstart(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "bash", "-c", script)
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(),
+	// HOME moves to a temporary directory (the quick start writes under ~),
+	// but Go's caches stay where they are, or `make localnet` would
+	// download and build everything from scratch.
+	cmd.Env = append(os.Environ(), goEnv(t)...)
+	cmd.Env = append(cmd.Env,
 		"HOME="+home,
 		"LOCALNET_HOME="+filepath.Join(home, "localnet"),
 		fmt.Sprintf("LOCALNET_PORT_BASE=%d", freePortBase(t)),
@@ -92,6 +96,25 @@ func TestReadmeQuickstart(t *testing.T) {
 	if err != nil {
 		t.Fatalf("quick start failed: %v\n%s", err, text)
 	}
+	// Alice's and Bob's sessions printed the same security code for the
+	// epoch that holds both of them.
+	codes := map[string]map[string]bool{}
+	for _, m := range regexp.MustCompile(`epoch (\d+): 2 members, security code (\d{5}(?: \d{5}){5})`).FindAllStringSubmatch(text, -1) {
+		if codes[m[1]] == nil {
+			codes[m[1]] = map[string]bool{}
+		}
+		codes[m[1]][m[2]] = true
+	}
+	shared := false
+	for epoch, cs := range codes {
+		if len(cs) != 1 {
+			t.Errorf("epoch %s: sessions printed different security codes %v", epoch, cs)
+		}
+		shared = true
+	}
+	if !shared || len(regexp.MustCompile(`epoch \d+: 2 members, security code`).FindAllString(text, -1)) < 2 {
+		t.Errorf("want both sessions to print the 2-member epoch's security code\n%s", text)
+	}
 	for _, want := range []string{
 		"registered alice with device laptop",
 		"added device phone to alice (approved by laptop)",
@@ -108,4 +131,18 @@ func TestReadmeQuickstart(t *testing.T) {
 			t.Errorf("quick start output lacks %q\n%s", want, text)
 		}
 	}
+}
+
+// goEnv pins Go's module and build caches to their current locations.
+func goEnv(t *testing.T) []string {
+	t.Helper()
+	out, err := exec.Command("go", "env", "GOPATH", "GOMODCACHE", "GOCACHE").Output()
+	if err != nil {
+		t.Fatalf("go env: %v", err)
+	}
+	v := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(v) != 3 {
+		t.Fatalf("go env printed %q", out)
+	}
+	return []string{"GOPATH=" + v[0], "GOMODCACHE=" + v[1], "GOCACHE=" + v[2]}
 }

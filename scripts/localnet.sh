@@ -9,7 +9,8 @@
 #
 # Environment: LOCALNET_HOME (default build/localnet), PARLEYD (default
 # build/parleyd), CHAIN_ID (default parley-local), LOCALNET_PORT_BASE
-# (default 26600: RPC on +57, P2P on +56, gRPC on +90, API on +17),
+# (default 26600: RPC on +57, P2P on +56, gRPC on +90, API on +17,
+# mailbox on +80),
 # BLOCK_TIME (default 300ms).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +20,7 @@ CHAIN_ID=${CHAIN_ID:-parley-local}
 BASE=${LOCALNET_PORT_BASE:-26600}
 BLOCK_TIME=${BLOCK_TIME:-300ms}
 RPC_PORT=$((BASE + 57)); P2P_PORT=$((BASE + 56)); GRPC_PORT=$((BASE + 90)); API_PORT=$((BASE + 17))
+MAILBOX_PORT=$((BASE + 80))
 PIDFILE=$HOME_DIR/parleyd.pid
 LOG=$HOME_DIR/parleyd.log
 ACCOUNTS=(alice bob carol dave)
@@ -69,12 +71,12 @@ wait_for_block() {
 start() {
   if running; then echo "localnet already running (pid $(cat "$PIDFILE"))"; return 0; fi
   [ -f "$HOME_DIR/config/genesis.json" ] || init_chain
-  nohup "$PARLEYD" start --home "$HOME_DIR" >>"$LOG" 2>&1 &
+  nohup "$PARLEYD" start --home "$HOME_DIR" --mailbox.address "127.0.0.1:$MAILBOX_PORT" >>"$LOG" 2>&1 &
   echo $! >"$PIDFILE"
   wait_for_block
   cat <<TXT
 localnet running: chain $CHAIN_ID, pid $(cat "$PIDFILE"), log $LOG
-  RPC  tcp://127.0.0.1:$RPC_PORT    gRPC 127.0.0.1:$GRPC_PORT
+  RPC  tcp://127.0.0.1:$RPC_PORT    gRPC 127.0.0.1:$GRPC_PORT    mailbox 127.0.0.1:$MAILBOX_PORT
   accounts (test keyring in $HOME_DIR): ${ACCOUNTS[*]}
 point parley at it:  eval "\$(scripts/localnet.sh env)"
 stop with: make localnet-stop
@@ -99,6 +101,7 @@ export PARLEY_NODE=tcp://127.0.0.1:$RPC_PORT
 export PARLEY_CHAIN_ID=$CHAIN_ID
 export PARLEY_KEYRING_DIR=$HOME_DIR
 export PARLEY_KEYRING_BACKEND=test
+export PARLEY_MAILBOX=127.0.0.1:$MAILBOX_PORT
 TXT
 }
 
