@@ -48,7 +48,11 @@ func (e *Engine) newConn(p *peer, session SessionID, addTracks bool) (*conn, err
 		}
 		e.events.push(event{kind: evCandidate, peer: p, conn: c, candidate: cand.ToJSON().Candidate})
 	})
+	pc.OnICEConnectionStateChange(func(s webrtc.ICEConnectionState) {
+		e.log.Debugf("session %s with %s: ICE %s", session, p.id, s)
+	})
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		e.log.Debugf("session %s with %s: %s", session, p.id, s)
 		c.connected.Store(s == webrtc.PeerConnectionStateConnected)
 		if !c.closing.Load() {
 			e.events.push(event{kind: evConnState, peer: p, conn: c, state: s})

@@ -227,6 +227,30 @@ func TestThreePartyRekey(t *testing.T) {
 			before.Rejected, after.Rejected, before.FramesDecrypted, after.FramesDecrypted)
 	}
 
+	// Epoch 3 adds dave: the others connect to him.
+	dave := startParty(t, ctx, calltest.NewDevice(t, "dave", "desktop"), vn, netw, true)
+	parties = append(parties, dave)
+	ep3 := calltest.NewEpoch(t, 3, alice.dev, dave.dev, bob.dev)
+	for _, p := range []*party{alice, bob, dave} {
+		if err := p.eng.SetEpoch(ep3); err != nil {
+			t.Fatalf("%s: SetEpoch(3): %v", p.name(), err)
+		}
+	}
+	waitFor(t, 20*time.Second, "alice, bob and dave to exchange media in epoch 3", func() bool {
+		for _, rx := range []*party{alice, bob, dave} {
+			for _, tx := range []*party{alice, bob, dave} {
+				if rx != tx && (rx.rec.Frames(tx.name(), call.Video, 3) < 10 || rx.rec.Frames(tx.name(), call.Audio, 3) < 10) {
+					return false
+				}
+			}
+		}
+		return true
+	})
+	t.Logf("epoch 3 media flowing after %v", time.Since(start))
+	if n := carol.rec.EpochsFrom(dave.name())[3]; n != 0 {
+		t.Errorf("carol got %d frames from dave", n)
+	}
+
 	stopped = true
 	t.Logf("stopping after %v", time.Since(start))
 	for _, p := range parties {

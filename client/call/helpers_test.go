@@ -26,6 +26,12 @@ func (p *party) name() string { return p.dev.Member.String() }
 // (or nothing, when clips is false) and recording what it receives.
 func startParty(t *testing.T, ctx context.Context, dev *calltest.Device, vn *calltest.VNet, netw *calltest.Network, clips bool) *party {
 	t.Helper()
+	return startPartyWith(t, ctx, dev, vn, netw, clips, nil)
+}
+
+// startPartyWith is startParty with mod applied to the config last.
+func startPartyWith(t *testing.T, ctx context.Context, dev *calltest.Device, vn *calltest.VNet, netw *calltest.Network, clips bool, mod func(*call.Config)) *party {
+	t.Helper()
 	cfg := dev.Config(netw.Endpoint(dev.Member))
 	cfg.SettingEngine = vn.SettingEngine(t)
 	if clips {
@@ -43,6 +49,9 @@ func startParty(t *testing.T, ctx context.Context, dev *calltest.Device, vn *cal
 	}
 	p := &party{dev: dev, rec: calltest.NewRecorder(), done: make(chan error, 1)}
 	cfg.Sinks = p.rec.Sinks()
+	if mod != nil {
+		mod(&cfg)
+	}
 	eng, err := call.NewEngine(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -256,8 +256,8 @@ func TestClearPrefixThroughRTP(t *testing.T) {
 		pay    interface{ Payload(uint16, []byte) [][]byte }
 		unpack func([]byte) ([]byte, error)
 	}{
-		{"VP8 key frame", sframe.CodecVP8, video[0], 10, &codecs.VP8Payloader{}, func(b []byte) ([]byte, error) { return (&codecs.VP8Packet{}).Unmarshal(b) }},
-		{"VP8 delta frame", sframe.CodecVP8, video[1], 3, &codecs.VP8Payloader{}, func(b []byte) ([]byte, error) { return (&codecs.VP8Packet{}).Unmarshal(b) }},
+		{"VP8 key frame", sframe.CodecVP8, video[0], 10, &codecs.VP8Payloader{EnablePictureID: true}, func(b []byte) ([]byte, error) { return (&codecs.VP8Packet{}).Unmarshal(b) }},
+		{"VP8 delta frame", sframe.CodecVP8, video[1], 3, &codecs.VP8Payloader{EnablePictureID: true}, func(b []byte) ([]byte, error) { return (&codecs.VP8Packet{}).Unmarshal(b) }},
 		{"Opus", sframe.CodecOpus, audio[0], 1, &codecs.OpusPayloader{}, func(b []byte) ([]byte, error) { return (&codecs.OpusPacket{}).Unmarshal(b) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -29,9 +29,11 @@ func errUnknownSender(s *Signal) error {
 func (e *Engine) processOpened(in Inbound, o *opened, deadline time.Time) {
 	s := o.signal
 	from := memberID{s.FromUser, s.FromDevice}
+	// The roster the peers were reconciled to, not a newer one SetEpoch
+	// may have stored since: the signal's peer must exist.
 	var cur *roster
-	if v := e.view.Load(); v != nil {
-		cur = v.cur
+	if e.applied != nil {
+		cur = e.applied.cur
 	}
 	m, _, ok := cur.lookup(from)
 	if !ok {
@@ -47,6 +49,7 @@ func (e *Engine) processOpened(in Inbound, o *opened, deadline time.Time) {
 		return
 	}
 	if err := e.accept(in, s, cur); err != nil {
+		e.log.Warnf("refused %v from %s: %v", s.Kind, from, err)
 		e.sig.reject(err)
 		return
 	}
@@ -80,6 +83,7 @@ func (e *Engine) accept(in Inbound, s *Signal, cur *roster) error {
 		}
 	}
 	e.replay.accept(from, s.Session, s.Seq)
+	e.log.Debugf("%s: %v from %s, session %s, seq %d", e.self, s.Kind, from, s.Session, s.Seq)
 	p := e.peers[from]
 	if p == nil {
 		return fmt.Errorf("%w: no peer for %s", ErrUnexpectedSignal, from)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -208,5 +209,42 @@ func TestSignalBeforeEpoch(t *testing.T) {
 	})
 	if s := bob.eng.SignalStats(); s.Rejected.Total() != 0 {
 		t.Errorf("bob refused signals: %+v", s.Rejected)
+	}
+}
+
+// TestReconnectAfterLostOffer: when the mailbox loses the offer, the
+// offerer starts a new session after ReconnectTimeout.
+func TestReconnectAfterLostOffer(t *testing.T) {
+	defer calltest.CheckGoroutines(t)()
+	vn := calltest.NewVNet(t)
+	defer func() { _ = vn.Close() }()
+	netw := calltest.NewNetwork()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	var lost atomic.Int32
+	netw.Intercept(func(from, to call.Member, body []byte) []byte {
+		// alice's first signal is her offer: her outbox sends in order.
+		if from.UserID == "alice" && lost.CompareAndSwap(0, 1) {
+			return nil
+		}
+		return body
+	})
+	short := func(c *call.Config) { c.ReconnectTimeout = 500 * time.Millisecond }
+	alice := startPartyWith(t, ctx, calltest.NewDevice(t, "alice", "laptop"), vn, netw, true, short)
+	defer alice.stop(t)
+	bob := startPartyWith(t, ctx, calltest.NewDevice(t, "bob", "phone"), vn, netw, true, short)
+	defer bob.stop(t)
+	ep := calltest.NewEpoch(t, 1, alice.dev, bob.dev)
+	for _, p := range []*party{alice, bob} {
+		if err := p.eng.SetEpoch(ep); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, 10*time.Second, "media both ways", func() bool {
+		return alice.rec.Total(bob.name()) > 10 && bob.rec.Total(alice.name()) > 10
+	})
+	if lost.Load() != 1 {
+		t.Fatalf("%d signals dropped, want the first offer", lost.Load())
 	}
 }
