@@ -7,7 +7,7 @@ LDFLAGS := -X github.com/cosmos/cosmos-sdk/version.Name=parley \
 	-X github.com/cosmos/cosmos-sdk/version.AppName=parleyd \
 	-X github.com/cosmos/cosmos-sdk/version.Version=$(VERSION)
 
-.PHONY: all build test lint proto-gen proto-lint localnet localnet-stop clean
+.PHONY: all build test lint proto-gen proto-lint localnet localnet-stop demo bench clean
 
 all: build
 
@@ -29,6 +29,10 @@ proto-gen:
 
 proto-lint:
 	scripts/proto-tools.sh && build/tools/buf lint
+
+# The main job: a chain, three participants, a removal and rekey, a summary.
+demo: build
+	scripts/demo.sh
 
 localnet: build
 	scripts/localnet.sh start

@@ -54,6 +54,9 @@ type Config struct {
 	Grace time.Duration
 	// OnEvent receives what happens; it must not block.
 	OnEvent func(Event)
+	// OnSignal receives the call signalling (KindSignal) delivered to this
+	// device's ephemeral key; it must not block. Nil drops them.
+	OnSignal func(Delivery)
 }
 
 // Session runs one device's part of a meeting: as a member it receives and
@@ -98,6 +101,14 @@ func NewSession(cfg Config) (*Session, error) {
 		cfg: cfg, eph: eph, keys: keyschedule.NewEpochKeys(keyschedule.WithGrace(cfg.Grace)),
 		pending: map[uint64][]Delivery{}, removals: map[string]bool{}, rejected: map[string]bool{},
 	}, nil
+}
+
+// EphemeralKey returns this device's current ephemeral private key in the
+// meeting (it changes when the device claims leadership).
+func (s *Session) EphemeralKey() hpke.PrivateKey {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.eph
 }
 
 // Key returns the current epoch and its meeting key.
@@ -173,6 +184,10 @@ func (s *Session) subscribe(ctx context.Context) error {
 	}
 	go func() {
 		for d := range ch {
+			if d.Kind == KindSignal && s.cfg.OnSignal != nil {
+				s.cfg.OnSignal(d)
+				continue
+			}
 			if d.Kind != KindMeetingKey {
 				continue
 			}

@@ -57,6 +57,7 @@ func newRootCmd() *cobra.Command {
 		newDeviceCmd(g),
 		newIdentityCmd(g),
 		newMeetingCmd(g),
+		newDemoCmd(g),
 		&cobra.Command{
 			Use:   "version",
 			Short: "Print the version",
