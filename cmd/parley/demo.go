@@ -205,10 +205,6 @@ func runDemo(cmd *cobra.Command, g *globals, media string, talk, after time.Dura
 	sleepCtx(ctx, talk)
 
 	// Removal and rekey.
-	before := map[string]demoTotals{}
-	for _, d := range parties {
-		before[d.user] = d.totals()
-	}
 	removed := time.Now()
 	alice.p.Session().Remove("carol", "desk")
 	say("alice removes carol")
@@ -272,8 +268,7 @@ func runDemo(cmd *cobra.Command, g *globals, media string, talk, after time.Dura
 	cmd.Printf("%-6s %-24s %-24s %s\n", "", fmt.Sprintf("epoch %d (3 members)", fullEpoch), fmt.Sprintf("epoch %d (carol removed)", newEpoch), "")
 	cmd.Printf("%-6s %11s %12s %11s %12s %9s\n", "", "sent", "decrypted", "sent", "decrypted", "rejected")
 	for _, d := range parties {
-		b, r, e := before[d.user], atRekey[d.user], end[d.user]
-		_ = b
+		r, e := atRekey[d.user], end[d.user]
 		cmd.Printf("%-6s %11d %12d %11d %12d %9d\n", d.user, r.sent, r.decrypted, e.sent-r.sent, e.decrypted-r.decrypted, e.rejected)
 	}
 	cmd.Println("security codes:")
@@ -369,4 +364,3 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 	case <-time.After(d):
 	}
 }
-
