@@ -58,6 +58,7 @@ func newRootCmd() *cobra.Command {
 		newIdentityCmd(g),
 		newMeetingCmd(g),
 		newDemoCmd(g),
+		newCallCmd(g),
 		&cobra.Command{
 			Use:   "version",
 			Short: "Print the version",

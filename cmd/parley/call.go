@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/parleynet/parley/client/call"
+	"github.com/parleynet/parley/client/mailbox"
+	"github.com/parleynet/parley/client/meeting"
+	"github.com/parleynet/parley/client/participant"
+)
+
+func newCallCmd(g *globals) *cobra.Command {
+	var user, device, video, audio, record string
+	var create bool
+	var duration time.Duration
+	c := &cobra.Command{
+		Use:   "call [MEETING-ID]",
+		Short: "Join (or with --create, create and lead) a meeting and run the call headless",
+		Long: "Sends VP8 from an IVF file and Opus from an Ogg file (looped, at real-time pace; synthetic\n" +
+			"frames when none is given), end-to-end encrypted with SFrame under the epoch's key, and\n" +
+			"prints a status line per peer every 2 s. Ctrl-C or --duration ends it.",
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			d, done, err := g.device(user, device)
+			if err != nil {
+				return err
+			}
+			defer done()
+			ch, err := g.chain(true)
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			if duration > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, duration)
+				defer cancel()
+			}
+			eph := g.ephStore()
+			var id []byte
+			switch {
+			case create && len(args) == 0:
+				if id, _, err = meeting.Create(ctx, ch, eph, d, meeting.CreateOptions{}); err != nil {
+					return err
+				}
+				cmd.Printf("created meeting %s — others join with: parley call %s\n", hex.EncodeToString(id), hex.EncodeToString(id))
+			case !create && len(args) == 1:
+				if id, err = meeting.ParseMeetingID(args[0]); err != nil {
+					return err
+				}
+				if _, err := meeting.Request(ctx, ch, eph, d, id, nil); err != nil {
+					return err
+				}
+				cmd.Printf("asked to join %s; waiting for the leader\n", args[0])
+			default:
+				return errors.New("give a meeting ID to join, or --create and no ID")
+			}
+			vsrc, asrc, err := callSources(video, audio)
+			if err != nil {
+				return err
+			}
+			sinks := call.DiscardSinks()
+			if record != "" {
+				sinks = call.FileSinks(record)
+			}
+			mb, err := mailbox.New(mailbox.Config{Nodes: g.mailboxNodes(), ChainID: ch.ChainID(), User: user, Device: device, Key: d.Key})
+			if err != nil {
+				return err
+			}
+			defer mb.Close()
+			ctl := g.control(id)
+			p, err := participant.New(participant.Config{
+				Session: meeting.Config{Chain: ch, Mailbox: mb, Device: d, MeetingID: id, Eph: eph, Control: &ctl,
+					OnEvent: func(e meeting.Event) { cmd.Printf("%s  %s\n", time.Now().Format("15:04:05"), e) }},
+				Video: vsrc, Audio: asrc, Sinks: sinks, SettingEngine: call.DefaultSettingEngine(),
+			})
+			if err != nil {
+				return err
+			}
+			go printCallStatus(ctx, cmd, p)
+			err = p.Run(ctx)
+			switch {
+			case errors.Is(err, meeting.ErrEnded), errors.Is(err, meeting.ErrRemoved), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+				printPeers(cmd, p)
+				cmd.Printf("call over: %v\n", err)
+				return nil
+			}
+			return err
+		},
+	}
+	userDeviceFlags(c, &user, &device, "this device's ID")
+	c.Flags().BoolVar(&create, "create", false, "create the meeting and lead it")
+	c.Flags().StringVar(&video, "video", "", "VP8 IVF file to send (default: synthetic frames)")
+	c.Flags().StringVar(&audio, "audio", "", "Opus Ogg file to send (default: synthetic frames)")
+	c.Flags().StringVar(&record, "record", "", "directory to write each peer's decrypted media to (IVF/Ogg)")
+	c.Flags().DurationVar(&duration, "duration", 0, "end the call after this long")
+	return c
+}
+
+func callSources(video, audio string) (call.Source, call.Source, error) {
+	var v, a call.Source
+	var err error
+	if video != "" {
+		v, err = call.NewIVFSource(video)
+	} else {
+		v, err = call.NewSyntheticSource(call.Video, 500_000, 30)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("video: %w", err)
+	}
+	if audio != "" {
+		a, err = call.NewOggSource(audio)
+	} else {
+		a, err = call.NewSyntheticSource(call.Audio, 48_000, 50)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("audio: %w", err)
+	}
+	return v, a, nil
+}
+
+func printCallStatus(ctx context.Context, cmd *cobra.Command, p *participant.Participant) {
+	t := time.NewTicker(2 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			printPeers(cmd, p)
+		}
+	}
+}
+
+func printPeers(cmd *cobra.Command, p *participant.Participant) {
+	code := p.Session().Code()
+	cmd.Printf("epoch %d  security code %s\n", p.Engine().Epoch(), code)
+	for _, s := range p.Engine().Stats() {
+		cmd.Printf("  %-12s %-10s %-10s epoch %-3d out %6d  in %6d  decrypted %6d  rejected %4d  rtt %s\n",
+			s.UserID, s.DeviceID, s.State, s.RecvEpoch, s.FramesSent, s.FramesReceived, s.FramesDecrypted, s.Rejected.Total(), s.RTT.Round(time.Millisecond))
+	}
+}
