@@ -71,6 +71,9 @@ func newCallCmd(g *globals) *cobra.Command {
 			}
 			sinks := call.DiscardSinks()
 			if record != "" {
+				if err := os.MkdirAll(record, 0o700); err != nil {
+					return fmt.Errorf("--record: %w", err)
+				}
 				sinks = call.FileSinks(record)
 			}
 			mb, err := mailbox.New(mailbox.Config{Nodes: g.mailboxNodes(), ChainID: ch.ChainID(), User: user, Device: device, Key: d.Key})
