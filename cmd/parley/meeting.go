@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/hex"
 	"fmt"
 	"path/filepath"
@@ -8,6 +9,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/parleynet/parley/client/meeting"
 	meetingtypes "github.com/parleynet/parley/x/meeting/types"
@@ -74,35 +77,60 @@ func meetingCreateCmd(g *globals) *cobra.Command {
 	return c
 }
 
-func meetingRequestCmd(g *globals) *cobra.Command {
+// deviceActionCmd makes a command that signs one meeting message with this
+// device's key and sends it: request, leave, end.
+func deviceActionCmd(g *globals, use, short, deviceHelp string,
+	act func(ctx context.Context, ch meeting.Chain, eph meeting.EphStore, d meeting.Device, id []byte) (*sdk.TxResponse, error),
+	done func(meetingID, user, device string) string,
+) *cobra.Command {
 	var user, device string
 	c := &cobra.Command{
-		Use:   "request MEETING-ID",
-		Short: "Ask to join: publish this device's fresh ephemeral key for the meeting",
+		Use:   use + " MEETING-ID",
+		Short: short,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := meeting.ParseMeetingID(args[0])
 			if err != nil {
 				return err
 			}
-			d, done, err := g.device(user, device)
+			d, closeKey, err := g.device(user, device)
 			if err != nil {
 				return err
 			}
-			defer done()
+			defer closeKey()
 			ch, err := g.chain(true)
 			if err != nil {
 				return err
 			}
-			if _, err := meeting.Request(cmd.Context(), ch, g.ephStore(), d, id, nil); err != nil {
+			if _, err := act(cmd.Context(), ch, g.ephStore(), d, id); err != nil {
 				return err
 			}
-			cmd.Printf("requested to join %s as %s/%s; waiting for the leader to admit\n", args[0], user, device)
+			cmd.Println(done(args[0], user, device))
 			return nil
 		},
 	}
-	userDeviceFlags(c, &user, &device, "this device's ID")
+	userDeviceFlags(c, &user, &device, deviceHelp)
 	return c
+}
+
+func meetingRequestCmd(g *globals) *cobra.Command {
+	return deviceActionCmd(g, "request", "Ask to join: publish this device's fresh ephemeral key for the meeting", "this device's ID",
+		func(ctx context.Context, ch meeting.Chain, eph meeting.EphStore, d meeting.Device, id []byte) (*sdk.TxResponse, error) {
+			return meeting.Request(ctx, ch, eph, d, id, nil)
+		},
+		func(m, u, d string) string {
+			return fmt.Sprintf("requested to join %s as %s/%s; waiting for the leader to admit", m, u, d)
+		})
+}
+
+func meetingEndCmd(g *globals) *cobra.Command {
+	return deviceActionCmd(g, "end", "Leader: end the meeting", "this (leader) device's ID", meeting.End,
+		func(m, _, _ string) string { return fmt.Sprintf("meeting %s ended", m) })
+}
+
+func meetingLeaveCmd(g *globals) *cobra.Command {
+	return deviceActionCmd(g, "leave", "Leave a meeting; the leader rekeys without this device", "this device's ID", meeting.Leave,
+		func(m, _, _ string) string { return fmt.Sprintf("left meeting %s", m) })
 }
 
 func meetingCommitCmd(g *globals) *cobra.Command {
@@ -214,35 +242,4 @@ func meetingShowCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
-}
-
-func meetingEndCmd(g *globals) *cobra.Command {
-	var user, device string
-	c := &cobra.Command{
-		Use:   "end MEETING-ID",
-		Short: "Leader: end the meeting",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := meeting.ParseMeetingID(args[0])
-			if err != nil {
-				return err
-			}
-			d, done, err := g.device(user, device)
-			if err != nil {
-				return err
-			}
-			defer done()
-			ch, err := g.chain(true)
-			if err != nil {
-				return err
-			}
-			if _, err := meeting.End(cmd.Context(), ch, g.ephStore(), d, id); err != nil {
-				return err
-			}
-			cmd.Printf("meeting %s ended\n", args[0])
-			return nil
-		},
-	}
-	userDeviceFlags(c, &user, &device, "this (leader) device's ID")
-	return c
 }

@@ -203,34 +203,3 @@ func meetingRemoveCmd(g *globals) *cobra.Command {
 	return controlCmd(g, "remove", "Leader: remove members; the running session commits an epoch without them",
 		meeting.Control.RequestRemoval, "removal asked for")
 }
-
-func meetingLeaveCmd(g *globals) *cobra.Command {
-	var user, device string
-	c := &cobra.Command{
-		Use:   "leave MEETING-ID",
-		Short: "Leave a meeting; the leader rekeys without this device",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := meeting.ParseMeetingID(args[0])
-			if err != nil {
-				return err
-			}
-			d, done, err := g.device(user, device)
-			if err != nil {
-				return err
-			}
-			defer done()
-			ch, err := g.chain(true)
-			if err != nil {
-				return err
-			}
-			if _, err := meeting.Leave(cmd.Context(), ch, g.ephStore(), d, id); err != nil {
-				return err
-			}
-			cmd.Printf("left meeting %s\n", args[0])
-			return nil
-		},
-	}
-	userDeviceFlags(c, &user, &device, "this device's ID")
-	return c
-}
