@@ -85,11 +85,21 @@ func (s msgServer) CommitEpoch(ctx context.Context, msg *types.MsgCommitEpoch) (
 	if err != nil {
 		return nil, err
 	}
+	// The member index is per user: touch only users who come or go (in
+	// slice order, so writes are deterministic).
+	newUsers := make(map[string]bool, len(requests))
+	for _, r := range requests {
+		newUsers[r.UserId] = true
+	}
+	oldUsers := make(map[string]bool)
 	if hasPrev {
 		for _, old := range prev.Members {
-			if err := k.MemberIndex.Remove(ctx, collections.Join(old.UserId, m.MeetingId)); err != nil {
-				return nil, err
+			if !oldUsers[old.UserId] && !newUsers[old.UserId] {
+				if err := k.MemberIndex.Remove(ctx, collections.Join(old.UserId, m.MeetingId)); err != nil {
+					return nil, err
+				}
 			}
+			oldUsers[old.UserId] = true
 			if seen[old.UserId+"/"+old.DeviceId] {
 				continue
 			}
@@ -116,8 +126,11 @@ func (s msgServer) CommitEpoch(ctx context.Context, msg *types.MsgCommitEpoch) (
 				return nil, err
 			}
 		}
-		if err := k.MemberIndex.Set(ctx, collections.Join(r.UserId, m.MeetingId)); err != nil {
-			return nil, err
+		if !oldUsers[r.UserId] {
+			if err := k.MemberIndex.Set(ctx, collections.Join(r.UserId, m.MeetingId)); err != nil {
+				return nil, err
+			}
+			oldUsers[r.UserId] = true // set once per user
 		}
 	}
 
