@@ -46,6 +46,7 @@ type Engine struct {
 	peerList atomic.Pointer[[]*peer]    // the loop's peers, for the media path and Stats
 	sig      signalCounters
 	events   eventQueue
+	sealed   [2]sealedCheck                                                           // SendSealed's per-track scratch (index: kind&1)
 	rxTap    atomic.Pointer[func(from memberID, kind MediaKind, frame []byte) []byte] // tests only
 
 	mu      sync.Mutex // guards state, cancel, runDone; serialises SetEpoch

@@ -55,6 +55,11 @@ type Frame struct {
 	// Data is the encoded frame, byte for byte what the sender encoded; it
 	// is valid only during WriteFrame.
 	Data []byte
+	// Sealed is the frame as it arrived, still SFrame-encrypted (clear
+	// prefix, header, ciphertext, tag): what a sink forwards to a party
+	// that decrypts for itself (the browser page). Valid only during
+	// WriteFrame.
+	Sealed []byte
 }
 
 // Sink consumes the decrypted frames of one remote track. WriteFrame is

@@ -146,7 +146,7 @@ func (e *Engine) receiveFrame(p *peer, kind MediaKind, data []byte, ts uint32, o
 	p.stats.decrypted.Add(1)
 	p.stats.recvEpoch.Store(r.number)
 	if err := out.sink.WriteFrame(Frame{
-		From: p.ident, Kind: kind, Epoch: r.number, KID: h.KID, Counter: h.CTR, Timestamp: ts, Data: plain,
+		From: p.ident, Kind: kind, Epoch: r.number, KID: h.KID, Counter: h.CTR, Timestamp: ts, Data: plain, Sealed: data,
 	}); err != nil {
 		e.log.Warnf("sink for %v of %s: %v", kind, p.id, err)
 	}

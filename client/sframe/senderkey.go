@@ -47,3 +47,28 @@ func newSenderKey(suite CipherSuite, mk []byte, senderIndex uint32, epoch uint64
 	defer clear(base)
 	return NewKey(suite, SenderKID(senderIndex, epoch), base)
 }
+
+// SenderKeyMaterial returns the RFC 9605 sframe_key and sframe_salt of the
+// member at senderIndex in epoch under the cipher suite: what an SFrame
+// implementation outside this package (the browser's, in client/webui)
+// needs to encrypt or decrypt that member's frames, and nothing from which
+// the meeting key or another member's keys follow. The caller should clear
+// both when done.
+func SenderKeyMaterial(suite CipherSuite, mk []byte, senderIndex uint32, epoch uint64) (kid uint64, key, salt []byte, err error) {
+	p, err := suite.params()
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	base, err := SenderBaseKey(mk, senderIndex)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	defer clear(base)
+	kid = SenderKID(senderIndex, epoch)
+	d, err := derive(suite, p, kid, base)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	clear(d.secret)
+	return kid, d.key, d.salt, nil
+}
