@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The test suite: everything `go test` finds, including the in-process
 # chain tests and the end-to-end test that runs the README quick start
-# against real binaries.
+# against real binaries, and the browser test in headless Chromium (which
+# this script installs from Debian when it is missing).
 set -uo pipefail
 cd "$(dirname "$0")/.."
+scripts/install-chromium.sh || { echo "cannot install chromium for the browser tests"; exit 1; }
 start=$(date +%s)
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

@@ -59,6 +59,7 @@ func newRootCmd() *cobra.Command {
 		newMeetingCmd(g),
 		newDemoCmd(g),
 		newCallCmd(g),
+		newUICmd(g),
 		&cobra.Command{
 			Use:   "version",
 			Short: "Print the version",

@@ -1,0 +1,374 @@
+// The Parley page: it talks to its own client over a WebSocket (state,
+// keys, commands) and a WebRTC connection (media). Frames are encrypted
+// and decrypted in sframe-worker.js; this file captures, renders and shows
+// what the client reports. See docs/PROTOCOL.md section 8.
+'use strict';
+
+const NUM_SLOTS = 7;
+const QUIET_MS = 1500;   // no frames for this long: camera off / muted
+const RECENT_MS = 3000;  // a failure this recent is shown on the tile
+
+const $ = (id) => document.getElementById(id);
+let ws = null;
+let state = {phase: 'connecting'};
+let epoch = null;          // last epoch message (with keys)
+let meeting = null;        // last meeting message
+let pc = null;             // RTCPeerConnection with the client, or 'starting'
+let worker = null;
+let workerStats = null;
+const local = {stream: null, video: null, audio: null, vtr: null, atr: null, muted: false, cameraOff: false};
+const slots = [];          // {v, a, stream, video element}
+const notices = new Map(); // key -> element
+
+// For tests and the curious: what the page counted.
+window.parley = {
+  state: () => state,
+  stats: () => pageStats(),
+  epoch: () => epoch && epoch.epoch,
+};
+
+function send(msg) {
+  if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg));
+}
+
+function connect() {
+  ws = new WebSocket(`ws://${location.host}/ws`);
+  ws.onopen = () => { clearNotice('ws'); send({type: 'hello'}); };
+  ws.onmessage = (e) => dispatch(JSON.parse(e.data));
+  ws.onclose = () => {
+    showNotice({level: 'error', key: 'ws', text: 'Lost the connection to the Parley client. Is `parley ui` still running? Retrying…'});
+    setTimeout(connect, 2000);
+  };
+}
+
+function dispatch(msg) {
+  switch (msg.type) {
+    case 'state': onState(msg); break;
+    case 'epoch':
+      epoch = msg;
+      if (worker) worker.postMessage(msg);
+      render();
+      break;
+    case 'answer':
+      if (pc && pc !== 'starting') pc.setRemoteDescription({type: 'answer', sdp: msg.sdp}).catch((e) =>
+        showNotice({level: 'error', key: 'media', text: 'The client\'s media answer was refused: ' + e.message}));
+      break;
+    case 'meeting': meeting = msg; render(); break;
+    case 'notice':
+      if (msg.text) showNotice(msg); else clearNotice(msg.key);
+      if (msg.key === 'chain') setChain(!msg.text);
+      break;
+  }
+}
+
+function setChain(ok) {
+  const el = $('chain-status');
+  el.textContent = ok ? `chain ${state.chainId || ''} ✓` : 'chain unreachable';
+  el.className = 'pill ' + (ok ? 'ok' : 'bad');
+}
+
+function onState(msg) {
+  const before = state.phase;
+  state = msg;
+  if (msg.phase === 'waiting' || msg.phase === 'call') {
+    startMedia();
+  } else {
+    stopMedia();
+    epoch = null;
+    meeting = null;
+  }
+  if (msg.phase === 'signin' && before !== 'signin') fillDevices();
+  render();
+}
+
+// ---- notices
+
+function showNotice({level, key, text}) {
+  let el = key ? notices.get(key) : null;
+  if (!el) {
+    el = document.createElement('div');
+    el.onclick = () => { el.remove(); if (key) notices.delete(key); };
+    $('notices').appendChild(el);
+    if (key) notices.set(key, el);
+  }
+  el.className = 'notice ' + (level || 'info');
+  el.textContent = text;
+  el.dataset.key = key || '';
+  if (!key || level === 'info') {
+    const ms = level === 'error' ? 20000 : level === 'warn' ? 12000 : 6000;
+    setTimeout(() => { el.remove(); if (key && notices.get(key) === el) notices.delete(key); }, ms);
+  }
+}
+
+function clearNotice(key) {
+  const el = notices.get(key);
+  if (el) { el.remove(); notices.delete(key); }
+}
+
+// ---- media
+
+async function startMedia() {
+  if (pc) return;
+  if (typeof RTCRtpScriptTransform === 'undefined') {
+    showNotice({level: 'error', key: 'browser', text: 'This browser cannot encrypt media end to end (no RTCRtpScriptTransform); use a current Chromium, Chrome, Firefox or Safari.'});
+    return;
+  }
+  pc = 'starting';
+  try {
+    local.stream = await navigator.mediaDevices.getUserMedia({video: {width: 640, height: 360, frameRate: 24}, audio: true});
+    clearNotice('camera');
+  } catch (e) {
+    local.stream = null;
+    showNotice({level: 'error', key: 'camera', text: `Camera and microphone are not available (${e.name}${e.message ? ': ' + e.message : ''}). You can still see and hear the others; they cannot see or hear you.`});
+  }
+  if (pc !== 'starting') return; // the call ended meanwhile
+  local.video = local.stream ? local.stream.getVideoTracks()[0] || null : null;
+  local.audio = local.stream ? local.stream.getAudioTracks()[0] || null : null;
+  worker = new Worker('sframe-worker.js');
+  worker.onmessage = (e) => { if (e.data.type === 'stats') workerStats = e.data.stats; };
+  if (epoch) worker.postMessage(epoch);
+  const conn = new RTCPeerConnection();
+  const streams = local.stream ? [local.stream] : [];
+  // Transforms are attached right after each transceiver is made, before
+  // the offer: Chromium ignores a receiver transform set later on the
+  // offering side.
+  local.vtr = conn.addTransceiver(local.video || 'video', {direction: 'sendonly', streams});
+  local.vtr.sender.transform = new RTCRtpScriptTransform(worker, {op: 'encrypt', kind: 'video'});
+  local.atr = conn.addTransceiver(local.audio || 'audio', {direction: 'sendonly', streams});
+  local.atr.sender.transform = new RTCRtpScriptTransform(worker, {op: 'encrypt', kind: 'audio'});
+  slots.length = 0;
+  for (let i = 0; i < NUM_SLOTS; i++) {
+    const v = conn.addTransceiver('video', {direction: 'recvonly'});
+    v.receiver.transform = new RTCRtpScriptTransform(worker, {op: 'decrypt', kind: 'video', slot: i});
+    const a = conn.addTransceiver('audio', {direction: 'recvonly'});
+    a.receiver.transform = new RTCRtpScriptTransform(worker, {op: 'decrypt', kind: 'audio', slot: i});
+    const el = document.createElement('video');
+    el.autoplay = true;
+    el.playsInline = true;
+    el.srcObject = new MediaStream([v.receiver.track, a.receiver.track]);
+    slots.push({v, a, el});
+  }
+  pc = conn;
+  conn.onconnectionstatechange = () => {
+    if (conn.connectionState === 'failed') showNotice({level: 'error', key: 'media', text: 'The media connection to the Parley client failed; reload the page.'});
+  };
+  const offer = await conn.createOffer();
+  await conn.setLocalDescription(offer);
+  await new Promise((resolve) => {
+    if (conn.iceGatheringState === 'complete') return resolve();
+    conn.onicegatheringstatechange = () => { if (conn.iceGatheringState === 'complete') resolve(); };
+    setTimeout(resolve, 3000);
+  });
+  send({type: 'offer', sdp: conn.localDescription.sdp, video: slots.map((s) => s.v.mid), audio: slots.map((s) => s.a.mid)});
+  render();
+}
+
+function stopMedia() {
+  if (pc && pc !== 'starting') pc.close();
+  pc = null;
+  if (worker) worker.terminate();
+  worker = null;
+  workerStats = null;
+  if (local.stream) local.stream.getTracks().forEach((t) => t.stop());
+  local.stream = local.video = local.audio = null;
+  local.muted = local.cameraOff = false;
+  slots.length = 0;
+}
+
+async function toggle(which) {
+  if (which === 'audio') {
+    local.muted = !local.muted;
+    if (local.atr) await local.atr.sender.replaceTrack(local.muted ? null : local.audio);
+  } else {
+    local.cameraOff = !local.cameraOff;
+    if (local.vtr) await local.vtr.sender.replaceTrack(local.cameraOff ? null : local.video);
+  }
+  render();
+}
+
+function pageStats() {
+  const s = workerStats || {encrypted: 0, notSent: 0, slots: {}};
+  const bySlot = new Map();
+  if (epoch) for (const m of epoch.members) if (!m.self) bySlot.set(m.slot, m.user + '/' + m.device);
+  let shown = 0;
+  for (const sl of slots) {
+    const q = sl.el.getVideoPlaybackQuality ? sl.el.getVideoPlaybackQuality() : null;
+    if (q) shown += q.totalVideoFrames;
+  }
+  return {
+    encrypted: s.encrypted, notSent: s.notSent, videoShown: shown,
+    slots: Object.values(s.slots).map((x) => ({slot: x.slot, member: bySlot.get(x.slot) || '', video: x.video, audio: x.audio,
+      authFailed: x.authFailed, noKey: x.noKey, replayed: x.replayed, malformed: x.malformed})),
+  };
+}
+
+setInterval(() => {
+  if (worker) send({type: 'stats', stats: pageStats()});
+  if (state.phase === 'call') renderTiles();
+}, 1000);
+
+// ---- rendering
+
+function show(id) {
+  for (const s of ['signin', 'lobby', 'waiting', 'call', 'over']) $(s).hidden = s !== id;
+}
+
+function render() {
+  const self = state.self;
+  $('whoami').textContent = self ? `${self.user}/${self.device}` : '';
+  switch (state.phase) {
+    case 'signin': show('signin'); break;
+    case 'lobby': show('lobby'); break;
+    case 'waiting': show('waiting'); $('waiting-id').textContent = state.meeting; break;
+    case 'call': show('call'); renderCall(); break;
+    case 'over': show('over'); $('over-reason').textContent = state.reason; break;
+    default: show('');
+  }
+}
+
+function fillDevices() {
+  const sel = $('device-select');
+  sel.innerHTML = '';
+  for (const d of state.devices || []) {
+    const o = document.createElement('option');
+    o.value = d.user + '/' + d.device;
+    o.textContent = `${d.user}/${d.device}` + (d.encrypted ? '' : ' (unencrypted key)');
+    o.dataset.encrypted = d.encrypted ? '1' : '';
+    sel.appendChild(o);
+  }
+  const upd = () => { const o = sel.selectedOptions[0]; $('passphrase-label').hidden = !(o && o.dataset.encrypted); };
+  sel.onchange = upd;
+  upd();
+}
+
+function renderCall() {
+  $('meeting-id').textContent = state.meeting || '';
+  $('invite-link').textContent = state.invite || '';
+  $('epoch').textContent = epoch ? epoch.epoch : '–';
+  $('code').textContent = epoch ? epoch.code : 'waiting for the key…';
+  $('end-btn').hidden = !state.leader;
+  $('leave-btn').hidden = !!state.leader;
+  $('leader-panel').hidden = !state.leader;
+  $('mute-btn').textContent = local.muted ? 'Unmute' : 'Mute';
+  $('camera-btn').textContent = local.cameraOff ? 'Camera on' : 'Camera off';
+  $('mute-btn').disabled = !local.audio;
+  $('camera-btn').disabled = !local.video;
+  if (state.leader) {
+    const ul = $('pending');
+    ul.innerHTML = '';
+    const pending = (meeting && meeting.pending) || [];
+    if (pending.length === 0) ul.innerHTML = '<li class="small">nobody</li>';
+    for (const p of pending) {
+      const li = document.createElement('li');
+      li.textContent = `${p.user}/${p.device} `;
+      const b = document.createElement('button');
+      b.className = 'admit';
+      b.dataset.member = `${p.user}/${p.device}`;
+      b.textContent = 'Admit';
+      b.onclick = () => { b.disabled = true; send({type: 'admit', user: p.user, device: p.device}); };
+      li.appendChild(b);
+      ul.appendChild(li);
+    }
+  }
+  renderTiles();
+}
+
+function tileFor(key) {
+  let t = document.querySelector(`.tile[data-member="${CSS.escape(key)}"]`);
+  if (!t) {
+    t = document.createElement('div');
+    t.className = 'tile';
+    t.dataset.member = key;
+    t.innerHTML = '<div class="label"></div><div class="status" hidden></div>';
+    $('tiles').appendChild(t);
+  }
+  return t;
+}
+
+function renderTiles() {
+  const members = epoch ? epoch.members : (state.self ? [Object.assign({verified: true}, state.self)] : []);
+  const keep = new Set();
+  const now = Date.now();
+  const peers = new Map(((meeting && meeting.peers) || []).map((p) => [p.member, p]));
+  for (const m of members) {
+    const key = `${m.user}/${m.device}`;
+    keep.add(key);
+    const t = tileFor(key);
+    let v = t.querySelector('video');
+    const want = m.self ? null : (slots[m.slot] && slots[m.slot].el);
+    if (m.self && !v && local.video) {
+      v = document.createElement('video');
+      v.autoplay = v.muted = v.playsInline = true;
+      v.srcObject = new MediaStream([local.video]);
+      t.prepend(v);
+    } else if (!m.self && want && v !== want) {
+      if (v) v.remove();
+      t.prepend(want);
+      v = want;
+    }
+    const leader = meeting && meeting.leader === key;
+    const mark = m.verified ? '<span class="verified" title="device registered on chain with this key">✓ verified</span>'
+      : `<span class="unverified" title="${esc(m.problem || '')}">⚠ not verified</span>`;
+    let audioState = '', status = '', bad = false;
+    if (m.self) {
+      audioState = local.muted || !local.audio ? '🔇 muted' : '🎤 on';
+      if (!local.video || local.cameraOff) status = 'Your camera is off';
+    } else {
+      const st = workerStats && workerStats.slots[m.slot];
+      const peer = peers.get(key);
+      audioState = st && now - st.lastAudio < QUIET_MS ? '🎤 on' : '🔇 muted';
+      if (st && now - st.lastVideo < QUIET_MS) status = '';
+      else if (st && st.lastFail === 'noKey' && now - st.lastFailAt < RECENT_MS) { status = `No key for ${key}'s frames yet: waiting for this epoch's key.`; bad = true; }
+      else if (st && st.lastFail && now - st.lastFailAt < RECENT_MS) { status = `Frames from ${key} fail to decrypt (${st.authFailed + st.replayed + st.malformed} so far): they are not under a key of this meeting's current epoch.`; bad = true; }
+      else if (peer && peer.state !== 'connected') status = `Connecting to ${key}… (${peer.state || 'no connection yet'})`;
+      else if (st && st.video > 0) status = `${key} turned the camera off`;
+      else status = `Waiting for video from ${key}…`;
+    }
+    t.querySelector('.label').innerHTML = `<b>${esc(m.user)}</b> <span class="small">${esc(m.device)}</span> ${mark}` +
+      (leader ? '<span class="badge">leader</span>' : '') + (m.self ? '<span class="badge">you</span>' : '') +
+      ` <span class="small">${audioState}</span>`;
+    const s = t.querySelector('.status');
+    s.hidden = !status;
+    s.textContent = status;
+    s.className = 'status' + (bad ? ' bad' : '');
+    let rb = t.querySelector('button.remove');
+    if (state.leader && !m.self && !rb) {
+      rb = document.createElement('button');
+      rb.className = 'remove danger';
+      rb.dataset.member = key;
+      rb.textContent = 'Remove';
+      rb.onclick = () => { rb.disabled = true; send({type: 'remove', user: m.user, device: m.device}); };
+      t.appendChild(rb);
+    }
+  }
+  for (const t of document.querySelectorAll('.tile')) if (!keep.has(t.dataset.member)) t.remove();
+}
+
+function esc(s) {
+  return String(s).replace(/[&<>"']/g, (c) => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c]));
+}
+
+// ---- controls
+
+$('signin-btn').onclick = () => {
+  const [user, device] = ($('device-select').value || '/').split('/');
+  if (!user) { showNotice({level: 'error', text: 'Choose a device key first.'}); return; }
+  send({type: 'signin', user, device, passphrase: $('passphrase').value});
+  $('passphrase').value = '';
+};
+$('create-btn').onclick = () => send({type: 'create', admitAll: $('admit-all').checked});
+$('join-btn').onclick = () => send({type: 'join', invite: $('invite-input').value});
+$('signout-btn').onclick = () => send({type: 'signout'});
+$('cancel-btn').onclick = () => send({type: 'leave'});
+$('leave-btn').onclick = () => send({type: 'leave'});
+$('end-btn').onclick = () => { if (confirm('End the meeting for everyone?')) send({type: 'end'}); };
+$('lobby-btn').onclick = () => send({type: 'leave'});
+$('mute-btn').onclick = () => toggle('audio');
+$('camera-btn').onclick = () => toggle('video');
+$('copy-invite').onclick = async () => {
+  try { await navigator.clipboard.writeText(state.invite); showNotice({level: 'info', text: 'Invite link copied.'}); } catch (e) {
+    showNotice({level: 'warn', text: 'Copy the invite link by hand: ' + state.invite});
+  }
+};
+
+connect();

@@ -1,0 +1,252 @@
+package webui
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/interceptor"
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/rtp/codecs"
+	"github.com/pion/webrtc/v4"
+	"github.com/pion/webrtc/v4/pkg/media"
+	"github.com/pion/webrtc/v4/pkg/media/samplebuilder"
+
+	"github.com/parleynet/parley/client/call"
+)
+
+// keyFrameEvery is how often the client asks the page's encoder for a key
+// frame, so that a member who joins later can start decoding soon (the
+// call engine does not carry a peer's key-frame requests across the mesh).
+const keyFrameEvery = 3 * time.Second
+
+// bridge is the WebRTC connection between the page and its own client, on
+// this machine: the page sends its camera and microphone, SFrame-encrypted
+// in its Worker; the client checks each frame (call.Engine.SendSealed) and
+// sends it to the other members. The other members' frames, still
+// encrypted, come back on the page's receive slots, and the page decrypts
+// them. The client never sees the page's media in the clear, nor the page
+// the meeting key.
+type bridge struct {
+	c       *controller
+	pc      *webrtc.PeerConnection
+	tracks  map[call.MediaKind]*[numSlots]*webrtc.TrackLocalStaticSample
+	rejects atomic.Int64
+	lastErr atomic.Pointer[string]
+	wg      sync.WaitGroup
+	stop    chan struct{}
+	once    sync.Once
+}
+
+func newPageAPI() (*webrtc.API, error) {
+	m := &webrtc.MediaEngine{}
+	vp8 := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000,
+		RTCPFeedback: []webrtc.RTCPFeedback{{Type: webrtc.TypeRTCPFBNACK}, {Type: webrtc.TypeRTCPFBNACK, Parameter: "pli"}}}
+	opus := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1"}
+	if err := m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: vp8, PayloadType: 96}, webrtc.RTPCodecTypeVideo); err != nil {
+		return nil, err
+	}
+	if err := m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: opus, PayloadType: 111}, webrtc.RTPCodecTypeAudio); err != nil {
+		return nil, err
+	}
+	ir := &interceptor.Registry{}
+	if err := webrtc.ConfigureNack(m, ir); err != nil {
+		return nil, err
+	}
+	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
+		return nil, err
+	}
+	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(*call.DefaultSettingEngine())), nil
+}
+
+// newBridge answers the page's offer. The offer has a send-only video and
+// audio transceiver (the page's camera and microphone) and numSlots
+// receive-only ones of each kind, whose mids, in slot order, are in
+// video and audio.
+func newBridge(c *controller, sdp string, video, audio []string) (*bridge, string, error) {
+	if len(video) != numSlots || len(audio) != numSlots {
+		return nil, "", fmt.Errorf("the page offered %d video and %d audio slots, want %d of each", len(video), len(audio), numSlots)
+	}
+	api, err := newPageAPI()
+	if err != nil {
+		return nil, "", err
+	}
+	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		return nil, "", err
+	}
+	b := &bridge{c: c, pc: pc, stop: make(chan struct{}), tracks: map[call.MediaKind]*[numSlots]*webrtc.TrackLocalStaticSample{
+		call.Video: {}, call.Audio: {},
+	}}
+	ok := false
+	defer func() {
+		if !ok {
+			b.close()
+		}
+	}()
+	pc.OnTrack(b.receive)
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
+		return nil, "", fmt.Errorf("the page's offer: %w", err)
+	}
+	byMid := map[string]*webrtc.RTPTransceiver{}
+	for _, tr := range pc.GetTransceivers() {
+		byMid[tr.Mid()] = tr
+	}
+	for kind, mids := range map[call.MediaKind][]string{call.Video: video, call.Audio: audio} {
+		capab := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}
+		if kind == call.Audio {
+			capab = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}
+		}
+		for i, mid := range mids {
+			tr := byMid[mid]
+			if tr == nil {
+				return nil, "", fmt.Errorf("the page's %v slot %d names mid %q, which its offer does not have", kind, i, mid)
+			}
+			track, err := webrtc.NewTrackLocalStaticSample(capab, fmt.Sprintf("%v-%d", kind, i), fmt.Sprintf("slot-%d", i))
+			if err != nil {
+				return nil, "", err
+			}
+			sender, err := api.NewRTPSender(track, pc.SCTP().Transport())
+			if err != nil {
+				return nil, "", err
+			}
+			if err := tr.SetSender(sender, track); err != nil {
+				return nil, "", fmt.Errorf("%v slot %d: %w", kind, i, err)
+			}
+			b.tracks[kind][i] = track
+			b.wg.Go(func() { drainRTCP(sender) })
+		}
+	}
+	answer, err := pc.CreateAnswer(nil)
+	if err != nil {
+		return nil, "", err
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(answer); err != nil {
+		return nil, "", err
+	}
+	select {
+	case <-gathered:
+	case <-time.After(10 * time.Second):
+		return nil, "", errors.New("gathering the client's ICE candidates took over 10 s")
+	}
+	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		c.logf("page media connection %s", s)
+		switch s {
+		case webrtc.PeerConnectionStateFailed:
+			c.notice("error", "media", "The media connection between this page and the Parley client failed; reload the page to try again.")
+		case webrtc.PeerConnectionStateConnected:
+			c.notice("info", "media", "")
+		}
+	})
+	ok = true
+	return b, pc.LocalDescription().SDP, nil
+}
+
+func drainRTCP(s *webrtc.RTPSender) {
+	buf := make([]byte, 1500)
+	for {
+		if _, _, err := s.Read(buf); err != nil {
+			return
+		}
+	}
+}
+
+// receive reads one of the page's tracks: frames, reassembled from RTP,
+// go to the call engine, which checks and sends them.
+func (b *bridge) receive(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+	var (
+		kind call.MediaKind
+		dep  rtp.Depacketizer
+		late uint16
+	)
+	switch mime := t.Codec().MimeType; {
+	case strings.EqualFold(mime, webrtc.MimeTypeVP8):
+		kind, dep, late = call.Video, &codecs.VP8Packet{}, 512
+		b.wg.Go(func() { b.askKeyFrames(uint32(t.SSRC())) })
+	case strings.EqualFold(mime, webrtc.MimeTypeOpus):
+		kind, dep, late = call.Audio, &codecs.OpusPacket{}, 64
+	default:
+		return
+	}
+	sb := samplebuilder.New(late, dep, t.Codec().ClockRate)
+	for {
+		pkt, _, err := t.ReadRTP()
+		if err != nil {
+			return
+		}
+		sb.Push(pkt)
+		for s := sb.Pop(); s != nil; s = sb.Pop() {
+			b.forward(kind, s)
+		}
+	}
+}
+
+// forward hands one frame of the page to the engine.
+func (b *bridge) forward(kind call.MediaKind, s *media.Sample) {
+	e := b.c.engine()
+	if e == nil {
+		return
+	}
+	if err := e.SendSealed(kind, s.Data, s.Duration); err != nil {
+		n := b.rejects.Add(1)
+		msg := err.Error()
+		if last := b.lastErr.Swap(&msg); last == nil || *last != msg || n%100 == 1 {
+			b.c.logf("refused a %v frame of the page: %v (%d so far)", kind, err, n)
+		}
+	}
+}
+
+// askKeyFrames asks the page's video encoder for a key frame now and then.
+func (b *bridge) askKeyFrames(ssrc uint32) {
+	t := time.NewTicker(keyFrameEvery)
+	defer t.Stop()
+	for {
+		if err := b.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}}); err != nil {
+			return
+		}
+		select {
+		case <-b.stop:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// write sends a remote member's frame, still encrypted, on its slot.
+func (b *bridge) write(slot int, kind call.MediaKind, frame []byte, d time.Duration) {
+	if t := b.tracks[kind][slot]; t != nil {
+		_ = t.WriteSample(media.Sample{Data: frame, Duration: d})
+	}
+}
+
+func (b *bridge) close() {
+	b.once.Do(func() {
+		close(b.stop)
+		_ = b.pc.Close()
+		b.wg.Wait()
+	})
+}
+
+// connectPage answers the page's offer with a new bridge, replacing any
+// older one (the page reloaded).
+func (c *controller) connectPage(m inbound) {
+	b, answer, err := newBridge(c, m.SDP, m.Video, m.Audio)
+	if err != nil {
+		c.logf("page media: %v", err)
+		c.notice("error", "media", "Cannot set up the media connection with this page: "+err.Error())
+		return
+	}
+	c.mu.Lock()
+	old := c.bridge
+	c.bridge = b
+	c.mu.Unlock()
+	if old != nil {
+		old.close()
+	}
+	c.send(answerMsg{Type: "answer", SDP: answer})
+}

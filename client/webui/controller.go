@@ -1,0 +1,605 @@
+package webui
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/parleynet/parley/client/call"
+	"github.com/parleynet/parley/client/meeting"
+	"github.com/parleynet/parley/client/participant"
+	"github.com/parleynet/parley/client/sframe"
+	identitytypes "github.com/parleynet/parley/x/identity/types"
+	meetingtypes "github.com/parleynet/parley/x/meeting/types"
+)
+
+// controller is the client side of the page: it holds the signed-in
+// device, runs the meeting (session and call engine) and the page's own
+// media connection, and tells the page what happens. The page decides
+// nothing the chain or the key schedule decides; it asks.
+type controller struct {
+	cfg Config
+
+	mu       sync.Mutex
+	page     *pageConn
+	phase    string
+	reason   string
+	dev      *meeting.Device
+	devDone  func()
+	mbox     Mailbox
+	id       []byte // current meeting
+	leader   bool
+	part     *participant.Participant
+	stop     context.CancelFunc
+	runDone  chan struct{}
+	approved map[string]bool // leader, manual admission: "user/device" approved in the page
+	admitAll bool
+	lastEp   *epochMsg
+	stats    PageStats
+	busy     bool
+
+	slots  *slotTable
+	bridge *bridge
+	closed chan struct{}
+}
+
+func newController(cfg Config) *controller {
+	return &controller{cfg: cfg, phase: phaseSignIn, slots: newSlotTable(), closed: make(chan struct{})}
+}
+
+func (c *controller) logf(format string, args ...any) {
+	fmt.Fprintf(c.cfg.Log, time.Now().Format("15:04:05.000")+"  "+format+"\n", args...)
+}
+
+// run watches the chain and the meeting every second until close.
+func (c *controller) run() {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.closed:
+			return
+		case <-t.C:
+			c.watch()
+		}
+	}
+}
+
+func (c *controller) close() {
+	c.mu.Lock()
+	stop, done, b := c.stop, c.runDone, c.bridge
+	c.bridge = nil
+	if c.page != nil {
+		c.page.close()
+	}
+	c.mu.Unlock()
+	select {
+	case <-c.closed:
+	default:
+		close(c.closed)
+	}
+	if b != nil {
+		b.close()
+	}
+	if stop != nil {
+		stop()
+		<-done
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.mbox != nil {
+		_ = c.mbox.Close()
+	}
+	if c.devDone != nil {
+		c.devDone()
+	}
+}
+
+// attach makes ws the page's connection, replacing an older one.
+func (c *controller) attach(ws *websocket.Conn) {
+	p := newPageConn(ws)
+	c.mu.Lock()
+	old := c.page
+	c.page = p
+	c.mu.Unlock()
+	if old != nil {
+		old.send(noticeMsg{Type: "notice", Level: "error", Text: "Parley was opened in another tab; this one is closed."})
+		old.close()
+	}
+	c.sendState()
+	c.mu.Lock()
+	if ep := c.lastEp; ep != nil {
+		p.send(ep)
+	}
+	c.mu.Unlock()
+	go func() {
+		p.readLoop(c.handle)
+		c.mu.Lock()
+		if c.page == p {
+			c.page = nil
+		}
+		c.mu.Unlock()
+	}()
+}
+
+// send gives the page a message, if a page is attached.
+func (c *controller) send(v any) {
+	c.mu.Lock()
+	p := c.page
+	c.mu.Unlock()
+	if p != nil {
+		p.send(v)
+	}
+}
+
+func (c *controller) notice(level, key, text string) {
+	c.send(noticeMsg{Type: "notice", Level: level, Key: key, Text: text})
+}
+
+func (c *controller) sendState() {
+	c.mu.Lock()
+	st := stateMsg{Type: "state", Phase: c.phase, ChainID: c.cfg.Chain.ChainID(), Leader: c.leader, Reason: c.reason}
+	if c.dev != nil {
+		st.Self = &memberInfo{User: c.dev.UserID, Device: c.dev.DeviceID, Slot: -1, Self: true}
+	}
+	if c.id != nil {
+		st.Meeting = hex.EncodeToString(c.id)
+		st.Invite = inviteLink(c.cfg.Chain.ChainID(), c.id)
+	}
+	phase := c.phase
+	c.mu.Unlock()
+	if phase == phaseSignIn {
+		list, err := c.cfg.Keys.List()
+		if err != nil {
+			c.notice("error", "keys", "Cannot read the device keys: "+err.Error())
+		}
+		for _, k := range list {
+			st.Devices = append(st.Devices, deviceInfo{User: k.User, Device: k.Device, Encrypted: k.Encrypted})
+		}
+		if err == nil && len(list) == 0 {
+			c.notice("warn", "keys", "This client holds no device key yet: create one with `parley device init` and register it with `parley identity register`.")
+		}
+	}
+	c.send(st)
+}
+
+// handle runs one message from the page. Work that talks to the chain runs
+// in its own goroutine; one such operation at a time.
+func (c *controller) handle(raw []byte) {
+	var m inbound
+	if err := json.Unmarshal(raw, &m); err != nil {
+		c.notice("error", "", "The page sent a message the client cannot read: "+err.Error())
+		return
+	}
+	switch m.Type {
+	case "hello":
+		c.sendState()
+	case "stats":
+		if m.Stats != nil {
+			c.mu.Lock()
+			c.stats = *m.Stats
+			c.mu.Unlock()
+		}
+	case "offer":
+		go c.connectPage(m)
+	case "signin":
+		c.exclusive("signin", func(ctx context.Context) error { return c.signIn(m.User, m.Device, []byte(m.Passphrase)) })
+	case "create":
+		c.exclusive("create", func(ctx context.Context) error { return c.create(ctx, m.AdmitAll) })
+	case "join":
+		c.exclusive("join", func(ctx context.Context) error { return c.join(ctx, m.Invite) })
+	case "admit":
+		c.mu.Lock()
+		if c.approved != nil {
+			c.approved[m.User+"/"+m.Device] = true
+		}
+		c.mu.Unlock()
+		c.notice("info", "", fmt.Sprintf("Admitting %s/%s at the next block.", m.User, m.Device))
+	case "remove":
+		c.mu.Lock()
+		p, leader := c.part, c.leader
+		c.mu.Unlock()
+		if p == nil || !leader {
+			c.notice("error", "", "Only the leader of a running meeting can remove members.")
+			return
+		}
+		p.Session().Remove(m.User, m.Device)
+		c.notice("info", "", fmt.Sprintf("Removing %s/%s: the leader commits a new epoch without them.", m.User, m.Device))
+	case "leave":
+		c.exclusive("leave", c.leave)
+	case "end":
+		c.exclusive("end", c.end)
+	case "signout":
+		c.exclusive("signout", func(context.Context) error { c.signOut(); return nil })
+	default:
+		c.notice("error", "", fmt.Sprintf("The page sent an unknown request %q.", m.Type))
+	}
+}
+
+// exclusive runs op in the background unless another operation runs; its
+// error goes to the page, naming what failed.
+func (c *controller) exclusive(what string, op func(context.Context) error) {
+	c.mu.Lock()
+	if c.busy {
+		c.mu.Unlock()
+		c.notice("warn", "", "Still working on the previous request; try again in a moment.")
+		return
+	}
+	c.busy = true
+	c.mu.Unlock()
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		err := op(ctx)
+		c.mu.Lock()
+		c.busy = false
+		c.mu.Unlock()
+		if err != nil {
+			c.logf("%s: %v", what, err)
+			c.notice("error", what, err.Error())
+		} else {
+			c.notice("info", what, "")
+		}
+		c.sendState()
+	}()
+}
+
+func (c *controller) signIn(user, device string, pass []byte) error {
+	c.mu.Lock()
+	if c.phase != phaseSignIn {
+		c.mu.Unlock()
+		return errors.New("already signed in")
+	}
+	c.mu.Unlock()
+	d, done, err := c.cfg.Keys.Unlock(user, device, pass)
+	clear(pass)
+	if err != nil {
+		return fmt.Errorf("device key %s/%s: %w", user, device, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := c.cfg.Chain.Identity().Device(ctx, &identitytypes.QueryDeviceRequest{UserId: user, DeviceId: device})
+	switch {
+	case err != nil:
+		done()
+		return fmt.Errorf("device %s/%s is not on chain %s (register it with `parley identity register`): %w", user, device, c.cfg.Chain.ChainID(), err)
+	case res.Device.RevokedHeight != 0:
+		done()
+		return fmt.Errorf("device %s/%s was revoked at height %d", user, device, res.Device.RevokedHeight)
+	case !bytes.Equal(res.Device.Pubkey, d.Key.PublicKey()):
+		done()
+		return fmt.Errorf("device %s/%s: the chain holds a different key than this keystore", user, device)
+	}
+	mb, err := c.cfg.NewMailbox(d)
+	if err != nil {
+		done()
+		return fmt.Errorf("mailbox: %w", err)
+	}
+	c.mu.Lock()
+	c.dev, c.devDone, c.mbox, c.phase, c.reason = &d, done, mb, phaseLobby, ""
+	c.mu.Unlock()
+	c.logf("signed in as %s/%s", user, device)
+	return nil
+}
+
+func (c *controller) signOut() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.part != nil {
+		return
+	}
+	if c.mbox != nil {
+		_ = c.mbox.Close()
+	}
+	if c.devDone != nil {
+		c.devDone()
+	}
+	c.dev, c.devDone, c.mbox, c.phase, c.id, c.reason = nil, nil, nil, phaseSignIn, nil, ""
+}
+
+// inLobby returns the signed-in device, or an error naming why the page
+// cannot start a meeting now.
+func (c *controller) inLobby() (meeting.Device, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.dev == nil:
+		return meeting.Device{}, errors.New("sign in first")
+	case c.part != nil:
+		return meeting.Device{}, errors.New("already in a meeting; leave it first")
+	}
+	return *c.dev, nil
+}
+
+func (c *controller) create(ctx context.Context, admitAll bool) error {
+	d, err := c.inLobby()
+	if err != nil {
+		return err
+	}
+	id, _, err := meeting.Create(ctx, c.cfg.Chain, c.cfg.Eph, d, meeting.CreateOptions{})
+	if err != nil {
+		return fmt.Errorf("create a meeting: %w", err)
+	}
+	c.logf("created meeting %x", id)
+	return c.start(d, id, true, admitAll)
+}
+
+func (c *controller) join(ctx context.Context, invite string) error {
+	d, err := c.inLobby()
+	if err != nil {
+		return err
+	}
+	id, err := parseInvite(invite, c.cfg.Chain.ChainID())
+	if err != nil {
+		return err
+	}
+	m, err := c.cfg.Chain.Meeting().Meeting(ctx, &meetingtypes.QueryMeetingRequest{MeetingId: id})
+	if err != nil {
+		return fmt.Errorf("no meeting %x on chain %s: %w", id, c.cfg.Chain.ChainID(), err)
+	}
+	if m.Meeting.Status != meetingtypes.Status_STATUS_OPEN {
+		return fmt.Errorf("meeting %x has ended", id)
+	}
+	if m.Meeting.Policy.PasscodeRequired {
+		return fmt.Errorf("meeting %x needs a passcode; join it with `parley meeting join --passcode`", id)
+	}
+	if _, err := meeting.Request(ctx, c.cfg.Chain, c.cfg.Eph, d, id, nil); err != nil {
+		return fmt.Errorf("ask to join %x: %w", id, err)
+	}
+	c.logf("asked to join %x", id)
+	return c.start(d, id, false, false)
+}
+
+// start runs the session and the call of meeting id.
+func (c *controller) start(d meeting.Device, id []byte, leader, admitAll bool) error {
+	c.mu.Lock()
+	mb := c.mbox
+	c.approved = map[string]bool{}
+	c.admitAll = admitAll
+	c.mu.Unlock()
+	cfg := participant.Config{
+		Session: meeting.Config{
+			Chain: c.cfg.Chain, Mailbox: mb, Device: d, MeetingID: id, Eph: c.cfg.Eph,
+			Admit:   c.admit,
+			OnEvent: c.onEvent,
+		},
+		Sinks:         c.slots.sinks(c),
+		SettingEngine: c.cfg.MeshSettings,
+		OnEpoch:       c.onEpoch,
+	}
+	p, err := participant.New(cfg)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	c.mu.Lock()
+	c.part, c.stop, c.runDone, c.id, c.leader, c.lastEp = p, cancel, done, id, leader, nil
+	c.phase, c.reason = phaseWaiting, ""
+	if leader {
+		c.phase = phaseCall
+	}
+	c.mu.Unlock()
+	go func() {
+		defer close(done)
+		err := p.Run(ctx)
+		c.finished(p, err)
+	}()
+	return nil
+}
+
+// admit is the leader's admission rule: everyone, or whom the page admitted.
+func (c *controller) admit(r meetingtypes.JoinRequest) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.admitAll || c.approved[r.UserId+"/"+r.DeviceId]
+}
+
+// finished records why the meeting's participant stopped.
+func (c *controller) finished(p *participant.Participant, err error) {
+	reason := "You left the meeting."
+	switch {
+	case errors.Is(err, meeting.ErrRemoved):
+		reason = "You were removed from the meeting: the leader started a new epoch without this device, so its keys no longer decrypt the call."
+	case errors.Is(err, meeting.ErrEnded):
+		reason = "The meeting has ended."
+	case err != nil && !errors.Is(err, context.Canceled):
+		reason = "The meeting stopped: " + err.Error()
+	}
+	c.mu.Lock()
+	if c.part != p {
+		c.mu.Unlock()
+		return
+	}
+	c.part, c.stop, c.phase, c.reason, c.lastEp = nil, nil, phaseOver, reason, nil
+	b := c.bridge
+	c.bridge = nil
+	c.mu.Unlock()
+	c.slots.reset()
+	if b != nil {
+		b.close()
+	}
+	c.logf("meeting over: %s", reason)
+	c.sendState()
+}
+
+// stopMeeting stops the running participant and waits for it.
+func (c *controller) stopMeeting() {
+	c.mu.Lock()
+	stop, done := c.stop, c.runDone
+	c.mu.Unlock()
+	if stop != nil {
+		stop()
+		<-done
+	}
+}
+
+func (c *controller) leave(ctx context.Context) error {
+	c.mu.Lock()
+	p, id, leader, d := c.part, c.id, c.leader, c.dev
+	c.mu.Unlock()
+	if p == nil {
+		c.backToLobby()
+		return nil
+	}
+	if leader {
+		return errors.New("the leader cannot leave: end the meeting for everyone instead")
+	}
+	c.stopMeeting()
+	if _, err := meeting.Leave(ctx, c.cfg.Chain, c.cfg.Eph, *d, id); err != nil {
+		return fmt.Errorf("left the call, but the chain did not record the leave: %w", err)
+	}
+	return nil
+}
+
+func (c *controller) end(ctx context.Context) error {
+	c.mu.Lock()
+	p, id, leader, d := c.part, c.id, c.leader, c.dev
+	c.mu.Unlock()
+	if p == nil || !leader {
+		return errors.New("only the leader of a running meeting can end it")
+	}
+	if _, err := meeting.End(ctx, c.cfg.Chain, c.cfg.Eph, *d, id); err != nil {
+		return fmt.Errorf("end the meeting: %w", err)
+	}
+	// The session sees the end at the next block and stops.
+	return nil
+}
+
+// backToLobby returns from the over phase.
+func (c *controller) backToLobby() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.part == nil && c.dev != nil {
+		c.phase, c.id, c.reason, c.leader = phaseLobby, nil, "", false
+	}
+}
+
+// onEvent turns session events into page state and notices.
+func (c *controller) onEvent(e meeting.Event) {
+	c.logf("%s", e)
+	switch e := e.(type) {
+	case meeting.EventLeader:
+		c.mu.Lock()
+		c.leader = true
+		c.mu.Unlock()
+		c.sendState()
+		if e.Claimed {
+			c.notice("warn", "", "The leader stopped answering; this device claimed leadership.")
+		}
+	case meeting.EventProblem:
+		c.notice("warn", "", e.String())
+	}
+}
+
+// onEpoch gives the page the epoch's keys: for each member the SFrame key
+// and salt of its KID, never the meeting key. It runs before the
+// participant erases its copy of ep.Key.
+func (c *controller) onEpoch(ep call.Epoch) {
+	c.mu.Lock()
+	self, p := c.dev, c.part
+	c.mu.Unlock()
+	if self == nil || p == nil {
+		return
+	}
+	slots := c.slots.assign(ep.Members, self.UserID, self.DeviceID)
+	msg := &epochMsg{Type: "epoch", Epoch: ep.Number, Code: p.Session().Code(), Suite: uint16(sframe.DefaultSuite), GraceMS: sframe.DefaultGrace.Milliseconds()}
+	for i, m := range ep.Members {
+		kid, key, salt, err := sframe.SenderKeyMaterial(sframe.DefaultSuite, ep.Key, uint32(i), ep.Number) //nolint:gosec // i < call.MaxMembers
+		if err != nil {
+			c.notice("error", "", "Cannot derive the keys of epoch "+fmt.Sprint(ep.Number)+": "+err.Error())
+			return
+		}
+		mi := memberInfo{User: m.UserID, Device: m.DeviceID, KID: kid, Key: key, Salt: salt, Slot: slots[m.UserID+"/"+m.DeviceID]}
+		if m.UserID == self.UserID && m.DeviceID == self.DeviceID {
+			mi.Self, mi.Slot = true, -1
+			msg.SelfKID = kid
+		}
+		mi.Verified, mi.Problem = c.verify(m)
+		msg.Members = append(msg.Members, mi)
+	}
+	c.mu.Lock()
+	c.lastEp = msg
+	if c.phase == phaseWaiting {
+		c.phase = phaseCall
+	}
+	c.mu.Unlock()
+	c.sendState()
+	c.send(msg)
+}
+
+// verify checks a member's device on chain: registered, not revoked, with
+// the key the roster uses.
+func (c *controller) verify(m call.Member) (bool, string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	res, err := c.cfg.Chain.Identity().Device(ctx, &identitytypes.QueryDeviceRequest{UserId: m.UserID, DeviceId: m.DeviceID})
+	switch {
+	case err != nil:
+		return false, "cannot check the chain: " + err.Error()
+	case res.Device.RevokedHeight != 0:
+		return false, fmt.Sprintf("device revoked at height %d", res.Device.RevokedHeight)
+	case !bytes.Equal(res.Device.Pubkey, m.DevicePub):
+		return false, "the chain holds a different device key"
+	}
+	return true, ""
+}
+
+// watch reports the chain's view of the meeting and the node's health.
+func (c *controller) watch() {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	h, err := c.cfg.Chain.Height(ctx)
+	if err != nil {
+		c.notice("error", "chain", "The chain node is unreachable: "+err.Error()+". The call goes on with its current keys; joins, removals and rekeys wait for the chain.")
+		return
+	}
+	c.notice("info", "chain", "")
+	c.mu.Lock()
+	id, p, b := c.id, c.part, c.bridge
+	c.mu.Unlock()
+	if p == nil {
+		return
+	}
+	msg := meetingMsg{Type: "meeting", Height: h, Pending: []deviceInfo{}}
+	if m, err := c.cfg.Chain.Meeting().Meeting(ctx, &meetingtypes.QueryMeetingRequest{MeetingId: id}); err == nil {
+		msg.Leader = m.Meeting.LeaderUser + "/" + m.Meeting.LeaderDevice
+	}
+	if reqs, err := c.cfg.Chain.Meeting().JoinRequests(ctx, &meetingtypes.QueryJoinRequestsRequest{MeetingId: id}); err == nil {
+		for _, r := range reqs.Requests {
+			if r.Status == meetingtypes.RequestStatus_REQUEST_STATUS_PENDING {
+				msg.Pending = append(msg.Pending, deviceInfo{User: r.UserId, Device: r.DeviceId})
+			}
+		}
+	}
+	for _, s := range p.Engine().Stats() {
+		msg.Peers = append(msg.Peers, peerInfo{Member: s.UserID + "/" + s.DeviceID, State: s.State, Epoch: s.RecvEpoch, Decrypted: s.FramesDecrypted, Rejected: s.Rejected.Total()})
+	}
+	if b != nil {
+		msg.Rejects = b.rejects.Load()
+	}
+	c.send(msg)
+}
+
+func (c *controller) pageStats() PageStats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stats
+}
+
+// engine returns the running call engine, or nil.
+func (c *controller) engine() *call.Engine {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.part == nil {
+		return nil
+	}
+	return c.part.Engine()
+}

@@ -1,0 +1,145 @@
+package webui
+
+import "encoding/json"
+
+// Messages between the page and the client travel over the WebSocket as
+// JSON objects with a "type" field. docs/PROTOCOL.md section 8 lists them.
+
+// inbound is any message from the page; only the fields its type uses
+// are set.
+type inbound struct {
+	Type string `json:"type"`
+	// signin
+	User       string `json:"user,omitempty"`
+	Device     string `json:"device,omitempty"`
+	Passphrase string `json:"passphrase,omitempty"`
+	// create
+	AdmitAll bool `json:"admitAll,omitempty"`
+	// join
+	Invite string `json:"invite,omitempty"`
+	// offer: the page's SDP and the mids of its receive slots, in slot order
+	SDP   string   `json:"sdp,omitempty"`
+	Video []string `json:"video,omitempty"`
+	Audio []string `json:"audio,omitempty"`
+	// admit, remove: User and Device
+	// stats: what the page's Worker counted
+	Stats *PageStats `json:"stats,omitempty"`
+}
+
+// PageStats are the page's counters, as it last reported them: frames its
+// Worker encrypted and decrypted, and the ones it refused, per slot.
+type PageStats struct {
+	Encrypted  int64       `json:"encrypted"`
+	NotSent    int64       `json:"notSent"` // frames dropped for want of a key
+	Slots      []SlotStats `json:"slots"`
+	VideoShown int64       `json:"videoShown"` // remote video frames the page rendered
+}
+
+// SlotStats counts one remote member's frames in the page.
+type SlotStats struct {
+	Slot       int    `json:"slot"`
+	Member     string `json:"member"`
+	Video      int64  `json:"video"` // decrypted video frames
+	Audio      int64  `json:"audio"` // decrypted audio frames
+	AuthFailed int64  `json:"authFailed"`
+	NoKey      int64  `json:"noKey"`
+	Replayed   int64  `json:"replayed"`
+	Malformed  int64  `json:"malformed"`
+}
+
+// Phases of the page, in the order a person goes through them.
+const (
+	phaseSignIn  = "signin"  // choose and unlock a device key
+	phaseLobby   = "lobby"   // create or join a meeting
+	phaseWaiting = "waiting" // asked to join; the leader has not admitted yet
+	phaseCall    = "call"    // in the meeting
+	phaseOver    = "over"    // ended, removed or left; Reason says which
+)
+
+// stateMsg tells the page where it is.
+type stateMsg struct {
+	Type    string       `json:"type"` // "state"
+	Phase   string       `json:"phase"`
+	ChainID string       `json:"chainId"`
+	Devices []deviceInfo `json:"devices,omitempty"` // signin: the keys in the keystore
+	Self    *memberInfo  `json:"self,omitempty"`
+	Meeting string       `json:"meeting,omitempty"` // hex ID
+	Invite  string       `json:"invite,omitempty"`
+	Leader  bool         `json:"leader"`
+	Reason  string       `json:"reason,omitempty"` // over: why
+}
+
+type deviceInfo struct {
+	User      string `json:"user"`
+	Device    string `json:"device"`
+	Encrypted bool   `json:"encrypted"`
+}
+
+// memberInfo is one member of an epoch, as the page shows it.
+type memberInfo struct {
+	User     string `json:"user"`
+	Device   string `json:"device"`
+	Slot     int    `json:"slot"` // receive slot; -1 for this device
+	Self     bool   `json:"self"`
+	Leader   bool   `json:"leader"`
+	Verified bool   `json:"verified"`          // device active on chain with the key the roster uses
+	Problem  string `json:"problem,omitempty"` // why not verified
+	KID      uint64 `json:"kid"`
+	Key      []byte `json:"key,omitempty"`  // sframe_key (base64 in JSON)
+	Salt     []byte `json:"salt,omitempty"` // sframe_salt
+}
+
+// epochMsg gives the page an epoch: the SFrame keys of every member and
+// who is where.
+type epochMsg struct {
+	Type    string       `json:"type"` // "epoch"
+	Epoch   uint64       `json:"epoch"`
+	Code    string       `json:"code"`
+	Suite   uint16       `json:"suite"`
+	SelfKID uint64       `json:"selfKid"`
+	GraceMS int64        `json:"graceMs"`
+	Members []memberInfo `json:"members"`
+}
+
+// meetingMsg is the chain's view of the meeting, sent every second while
+// in one.
+type meetingMsg struct {
+	Type    string       `json:"type"` // "meeting"
+	Height  int64        `json:"height"`
+	Leader  string       `json:"leader"` // user/device
+	Pending []deviceInfo `json:"pending"`
+	Peers   []peerInfo   `json:"peers"`
+	Rejects int64        `json:"rejects"` // page frames the client refused to send
+}
+
+// peerInfo is the client's connection with one member.
+type peerInfo struct {
+	Member    string `json:"member"`
+	State     string `json:"state"`
+	Epoch     uint64 `json:"epoch"`
+	Decrypted uint64 `json:"decrypted"`
+	Rejected  uint64 `json:"rejected"`
+}
+
+// noticeMsg is a message for the person: level "info", "warn" or "error".
+// Key, when set, names a condition: a later notice with the same key and
+// empty Text clears it.
+type noticeMsg struct {
+	Type  string `json:"type"` // "notice"
+	Level string `json:"level"`
+	Key   string `json:"key,omitempty"`
+	Text  string `json:"text"`
+}
+
+type answerMsg struct {
+	Type string `json:"type"` // "answer"
+	SDP  string `json:"sdp"`
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only our own structs, which always marshal
+	}
+	return b
+}

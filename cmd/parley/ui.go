@@ -1,0 +1,107 @@
+package main
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/parleynet/parley/client/keystore"
+	"github.com/parleynet/parley/client/mailbox"
+	"github.com/parleynet/parley/client/meeting"
+	"github.com/parleynet/parley/client/webui"
+)
+
+func newUICmd(g *globals) *cobra.Command {
+	var port int
+	var quiet bool
+	c := &cobra.Command{
+		Use:   "ui",
+		Short: "Serve the Parley web app on 127.0.0.1 and join calls from the browser",
+		Long: "Starts this device's client and serves a page on 127.0.0.1. Open the printed link (it\n" +
+			"carries a one-time token) in a browser on this machine: sign in with a device key of this\n" +
+			"client, create or join a meeting, and talk. The device key and the chain work stay in this\n" +
+			"process; the page encrypts and decrypts the media with the keys the client gives it.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ch, err := g.chain(true)
+			if err != nil {
+				return err
+			}
+			st, err := g.store()
+			if err != nil {
+				return err
+			}
+			srv, err := webui.New(webui.Config{
+				Addr:  net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
+				Chain: ch,
+				Keys:  uiKeys{st},
+				NewMailbox: func(d meeting.Device) (webui.Mailbox, error) {
+					return mailbox.New(mailbox.Config{Nodes: g.mailboxNodes(), ChainID: ch.ChainID(), User: d.UserID, Device: d.DeviceID, Key: d.Key})
+				},
+				Eph: g.ephStore(),
+				Log: logWriter(cmd, quiet),
+			})
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			cmd.Printf("Parley is ready. Open this link in a browser on this machine (it works once):\n\n  %s\n\nCtrl-C stops it.\n", srv.URL())
+			errc := make(chan error, 1)
+			go func() { errc <- srv.Serve() }()
+			select {
+			case <-ctx.Done():
+			case err = <-errc:
+			}
+			_ = srv.Close()
+			return err
+		},
+	}
+	c.Flags().IntVar(&port, "port", 8765, "port on 127.0.0.1 to serve the page on (0: any free port)")
+	c.Flags().BoolVar(&quiet, "quiet", false, "do not print what happens")
+	return c
+}
+
+// uiKeys gives the page the device keys of this client's keystore.
+type uiKeys struct{ st *keystore.Store }
+
+func (k uiKeys) List() ([]webui.DeviceKeyInfo, error) {
+	list, _, err := k.st.List()
+	out := make([]webui.DeviceKeyInfo, 0, len(list))
+	for _, i := range list {
+		out = append(out, webui.DeviceKeyInfo{User: i.UserID, Device: i.DeviceID, Encrypted: i.Encrypted})
+	}
+	return out, err
+}
+
+func (k uiKeys) Unlock(user, device string, pass []byte) (meeting.Device, func(), error) {
+	key, err := k.st.Load(user, device, pass)
+	if errors.Is(err, keystore.ErrEmptyPassphrase) {
+		return meeting.Device{}, nil, errors.New("this device key is encrypted: enter its passphrase")
+	}
+	if err != nil {
+		return meeting.Device{}, nil, err
+	}
+	return meeting.Device{UserID: user, DeviceID: device, Key: key}, func() { key.Close() }, nil
+}
+
+// cmdWriter prints the UI's log lines on the command's output.
+type cmdWriter struct{ cmd *cobra.Command }
+
+func (w cmdWriter) Write(p []byte) (int, error) {
+	w.cmd.Print(string(p))
+	return len(p), nil
+}
+
+func logWriter(cmd *cobra.Command, quiet bool) io.Writer {
+	if quiet {
+		return io.Discard
+	}
+	return cmdWriter{cmd}
+}

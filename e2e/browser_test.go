@@ -1,0 +1,328 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// chromiumPath is where Debian's chromium package puts the browser;
+// scripts/install-chromium.sh installs it (make test runs that first).
+const chromiumPath = "/usr/bin/chromium"
+
+// chain is a localnet process for one test, with the parley environment
+// that points at it.
+type localChain struct {
+	root, home string
+	env        []string
+}
+
+func startLocalnet(t *testing.T, chainID string) *localChain {
+	t.Helper()
+	root := repoRoot(t)
+	run(t, root, nil, "make", "build")
+	home := t.TempDir()
+	env := append(os.Environ(), goEnv(t)...)
+	env = append(env, "LOCALNET_HOME="+filepath.Join(home, "chain"), "LOCALNET_PORT_BASE="+itoa(freePortBase(t)), "CHAIN_ID="+chainID)
+	run(t, root, env, "scripts/localnet.sh", "start")
+	t.Cleanup(func() { _ = command(root, env, "scripts/localnet.sh", "stop").Run() })
+	out := run(t, root, env, "scripts/localnet.sh", "env")
+	lc := &localChain{root: root, home: home, env: env}
+	for _, m := range regexp.MustCompile(`(?m)^export (PARLEY_\w+)=(\S+)$`).FindAllStringSubmatch(out, -1) {
+		lc.env = append(lc.env, m[1]+"="+m[2])
+	}
+	return lc
+}
+
+func command(dir string, env []string, name string, args ...string) *exec.Cmd {
+	c := exec.Command(name, args...)
+	c.Dir, c.Env = dir, env
+	return c
+}
+
+func run(t *testing.T, dir string, env []string, name string, args ...string) string {
+	t.Helper()
+	if env == nil {
+		env = append(os.Environ(), goEnv(t)...)
+	}
+	out, err := command(dir, env, name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// parley runs the client binary with its own home and paying account.
+func (lc *localChain) parley(t *testing.T, clientHome, account string, args ...string) string {
+	t.Helper()
+	return run(t, lc.root, lc.env, filepath.Join(lc.root, "build/parley"), append([]string{"--home", clientHome, "--from", account}, args...)...)
+}
+
+// device makes and registers a device key (unencrypted: a test has no
+// person to type a passphrase).
+func (lc *localChain) device(t *testing.T, account, user, device string) string {
+	t.Helper()
+	h := filepath.Join(lc.home, user+"-"+device)
+	lc.parley(t, h, account, "device", "init", "--user", user, "--device", device, "--unencrypted")
+	lc.parley(t, h, account, "identity", "register", "--user", user, "--device", device)
+	return h
+}
+
+// proc is a background process whose output is kept.
+type proc struct {
+	cmd  *exec.Cmd
+	mu   sync.Mutex
+	out  bytes.Buffer
+	done chan error
+}
+
+func (lc *localChain) start(t *testing.T, clientHome, account string, args ...string) *proc {
+	t.Helper()
+	p := &proc{done: make(chan error, 1)}
+	p.cmd = command(lc.root, lc.env, filepath.Join(lc.root, "build/parley"), append([]string{"--home", clientHome, "--from", account}, args...)...)
+	r, w := io.Pipe()
+	p.cmd.Stdout, p.cmd.Stderr = w, w
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		s := bufio.NewScanner(r)
+		for s.Scan() {
+			p.mu.Lock()
+			p.out.WriteString(s.Text() + "\n")
+			p.mu.Unlock()
+		}
+	}()
+	go func() { err := p.cmd.Wait(); _ = w.Close(); p.done <- err }()
+	t.Cleanup(func() {
+		_ = p.cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-p.done:
+		case <-time.After(10 * time.Second):
+			_ = p.cmd.Process.Kill()
+		}
+	})
+	return p
+}
+
+func (p *proc) output() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.out.String()
+}
+
+func waitOK(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// browser starts headless Chromium with a fake camera and microphone.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Fatalf("%s is missing: run scripts/install-chromium.sh (make test does)", chromiumPath)
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 860),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("no-default-browser-check", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-default-apps", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("use-fake-device-for-media-stream", true),
+		chromedp.Flag("use-fake-ui-for-media-stream", true),
+		chromedp.Flag("allow-loopback-in-peer-connection", true),
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
+	}
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	ctx, cancel2 := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
+	t.Cleanup(cancel2)
+	return ctx
+}
+
+// pageStats is what window.parley.stats() returns.
+type pageStats struct {
+	Encrypted  int64 `json:"encrypted"`
+	VideoShown int64 `json:"videoShown"`
+	Slots      []struct {
+		Member     string `json:"member"`
+		Video      int64  `json:"video"`
+		Audio      int64  `json:"audio"`
+		AuthFailed int64  `json:"authFailed"`
+		NoKey      int64  `json:"noKey"`
+	} `json:"slots"`
+}
+
+// decryptedFrom returns how many of member's video and audio frames the
+// page decrypted.
+func (s pageStats) decryptedFrom(member string) (video, audio int64) {
+	for _, sl := range s.Slots {
+		if sl.Member == member {
+			video += sl.Video
+			audio += sl.Audio
+		}
+	}
+	return video, audio
+}
+
+// bobDecrypted reads the last count of frames the headless participant
+// decrypted from the browser participant, from its status lines.
+func bobDecrypted(out, peer string) int {
+	n := 0
+	for _, m := range regexp.MustCompile(`(?m)^\s+`+regexp.QuoteMeta(peer)+`\s.*decrypted\s+(\d+)`).FindAllStringSubmatch(out, -1) {
+		n, _ = strconv.Atoi(m[1])
+	}
+	return n
+}
+
+// TestBrowserCall: alice joins from headless Chromium through `parley ui`,
+// bob from a headless `parley call`; each decrypts the other's frames;
+// alice (the leader) removes bob from the page, and the page shows it.
+// Bad input on the way: a malformed invite and a meeting that does not
+// exist each give a clear message. A screenshot of the call is saved in
+// build/test-artifacts/.
+func TestBrowserCall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a chain, a browser and a call")
+	}
+	lc := startLocalnet(t, "parley-browser")
+	aliceHome := lc.device(t, "alice", "alice", "browser")
+	bobHome := lc.device(t, "bob", "bob", "phone")
+
+	ui := lc.start(t, aliceHome, "alice", "ui", "--port", "0")
+	var url string
+	waitOK(t, 30*time.Second, "parley ui to print its link", func() bool {
+		m := regexp.MustCompile(`http://127\.0\.0\.1:\d+/\?t=[0-9a-f]+`).FindString(ui.output())
+		url = m
+		return m != ""
+	})
+
+	ctx := browser(t)
+	ctx, cancel := context.WithTimeout(ctx, 4*time.Minute)
+	defer cancel()
+	must := func(what string, actions ...chromedp.Action) {
+		t.Helper()
+		if err := chromedp.Run(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v\nparley ui:\n%s", what, err, ui.output())
+		}
+	}
+	noticeWith := func(text string) chromedp.Action {
+		return chromedp.Poll(fmt.Sprintf(`[...document.querySelectorAll('.notice')].some(n => n.textContent.includes(%q))`, text), nil, chromedp.WithPollingTimeout(30*time.Second))
+	}
+
+	must("sign in",
+		chromedp.Navigate(url),
+		chromedp.WaitVisible(`#signin`),
+		chromedp.Poll(`document.querySelector('#device-select').value === 'alice/browser'`, nil, chromedp.WithPollingTimeout(10*time.Second)),
+		chromedp.Click(`#signin-btn`),
+		chromedp.WaitVisible(`#lobby`),
+	)
+	must("a malformed invite link",
+		chromedp.SendKeys(`#invite-input`, "parley:join?chain=parley-browser&meeting=xyz"),
+		chromedp.Click(`#join-btn`),
+		noticeWith(`want 32 hex digits`),
+	)
+	must("a meeting that does not exist",
+		chromedp.SetValue(`#invite-input`, strings.Repeat("0", 32)),
+		chromedp.Click(`#join-btn`),
+		noticeWith(`no meeting 00000000000000000000000000000000`),
+	)
+	var meetingID string
+	must("create a meeting",
+		chromedp.Click(`#create-btn`),
+		chromedp.WaitVisible(`#call`),
+		chromedp.Poll(`document.querySelector('#meeting-id').textContent.length === 32`, nil, chromedp.WithPollingTimeout(20*time.Second)),
+		chromedp.Text(`#meeting-id`, &meetingID),
+	)
+	t.Logf("meeting %s", meetingID)
+
+	media := filepath.Join(lc.root, "client/call/testdata")
+	bob := lc.start(t, bobHome, "bob", "call", meetingID, "--user", "bob", "--device", "phone",
+		"--video", filepath.Join(media, "clip.ivf"), "--audio", filepath.Join(media, "clip.ogg"), "--duration", "3m")
+	must("admit bob from the page",
+		chromedp.WaitVisible(`button.admit[data-member="bob/phone"]`),
+		chromedp.Click(`button.admit[data-member="bob/phone"]`),
+	)
+
+	var stats pageStats
+	waitOK(t, 90*time.Second, "the page and bob to decrypt each other's frames", func() bool {
+		if err := chromedp.Run(ctx, chromedp.Evaluate(`window.parley.stats()`, &stats)); err != nil {
+			t.Fatal(err)
+		}
+		v, a := stats.decryptedFrom("bob/phone")
+		return v >= 30 && a >= 30 && stats.VideoShown > 0 && bobDecrypted(bob.output(), "alice") >= 30
+	})
+	v, a := stats.decryptedFrom("bob/phone")
+	t.Logf("page decrypted %d video and %d audio frames of bob and rendered %d; it encrypted %d; bob decrypted %d of alice's",
+		v, a, stats.VideoShown, stats.Encrypted, bobDecrypted(bob.output(), "alice"))
+	var code string
+	must("the security code is shown",
+		chromedp.Text(`#code`, &code),
+	)
+	if !regexp.MustCompile(`^\d{5}( \d{5}){5}$`).MatchString(code) {
+		t.Errorf("security code on the page: %q", code)
+	}
+	if !strings.Contains(bob.output(), code) {
+		t.Errorf("bob printed no security code %q:\n%s", code, bob.output())
+	}
+	time.Sleep(2 * time.Second) // let the tiles show a few seconds of video
+	var png []byte
+	must("screenshot", chromedp.FullScreenshot(&png, 100))
+	dir := filepath.Join(lc.root, "build", "test-artifacts")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	shot := filepath.Join(dir, "browser-call.png")
+	if err := os.WriteFile(shot, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", shot)
+
+	var epochBefore int
+	must("read the epoch", chromedp.Evaluate(`window.parley.epoch()`, &epochBefore))
+	must("remove bob from the page",
+		chromedp.Click(`.tile[data-member="bob/phone"] button.remove`),
+		chromedp.Poll(fmt.Sprintf(`window.parley.epoch() > %d && !document.querySelector('.tile[data-member="bob/phone"]')`, epochBefore), nil, chromedp.WithPollingTimeout(30*time.Second)),
+	)
+	select {
+	case <-bob.done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("bob's call did not end after the removal:\n%s", bob.output())
+	}
+	if !strings.Contains(bob.output(), "no longer in the meeting's roster") {
+		t.Errorf("bob's call did not end with the removal:\n%s", bob.output())
+	}
+	var tiles int
+	must("count tiles", chromedp.Evaluate(`document.querySelectorAll('.tile').length`, &tiles))
+	if tiles != 1 {
+		t.Errorf("after the removal the page shows %d tiles, want only alice's", tiles)
+	}
+}
