@@ -7,7 +7,7 @@ LDFLAGS := -X github.com/cosmos/cosmos-sdk/version.Name=parley \
 	-X github.com/cosmos/cosmos-sdk/version.AppName=parleyd \
 	-X github.com/cosmos/cosmos-sdk/version.Version=$(VERSION)
 
-.PHONY: all build test lint proto-gen proto-lint localnet localnet-stop demo bench clean
+.PHONY: all build test lint proto-gen proto-lint localnet localnet-stop localnet-4 localnet-4-stop demo bench clean
 
 all: build
 
@@ -48,6 +48,13 @@ localnet: build
 
 localnet-stop:
 	scripts/localnet.sh stop
+
+# Four validators as processes on loopback (networks/local/README.md).
+localnet-4: build
+	networks/local/localnet-4.sh start
+
+localnet-4-stop:
+	networks/local/localnet-4.sh stop
 
 clean:
 	rm -rf $(BUILD_DIR)
