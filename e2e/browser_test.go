@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -324,5 +325,33 @@ func TestBrowserCall(t *testing.T) {
 	must("count tiles", chromedp.Evaluate(`document.querySelectorAll('.tile').length`, &tiles))
 	if tiles != 1 {
 		t.Errorf("after the removal the page shows %d tiles, want only alice's", tiles)
+	}
+
+	// A second tab whose camera is denied (getUserMedia rejects as a
+	// browser does when the person says no): it takes over the meeting
+	// page, says why nobody sees the person, and the client goes on.
+	tab, closeTab := chromedp.NewContext(ctx)
+	defer closeTab()
+	u := url[:strings.Index(url, "/?t=")] + "/"
+	var phase string
+	if err := chromedp.Run(tab,
+		chromedp.ActionFunc(func(ctx context.Context) error {
+			_, err := page.AddScriptToEvaluateOnNewDocument(`navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));`).Do(ctx)
+			return err
+		}),
+		chromedp.Navigate(u),
+		chromedp.WaitVisible(`#call`),
+		chromedp.Poll(`[...document.querySelectorAll('.notice')].some(n => n.textContent.includes('Camera and microphone are not available (NotAllowedError'))`, nil, chromedp.WithPollingTimeout(20*time.Second)),
+		chromedp.Evaluate(`window.parley.state().phase`, &phase),
+	); err != nil {
+		t.Fatalf("a tab with the camera denied: %v\nparley ui:\n%s", err, ui.output())
+	}
+	if phase != "call" {
+		t.Errorf("with the camera denied the page is in phase %q, want call", phase)
+	}
+	select {
+	case err := <-ui.done:
+		t.Fatalf("parley ui exited: %v\n%s", err, ui.output())
+	default:
 	}
 }

@@ -39,12 +39,12 @@ func quickstart(t *testing.T, root string) string {
 	return string(m[1])
 }
 
-// freePortBase finds a base port whose localnet offsets (+17, +56, +57, +90) are free.
+// freePortBase finds a base port whose localnet offsets (+17, +56, +57, +80, +90) are free.
 func freePortBase(t *testing.T) int {
 	t.Helper()
 	for base := 30000 + os.Getpid()%2000*10; base < 60000; base += 100 {
 		ok := true
-		for _, off := range []int{17, 56, 57, 90} {
+		for _, off := range []int{17, 56, 57, 80, 90} {
 			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", base+off))
 			if err != nil {
 				ok = false

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/parleynet/parley/client/call"
 	"github.com/parleynet/parley/client/meeting"
@@ -155,19 +157,26 @@ func (c *controller) sendState() {
 	}
 	phase := c.phase
 	c.mu.Unlock()
+	var warn, fail string
 	if phase == phaseSignIn {
 		list, err := c.cfg.Keys.List()
 		if err != nil {
-			c.notice("error", "keys", "Cannot read the device keys: "+err.Error())
+			fail = "Cannot read the device keys: " + err.Error()
 		}
 		for _, k := range list {
 			st.Devices = append(st.Devices, deviceInfo{User: k.User, Device: k.Device, Encrypted: k.Encrypted})
 		}
 		if err == nil && len(list) == 0 {
-			c.notice("warn", "keys", "This client holds no device key yet: create one with `parley device init` and register it with `parley identity register`.")
+			warn = "This client holds no device key yet: create one with `parley device init` and register it with `parley identity register`."
 		}
 	}
 	c.send(st)
+	if fail != "" {
+		c.notice("error", "keys", fail)
+	}
+	if warn != "" {
+		c.notice("warn", "keys", warn)
+	}
 }
 
 // handle runs one message from the page. Work that talks to the chain runs
@@ -341,8 +350,11 @@ func (c *controller) join(ctx context.Context, invite string) error {
 		return err
 	}
 	m, err := c.cfg.Chain.Meeting().Meeting(ctx, &meetingtypes.QueryMeetingRequest{MeetingId: id})
+	if status.Code(err) == codes.NotFound {
+		return fmt.Errorf("no meeting %x on chain %s: check the invite", id, c.cfg.Chain.ChainID())
+	}
 	if err != nil {
-		return fmt.Errorf("no meeting %x on chain %s: %w", id, c.cfg.Chain.ChainID(), err)
+		return fmt.Errorf("cannot look up meeting %x: %w", id, err)
 	}
 	if m.Meeting.Status != meetingtypes.Status_STATUS_OPEN {
 		return fmt.Errorf("meeting %x has ended", id)

@@ -311,12 +311,12 @@ function renderTiles() {
       : `<span class="unverified" title="${esc(m.problem || '')}">⚠ not verified</span>`;
     let audioState = '', status = '', bad = false;
     if (m.self) {
-      audioState = local.muted || !local.audio ? '🔇 muted' : '🎤 on';
+      audioState = local.muted || !local.audio ? 'mic muted' : 'mic on';
       if (!local.video || local.cameraOff) status = 'Your camera is off';
     } else {
       const st = workerStats && workerStats.slots[m.slot];
       const peer = peers.get(key);
-      audioState = st && now - st.lastAudio < QUIET_MS ? '🎤 on' : '🔇 muted';
+      audioState = st && now - st.lastAudio < QUIET_MS ? 'mic on' : 'mic muted';
       if (st && now - st.lastVideo < QUIET_MS) status = '';
       else if (st && st.lastFail === 'noKey' && now - st.lastFailAt < RECENT_MS) { status = `No key for ${key}'s frames yet: waiting for this epoch's key.`; bad = true; }
       else if (st && st.lastFail && now - st.lastFailAt < RECENT_MS) { status = `Frames from ${key} fail to decrypt (${st.authFailed + st.replayed + st.malformed} so far): they are not under a key of this meeting's current epoch.`; bad = true; }
