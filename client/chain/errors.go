@@ -1,6 +1,11 @@
 package chain
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+)
 
 // Sentinel errors of chain access.
 var (
@@ -10,6 +15,44 @@ var (
 	// ErrTxTimeout means a broadcast transaction was not seen in a block in
 	// time; it may still be committed later.
 	ErrTxTimeout = errors.New("transaction not committed in time")
-	// ErrUnreachable means the node did not answer.
+	// ErrUnreachable means no node answered.
 	ErrUnreachable = errors.New("node unreachable")
+	// ErrChainHalted means no new block was seen for Config.HaltAfter
+	// while waiting for a transaction.
+	ErrChainHalted = errors.New("chain halted: no new block")
 )
+
+// PendingTxError reports a transaction that was signed and sent but is
+// not known to be in a block, nor to have been rejected: it may still be
+// committed. Ask about it later with Client.TxStatus(ctx, Hash). Err says
+// why the wait stopped (ErrChainHalted, ErrTxTimeout, ErrUnreachable, or
+// the caller's context).
+type PendingTxError struct {
+	Hash string
+	Err  error
+}
+
+// Error names the transaction and why its wait ended.
+func (e *PendingTxError) Error() string {
+	return fmt.Sprintf("transaction %s sent but not confirmed in a block (it may still be; check it by this hash): %v", e.Hash, e.Err)
+}
+
+// Unwrap lets errors.Is see the reason (ErrChainHalted, ErrTxTimeout, …).
+func (e *PendingTxError) Unwrap() error { return e.Err }
+
+// Noise the SDK wraps around a module's error message.
+var (
+	grpcPrefix  = regexp.MustCompile(`^(rpc error: code = \w+ desc = )+`)
+	execPrefix  = regexp.MustCompile(`failed to execute message; message index: \d+: `)
+	sourceTrace = regexp.MustCompile(` \[[^\]]*\.go:\d+\]`)
+	gasSuffix   = regexp.MustCompile(` with gas used: '\d+'(: unknown request)?$`)
+)
+
+// chainMessage strips the gRPC and SDK wrapping from a chain error so the
+// person sees the module's own message: which field, and why.
+func chainMessage(err error) string {
+	msg := grpcPrefix.ReplaceAllString(err.Error(), "")
+	msg = execPrefix.ReplaceAllString(msg, "")
+	msg = sourceTrace.ReplaceAllString(msg, "")
+	return strings.TrimSpace(gasSuffix.ReplaceAllString(msg, ""))
+}
