@@ -10,6 +10,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/std"
 	authtx "github.com/cosmos/cosmos-sdk/x/auth/tx"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
+	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 	"github.com/cosmos/cosmos-sdk/x/tx/signing"
 
 	"github.com/parleynet/parley/internal/chainparams"
@@ -24,7 +25,7 @@ type Encoding struct {
 	TxConfig client.TxConfig
 }
 
-// NewEncoding registers the SDK's standard types and Parley's messages.
+// NewEncoding registers the SDK's standard types, bank's, and Parley's messages.
 func NewEncoding() (Encoding, error) {
 	chainparams.SetSDKConfig()
 	registry, err := codectypes.NewInterfaceRegistryWithOptions(codectypes.InterfaceRegistryOptions{
@@ -39,6 +40,9 @@ func NewEncoding() (Encoding, error) {
 	}
 	std.RegisterInterfaces(registry)
 	authtypes.RegisterInterfaces(registry)
+	// Bank sends are the usual way to fund an account; a client that
+	// follows one by hash must be able to decode it.
+	banktypes.RegisterInterfaces(registry)
 	identitytypes.RegisterInterfaces(registry)
 	meetingtypes.RegisterInterfaces(registry)
 	cdc := codec.NewProtoCodec(registry)

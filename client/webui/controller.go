@@ -46,6 +46,7 @@ type controller struct {
 	lastEp   *epochMsg
 	stats    PageStats
 	busy     bool
+	node     string // the chain node last used
 
 	slots  *slotTable
 	bridge *bridge
@@ -568,12 +569,32 @@ func (c *controller) verify(m call.Member) (bool, string) {
 func (c *controller) watch() {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	h, err := c.cfg.Chain.Height(ctx)
+	st, err := c.cfg.Chain.Status(ctx)
 	if err != nil {
-		c.notice("error", "chain", "The chain node is unreachable: "+err.Error()+". The call goes on with its current keys; joins, removals and rekeys wait for the chain.")
+		c.notice("error", "chain", "No chain node answers: "+err.Error()+". The call goes on with its current keys; joins, removals and rekeys wait for the chain.")
 		return
 	}
-	c.notice("info", "chain", "")
+	h := st.Height
+	c.mu.Lock()
+	epoch := uint64(0)
+	if c.lastEp != nil {
+		epoch = c.lastEp.Epoch
+	}
+	moved := c.node != "" && c.node != st.Node
+	c.node = st.Node
+	c.mu.Unlock()
+	switch {
+	case st.Halted:
+		c.notice("error", "chain", fmt.Sprintf("The chain is halted: no new block since %s (height %d); too many validators may be down. "+
+			"The call goes on in epoch %d; joins, removals and rekeys wait until blocks resume.", st.BlockTime.Format("15:04:05"), h, epoch))
+	case st.CatchingUp:
+		c.notice("warn", "chain", "The chain node "+st.Node+" is still catching up with the chain.")
+	default:
+		c.notice("info", "chain", "")
+	}
+	if moved {
+		c.notice("warn", "", "The chain node stopped answering; now using "+st.Node+".")
+	}
 	c.mu.Lock()
 	id, p, b := c.id, c.part, c.bridge
 	c.mu.Unlock()

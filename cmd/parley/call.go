@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/parleynet/parley/client/call"
+	"github.com/parleynet/parley/client/chain"
 	"github.com/parleynet/parley/client/mailbox"
 	"github.com/parleynet/parley/client/meeting"
 	"github.com/parleynet/parley/client/participant"
@@ -90,11 +91,11 @@ func newCallCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			go printCallStatus(ctx, cmd, p)
+			go printCallStatus(ctx, cmd, p, ch)
 			err = p.Run(ctx)
 			switch {
 			case errors.Is(err, meeting.ErrEnded), errors.Is(err, meeting.ErrRemoved), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-				printPeers(cmd, p)
+				printPeers(cmd, p, ch)
 				cmd.Printf("call over: %v\n", err)
 				return nil
 			}
@@ -132,7 +133,7 @@ func callSources(video, audio string) (call.Source, call.Source, error) {
 	return v, a, nil
 }
 
-func printCallStatus(ctx context.Context, cmd *cobra.Command, p *participant.Participant) {
+func printCallStatus(ctx context.Context, cmd *cobra.Command, p *participant.Participant, ch *chain.Client) {
 	t := time.NewTicker(2 * time.Second)
 	defer t.Stop()
 	for {
@@ -140,14 +141,23 @@ func printCallStatus(ctx context.Context, cmd *cobra.Command, p *participant.Par
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			printPeers(cmd, p)
+			printPeers(cmd, p, ch)
 		}
 	}
 }
 
-func printPeers(cmd *cobra.Command, p *participant.Participant) {
+func printPeers(cmd *cobra.Command, p *participant.Participant, ch *chain.Client) {
 	code := p.Session().Code()
 	cmd.Printf("epoch %d  security code %s\n", p.Engine().Epoch(), code)
+	ctx, cancel := context.WithTimeout(cmd.Context(), 3*time.Second)
+	defer cancel()
+	switch st, err := ch.Status(ctx); {
+	case err != nil:
+		cmd.Printf("  chain: no node answers (%v); the call stays on epoch %d\n", err, p.Engine().Epoch())
+	case st.Halted:
+		cmd.Printf("  chain: HALTED, no new block since %s (height %d); the call stays on epoch %d until blocks resume\n",
+			st.BlockTime.Format("15:04:05"), st.Height, p.Engine().Epoch())
+	}
 	for _, s := range p.Engine().Stats() {
 		cmd.Printf("  %-12s %-10s %-10s epoch %-3d out %6d  in %6d  decrypted %6d  rejected %4d  rtt %s\n",
 			s.UserID, s.DeviceID, s.State, s.RecvEpoch, s.FramesSent, s.FramesReceived, s.FramesDecrypted, s.Rejected.Total(), s.RTT.Round(time.Millisecond))

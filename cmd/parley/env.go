@@ -25,6 +25,9 @@ func (g *globals) chain(needAccount bool) (*chain.Client, error) {
 	return chain.New(chain.Config{
 		Node: g.node, ChainID: g.chainID, KeyringDir: g.keyringDir,
 		KeyringBackend: g.keyringBackend, From: from, Fees: g.fees,
+		OnFailover: func(from, to string, err error) {
+			fmt.Fprintf(os.Stderr, "chain node %s stopped answering (%v); using %s\n", from, err, to)
+		},
 	})
 }
 

@@ -44,7 +44,7 @@ func newRootCmd() *cobra.Command {
 	root.SetOut(os.Stdout)
 	f := root.PersistentFlags()
 	f.StringVar(&g.home, "home", envOr("PARLEY_HOME", filepath.Join(home, ".parley")), "client home: device keys and known devices (PARLEY_HOME)")
-	f.StringVar(&g.node, "node", envOr("PARLEY_NODE", "tcp://127.0.0.1:26657"), "node RPC address (PARLEY_NODE)")
+	f.StringVar(&g.node, "node", envOr("PARLEY_NODE", "tcp://127.0.0.1:26657"), "node RPC addresses, comma-separated, tried in order (PARLEY_NODE)")
 	f.StringVar(&g.chainID, "chain-id", envOr("PARLEY_CHAIN_ID", ""), "chain ID (PARLEY_CHAIN_ID)")
 	f.StringVar(&g.keyringDir, "keyring-dir", envOr("PARLEY_KEYRING_DIR", filepath.Join(home, ".parleyd")), "Cosmos keyring directory (PARLEY_KEYRING_DIR)")
 	f.StringVar(&g.keyringBackend, "keyring-backend", envOr("PARLEY_KEYRING_BACKEND", "os"), "Cosmos keyring backend: os|file|test (PARLEY_KEYRING_BACKEND)")

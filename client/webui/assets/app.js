@@ -63,7 +63,7 @@ function dispatch(msg) {
 
 function setChain(ok) {
   const el = $('chain-status');
-  el.textContent = ok ? `chain ${state.chainId || ''} ✓` : 'chain unreachable';
+  el.textContent = ok ? `chain ${state.chainId || ''} ✓` : 'chain: see the message';
   el.className = 'pill ' + (ok ? 'ok' : 'bad');
 }
 

@@ -1,0 +1,180 @@
+package faults
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/parleynet/parley/client/call"
+	"github.com/parleynet/parley/client/call/calltest"
+	"github.com/parleynet/parley/client/chain"
+	"github.com/parleynet/parley/client/identity"
+	"github.com/parleynet/parley/client/keystore"
+	"github.com/parleynet/parley/client/mailbox"
+	"github.com/parleynet/parley/client/meeting"
+	"github.com/parleynet/parley/client/participant"
+	"github.com/parleynet/parley/internal/localnet"
+)
+
+// party is one device in the meeting, run in this process: its own chain
+// client and mailbox client, each with every node of the network in its
+// own order, so that each party starts on a different node.
+type party struct {
+	user, device string
+	chain        *chain.Client
+	mbox         *mailbox.Client
+	dev          meeting.Device
+	eph          meeting.EphStore
+	rec          *calltest.Recorder
+	p            *participant.Participant
+	done         chan error
+
+	mu       sync.Mutex
+	problems []string
+}
+
+func (p *party) name() string { return p.user + "/" + p.device }
+
+// rotate lists items starting at index first.
+func rotate(items []string, first int) []string {
+	return append(append([]string(nil), items[first:]...), items[:first]...)
+}
+
+func newParty(t *testing.T, net *localnet.Network, first int, account, user, device string) *party {
+	t.Helper()
+	var rpcs, boxes []string
+	for _, n := range net.Nodes() {
+		rpcs, boxes = append(rpcs, n.RPC), append(boxes, n.Mailbox)
+	}
+	ch, err := chain.New(chain.Config{
+		Nodes: rotate(rpcs, first), ChainID: net.ChainID(), KeyringDir: net.KeyringDir(), KeyringBackend: "test",
+		From: account, HaltAfter: 4 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := keystore.Open(filepath.Join(t.TempDir(), "keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := st.Create(user, device, nil, keystore.CreateOptions{Unencrypted: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := identity.Register(ctx, ch, user, device, key); err != nil {
+		t.Fatalf("register %s/%s: %v", user, device, err)
+	}
+	mb, err := mailbox.New(mailbox.Config{Nodes: rotate(boxes, first), ChainID: net.ChainID(), User: user, Device: device, Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = mb.Close() })
+	return &party{
+		user: user, device: device, chain: ch, mbox: mb,
+		dev: meeting.Device{UserID: user, DeviceID: device, Key: key},
+		eph: meeting.EphStore{Dir: filepath.Join(t.TempDir(), "meetings")},
+		rec: calltest.NewRecorder(),
+	}
+}
+
+// join runs the party's session and call in meeting id (after a request,
+// unless it leads).
+func (p *party) join(t *testing.T, ctx context.Context, id []byte) {
+	t.Helper()
+	video, err := call.NewSyntheticSource(call.Video, 150_000, 15)
+	if err != nil {
+		t.Fatal(err)
+	}
+	audio, err := call.NewSyntheticSource(call.Audio, 32_000, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pt, err := participant.New(participant.Config{
+		Session: meeting.Config{Chain: p.chain, Mailbox: p.mbox, Device: p.dev, MeetingID: id, Eph: p.eph, OnEvent: p.onEvent},
+		Video:   video, Audio: audio, Sinks: p.rec.Sinks(), SettingEngine: call.LoopbackSettingEngine(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.p, p.done = pt, make(chan error, 1)
+	go func() { p.done <- pt.Run(ctx) }()
+}
+
+func (p *party) onEvent(e meeting.Event) {
+	if pr, ok := e.(meeting.EventProblem); ok {
+		p.mu.Lock()
+		p.problems = append(p.problems, pr.String())
+		p.mu.Unlock()
+	}
+}
+
+// epoch is the epoch the party's call engine is on.
+func (p *party) epoch() uint64 { return p.p.Engine().Epoch() }
+
+// hears reports whether p decrypted at least n video and n audio frames
+// from each of others in epoch (any epoch if 0).
+func (p *party) hears(epoch uint64, n int, others ...*party) bool {
+	for _, o := range others {
+		if p.rec.Frames(o.name(), call.Video, epoch) < n || p.rec.Frames(o.name(), call.Audio, epoch) < n {
+			return false
+		}
+	}
+	return true
+}
+
+// frames is the total p decrypted from o in epoch.
+func (p *party) frames(o *party, epoch uint64) int {
+	return p.rec.Frames(o.name(), call.Video, epoch) + p.rec.Frames(o.name(), call.Audio, epoch)
+}
+
+func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// allHear waits until every party decrypts every other in their common
+// current epoch, and returns that epoch.
+func allHear(t *testing.T, d time.Duration, what string, ps ...*party) uint64 {
+	t.Helper()
+	var e uint64
+	waitFor(t, d, what, func() bool {
+		e = ps[0].epoch()
+		for _, p := range ps {
+			if p.epoch() != e {
+				return false
+			}
+		}
+		for _, p := range ps {
+			for _, o := range ps {
+				if p != o && !p.hears(e, 10, o) {
+					return false
+				}
+			}
+		}
+		return e > 0
+	})
+	return e
+}
+
+func isRemoved(err error) bool { return errors.Is(err, meeting.ErrRemoved) }
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if strings.Contains(x, s) {
+			return true
+		}
+	}
+	return false
+}
