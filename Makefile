@@ -34,14 +34,10 @@ proto-lint:
 demo: build
 	scripts/demo.sh
 
-# Benchmarks (not part of make test): key wrap, SFrame, mailbox delivery,
-# meeting transactions through the keeper, and the call's CPU cost.
+# Benchmarks (not part of make test): every figure of docs/PERFORMANCE.md,
+# printed as a table with its reference from the same run.
 bench:
-	$(GO) test -run xxx -bench 'SealAll|BareHPKESeal1000' -benchtime 10x ./client/keyschedule/
-	$(GO) test -run xxx -bench . -benchtime 20000x ./client/sframe/
-	$(GO) test -run xxx -bench MailboxDelivery -benchtime 200x ./node/mailbox/
-	$(GO) test -run xxx -bench . -benchtime 20x ./x/meeting/simtest/
-	$(GO) test -run xxx -bench MeshCPU -benchtime 1x ./client/call/
+	scripts/bench.sh
 
 localnet: build
 	scripts/localnet.sh start

@@ -1,0 +1,22 @@
+// Package webui is `parley ui`: a web app served by the device's own
+// client on a loopback address, through which a person joins calls from a
+// browser. The device key, the chain and the key exchange stay in the
+// client (controller.go runs the meeting session and call engine); the
+// page (assets/, embedded in the binary) captures the camera and
+// microphone, encrypts and decrypts every frame with SFrame in a Worker
+// (assets/sframe-worker.js), and renders.
+//
+// The page and its client talk over a WebSocket (JSON messages,
+// protocol.go) and one WebRTC connection (bridge.go): the page's frames,
+// already sealed, go to call.Engine.SendSealed, which checks them under
+// this device's key before they leave; the other members' frames, checked
+// by the engine, reach the page still sealed on fixed receive slots
+// (slots.go). The page receives each epoch's per-sender SFrame keys, never
+// the meeting key.
+//
+// The server must never serve anything without the one-time token or the
+// session cookie it turns into (auth.go), never accept a WebSocket from
+// another origin, never listen beyond loopback, and never forward a frame
+// from the page that does not authenticate under this device's key.
+// docs/PROTOCOL.md section 8 is the full description.
+package webui

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# make bench: builds, runs every benchmark once (micro-benchmarks of the
+# crypto and the keeper; chain throughput, join and rekey latency and a
+# 50-meeting load against real parleyd processes on loopback), and prints
+# the table of figures, each beside its reference from the same run.
+# Raw output: build/bench/raw.txt; the table: build/bench/table.md.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+out=build/bench
+mkdir -p "$out"
+raw=$out/raw.txt
+: >"$raw"
+start=$(date +%s)
+failed=0
+
+step() {
+  local what=$1
+  shift
+  echo "== $what ($(( $(date +%s) - start )) s)"
+  "$@" 2>&1 | tee -a "$raw" | grep -E '^(Benchmark|FAIL|--- FAIL|panic)|^\s+\S+\.go:[0-9]+: (throughput|latency|load)' || true
+  if [ "${PIPESTATUS[0]}" -ne 0 ]; then
+    echo "   FAILED: $what (see $raw)"
+    failed=1
+  fi
+}
+
+step "build" make build
+step "key wrap (client/keyschedule)" go test -run '^$' -bench 'SealAll|BareHPKESeal1000Parallel' -benchtime 10x ./client/keyschedule/
+step "SFrame (client/sframe)" go test -run '^$' -bench . -benchtime 20000x ./client/sframe/
+step "mailbox delivery (node/mailbox)" go test -run '^$' -bench MailboxDelivery -benchtime 200x ./node/mailbox/
+step "meeting messages through the keeper (x/meeting/simtest)" go test -run '^$' -bench . -benchtime 20x ./x/meeting/simtest/
+step "call CPU (client/call)" go test -run '^$' -bench MeshCPU -benchtime 1x ./client/call/
+step "chain throughput, 1 and 4 validators (bench)" go test -tags bench -run '^$' -bench Throughput -benchtime 1x -timeout 20m -v ./bench/
+step "join and rekey latency, 1 and 4 validators; 50 meetings on one node (bench)" go test -tags bench -run '^$' -bench 'JoinRekeyLatency|MeetingsLoad' -benchtime 1x -timeout 30m -v ./bench/
+
+go run ./internal/tools/benchtable <"$raw" >"$out/table.md"
+echo
+echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr), $(go version | cut -d' ' -f3)"
+echo "Command: make bench ($(( $(date +%s) - start )) s)"
+echo
+sed '/<details>/,$d' "$out/table.md"
+echo "(all benchmark lines: $out/table.md and $raw)"
+exit "$failed"
