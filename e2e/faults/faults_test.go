@@ -37,6 +37,9 @@ func TestFaults(t *testing.T) {
 	net := localnet.Start(t, localnet.Options{Validators: 4, Parleyd: bin.Parleyd})
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
+	if err := net.WaitHeight(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
 
 	// Each party starts on a different node.
 	alice := newParty(t, net, 0, "alice", "alice", "laptop")

@@ -67,6 +67,8 @@ type Network struct {
 	mu      sync.Mutex // guards stopped and closed
 	stopped []bool
 	closed  bool
+	// reserved are the port bases FreePortBase reserved for this network.
+	reserved []int
 }
 
 const startAttempts = 3
@@ -118,6 +120,12 @@ func Start(t testing.TB, opts Options) *Network {
 		if err := n.Stop(); err != nil {
 			t.Errorf("localnet: stopping: %v", err)
 		}
+		// Only once every node is down may another network take the ports.
+		n.mu.Lock()
+		for _, b := range n.reserved {
+			ReleasePortBase(b)
+		}
+		n.mu.Unlock()
 	})
 
 	var out string
@@ -127,6 +135,9 @@ func Start(t testing.TB, opts Options) *Network {
 			if base, err = FreePortBase(opts.Validators); err != nil {
 				t.Fatal(err)
 			}
+			n.mu.Lock()
+			n.reserved = append(n.reserved, base)
+			n.mu.Unlock()
 		}
 		n.env = []string{
 			"NET4_HOME=" + opts.Home,

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
 	"sync/atomic"
 )
 
@@ -22,19 +25,25 @@ const (
 var offsets = []int{offsetAPI, offsetP2P, offsetRPC, offsetMailbox, offsetGRPC}
 
 // Candidate bases lie below Linux's ephemeral range (32768 and up), where
-// outgoing connections would take ports from under a node, and skip
+// outgoing connections would take ports from under a node, below 30000,
+// where the e2e tests' single-validator localnets listen, and skip
 // 26000-27999, where the default localnet (26600) and localnet-4 (27000)
 // listen.
 const (
 	portLow  = 12000
-	portHigh = 32000
+	portHigh = 29900
 )
 
 var nextBase atomic.Int64
 
 // FreePortBase returns a port base under which every port of a network of
-// the given number of validators is free on 127.0.0.1 now. Another process
-// can still take one before the nodes bind it; Start then retries.
+// the given number of validators is free on 127.0.0.1 now, and reserves
+// its blocks of PortStride ports against every other process that uses
+// this package (a lock file per block, held until ReleasePortBase or the
+// process ends): a stopped node's ports look free, and a network started
+// in parallel must not take them. A process that does not use this
+// package can still take a port before the nodes bind it; Start then
+// retries.
 func FreePortBase(validators int) (int, error) {
 	if validators < 1 {
 		return 0, errors.New("localnet: want at least one validator")
@@ -52,9 +61,15 @@ func FreePortBase(validators int) (int, error) {
 		if base+span > 26000 && base < 28000 {
 			continue
 		}
+		release, ok := reserve(base, validators)
+		if !ok {
+			continue
+		}
 		if portsFree(base, validators) {
+			reservations.Store(base, release)
 			return base, nil
 		}
+		release()
 	}
 	return 0, errors.New("localnet: no free port base on 127.0.0.1")
 }
@@ -70,4 +85,38 @@ func portsFree(base, validators int) bool {
 		}
 	}
 	return true
+}
+
+// reservations holds the release functions of this process's reserved
+// bases.
+var reservations sync.Map
+
+// ReleasePortBase gives back a base FreePortBase reserved.
+func ReleasePortBase(base int) {
+	if r, ok := reservations.LoadAndDelete(base); ok {
+		r.(func())()
+	}
+}
+
+// reserve locks the blocks of ports of a network at base, or none.
+func reserve(base, validators int) (release func(), ok bool) {
+	dir := filepath.Join(os.TempDir(), "parley-localnet-ports")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return func() {}, true // no reservations possible: probing alone
+	}
+	var held []func()
+	release = func() {
+		for _, u := range held {
+			u()
+		}
+	}
+	for i := 0; i < validators; i++ {
+		u, ok, err := tryLockFile(filepath.Join(dir, strconv.Itoa(base+i*PortStride)+".lock"))
+		if err != nil || !ok {
+			release()
+			return nil, false
+		}
+		held = append(held, u)
+	}
+	return release, true
 }
