@@ -61,10 +61,20 @@ func TestFaults(t *testing.T) {
 	e := allHear(t, 60*time.Second, "alice, bob and carol to decrypt each other", alice, bob, carol)
 	t.Logf("3-party call up in epoch %d", e)
 
-	t.Run("one of four validators stopped", func(t *testing.T) {
+	// Each step restarts what it stopped even when it fails, and a failed
+	// step ends the sequence: the next ones assume a whole network.
+	restart := func(t *testing.T, nodes ...int) {
+		for _, i := range nodes {
+			if err := net.StartNode(i); err != nil {
+				t.Errorf("restart node %d: %v", i, err)
+			}
+		}
+	}
+	ok := t.Run("one of four validators stopped", func(t *testing.T) {
 		if err := net.StopNode(3); err != nil {
 			t.Fatal(err)
 		}
+		defer restart(t, 3)
 		h := height(t, ctx, alice.chain)
 		waitFor(t, 20*time.Second, "blocks with a validator down", func() bool { return height(t, ctx, alice.chain) >= h+3 })
 
@@ -79,6 +89,9 @@ func TestFaults(t *testing.T) {
 		}
 
 		alice.p.Session().Remove(carol.user, carol.device)
+		waitFor(t, 30*time.Second, "the epoch without carol", func() bool {
+			return alice.epoch() > e4 && bob.epoch() > e4 && dave.epoch() > e4
+		})
 		select {
 		case err := <-carol.done:
 			if !isRemoved(err) {
@@ -96,12 +109,12 @@ func TestFaults(t *testing.T) {
 				t.Errorf("carol decrypted %d frames of %s in epoch %d, after her removal", n, p.name(), e3)
 			}
 		}
-		if err := net.StartNode(3); err != nil {
-			t.Fatal(err)
-		}
 	})
+	if !ok {
+		return
+	}
 
-	t.Run("the client's node stopped", func(t *testing.T) {
+	ok = t.Run("the client's node stopped", func(t *testing.T) {
 		// bob's chain and mailbox are on node 1.
 		if bob.chain.Node() != net.Node(1).RPC {
 			t.Fatalf("bob's chain client is on %s, want node 1", bob.chain.Node())
@@ -109,6 +122,7 @@ func TestFaults(t *testing.T) {
 		if err := net.StopNode(1); err != nil {
 			t.Fatal(err)
 		}
+		defer restart(t, 1)
 		before := alice.epoch()
 		// A rekey while bob's node is down: alice seals bob's key to the
 		// mailbox (her node 0 stores and gossips it); bob must fetch it
@@ -122,10 +136,10 @@ func TestFaults(t *testing.T) {
 		if bob.chain.Node() == net.Node(1).RPC {
 			t.Errorf("bob's chain client still names the stopped node")
 		}
-		if err := net.StartNode(1); err != nil {
-			t.Fatal(err)
-		}
 	})
+	if !ok {
+		return
+	}
 
 	t.Run("two of four stopped: the chain halts", func(t *testing.T) {
 		if err := net.StopNode(2); err != nil {
@@ -134,6 +148,12 @@ func TestFaults(t *testing.T) {
 		if err := net.StopNode(3); err != nil {
 			t.Fatal(err)
 		}
+		restarted := false
+		defer func() {
+			if !restarted {
+				restart(t, 2, 3)
+			}
+		}()
 		waitFor(t, 30*time.Second, "alice's client to report the halt", func() bool {
 			st, err := alice.chain.Status(ctx)
 			return err == nil && st.Halted
@@ -169,12 +189,8 @@ func TestFaults(t *testing.T) {
 			t.Errorf("the call stopped during the halt")
 		}
 
-		if err := net.StartNode(2); err != nil {
-			t.Fatal(err)
-		}
-		if err := net.StartNode(3); err != nil {
-			t.Fatal(err)
-		}
+		restarted = true
+		restart(t, 2, 3)
 		waitFor(t, 60*time.Second, "blocks after the restart", func() bool {
 			st, err := alice.chain.Status(ctx)
 			return err == nil && !st.Halted
