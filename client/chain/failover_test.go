@@ -38,12 +38,20 @@ func (w *watched) failovers() []move {
 	return append([]move(nil), w.moves...)
 }
 
+// newClient makes a client whose halt detection is generous: blocks on a
+// loaded 2-core machine running the whole suite can take seconds.
 func newClient(t *testing.T, net *nettest.Network, from string, nodes ...string) *watched {
+	return newClientHalt(t, net, from, 20*time.Second, nodes...)
+}
+
+// newClientHalt makes a client that calls the chain halted after haltAfter
+// without a block: short for the tests of a halt.
+func newClientHalt(t *testing.T, net *nettest.Network, from string, haltAfter time.Duration, nodes ...string) *watched {
 	t.Helper()
 	w := &watched{}
 	c, err := chain.New(chain.Config{
 		Nodes: nodes, ChainID: net.ChainID, KeyringDir: net.KeyringDir, KeyringBackend: keyring.BackendTest, From: from,
-		AttemptTimeout: 500 * time.Millisecond, HaltAfter: 1500 * time.Millisecond, CommitTimeout: 20 * time.Second,
+		AttemptTimeout: 500 * time.Millisecond, HaltAfter: haltAfter, CommitTimeout: 30 * time.Second,
 		OnFailover: func(from, to string, err error) {
 			require.Error(t, err)
 			w.mu.Lock()
@@ -180,7 +188,7 @@ func TestFailoverOnChain(t *testing.T) {
 		// its chain no longer moves.
 		p := newProxy(t, net.RPC)
 		p.set(then("broadcast_tx_sync", frozen))
-		c := newClient(t, net, "dave", p.Addr)
+		c := newClientHalt(t, net, "dave", 1500*time.Millisecond, p.Addr)
 
 		_, err := c.Broadcast(ctx, registerMsg(t, c, "dave"))
 		var pending *chain.PendingTxError
@@ -207,7 +215,7 @@ func TestFailoverOnChain(t *testing.T) {
 	t.Run("NoNodeAnswers", func(t *testing.T) {
 		p := newProxy(t, net.RPC)
 		p.set(then("broadcast_tx_sync", silent))
-		c := newClient(t, net, "alice", p.Addr)
+		c := newClientHalt(t, net, "alice", 1500*time.Millisecond, p.Addr)
 
 		_, err := c.Broadcast(ctx, registerMsg(t, c, "alice2"))
 		var pending *chain.PendingTxError
@@ -233,7 +241,7 @@ func TestFailoverOnChain(t *testing.T) {
 			}
 			return forward
 		})
-		c := newClient(t, net, "bob", p.Addr)
+		c := newClientHalt(t, net, "bob", 1500*time.Millisecond, p.Addr)
 		seq := sequence(ctx, t, c)
 
 		_, err := c.Broadcast(ctx, registerMsg(t, c, "bob3"))

@@ -2,7 +2,11 @@
 // and the client need, so the client never imports the app.
 package chainparams
 
-import sdk "github.com/cosmos/cosmos-sdk/types"
+import (
+	"sync"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+)
 
 const (
 	// Bech32Prefix is the account address prefix.
@@ -16,8 +20,14 @@ const (
 
 // SetSDKConfig configures the SDK's global bech32 prefixes and bond denom.
 // Parley's modules use injected address codecs; the global config is still
-// read by the SDK's CLI and keyring, so both must agree.
-func SetSDKConfig() {
+// read by the SDK's CLI and keyring, so both must agree. It runs once per
+// process: the SDK's config is a global without a lock, and clients are
+// made from many goroutines.
+func SetSDKConfig() { setOnce.Do(setSDKConfig) }
+
+var setOnce sync.Once
+
+func setSDKConfig() {
 	cfg := sdk.GetConfig()
 	cfg.SetBech32PrefixForAccount(Bech32Prefix, Bech32Prefix+sdk.PrefixPublic)
 	cfg.SetBech32PrefixForValidator(ValoperPrefix, ValoperPrefix+sdk.PrefixPublic)
