@@ -44,6 +44,7 @@ type controller struct {
 	approved map[string]bool // leader, manual admission: "user/device" approved in the page
 	admitAll bool
 	lastEp   *epochMsg
+	ctrNext  uint64 // first SFrame counter not yet given to a page in lastEp's epoch
 	stats    PageStats
 	busy     bool
 	node     string // the chain node last used
@@ -118,8 +119,8 @@ func (c *controller) attach(ws *websocket.Conn) {
 	}
 	c.sendState()
 	c.mu.Lock()
-	if ep := c.lastEp; ep != nil {
-		p.send(ep)
+	if c.lastEp != nil {
+		p.send(c.pageEpochLocked())
 	}
 	c.mu.Unlock()
 	go func() {
@@ -539,13 +540,29 @@ func (c *controller) onEpoch(ep call.Epoch) {
 		msg.Members = append(msg.Members, mi)
 	}
 	c.mu.Lock()
-	c.lastEp = msg
+	c.lastEp, c.ctrNext = msg, 0
 	if c.phase == phaseWaiting {
 		c.phase = phaseCall
 	}
+	page := c.pageEpochLocked()
 	c.mu.Unlock()
 	c.sendState()
-	c.send(msg)
+	c.send(page)
+}
+
+// pageCounterSpan is the block of SFrame counters each page instance gets
+// in an epoch: 2^32 frames, over two years of audio and video.
+const pageCounterSpan = 1 << 32
+
+// pageEpochLocked returns the current epoch for a page, with a block of
+// counters no page has used under this epoch's key: a page that reloads
+// (or a second tab) starts a new Worker, and without this it would start
+// again at counter 0, reusing AES-GCM nonces. c.mu must be held.
+func (c *controller) pageEpochLocked() *epochMsg {
+	m := *c.lastEp
+	m.CtrBase = c.ctrNext
+	c.ctrNext += pageCounterSpan
+	return &m
 }
 
 // verify checks a member's device on chain: registered, not revoked, with

@@ -92,11 +92,15 @@ type memberInfo struct {
 // epochMsg gives the page an epoch: the SFrame keys of every member and
 // who is where.
 type epochMsg struct {
-	Type    string       `json:"type"` // "epoch"
-	Epoch   uint64       `json:"epoch"`
-	Code    string       `json:"code"`
-	Suite   uint16       `json:"suite"`
-	SelfKID uint64       `json:"selfKid"`
+	Type    string `json:"type"` // "epoch"
+	Epoch   uint64 `json:"epoch"`
+	Code    string `json:"code"`
+	Suite   uint16 `json:"suite"`
+	SelfKID uint64 `json:"selfKid"`
+	// CtrBase is the first SFrame counter this page may use under SelfKID:
+	// every page instance gets its own block, so that no counter, and so
+	// no nonce, is used twice under one key.
+	CtrBase uint64       `json:"ctrBase"`
 	GraceMS int64        `json:"graceMs"`
 	Members []memberInfo `json:"members"`
 }

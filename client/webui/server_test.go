@@ -217,3 +217,26 @@ func TestSlotTable(t *testing.T) {
 		t.Errorf("8 members: %d slots, want %d", len(got), numSlots)
 	}
 }
+
+// TestPageCounterBlocks: every page instance gets its own block of SFrame
+// counters in an epoch, so a reloaded page never reuses a nonce; a new
+// epoch (a new key) starts again at 0.
+func TestPageCounterBlocks(t *testing.T) {
+	c := newController(Config{})
+	c.lastEp = &epochMsg{Type: "epoch", Epoch: 3}
+	seen := map[uint64]bool{}
+	for range 5 {
+		m := c.pageEpochLocked()
+		if m.Epoch != 3 || seen[m.CtrBase] || m.CtrBase%pageCounterSpan != 0 {
+			t.Fatalf("page epoch %+v (bases so far %v)", m, seen)
+		}
+		seen[m.CtrBase] = true
+	}
+	if c.lastEp.CtrBase != 0 {
+		t.Error("pageEpochLocked changed the stored epoch")
+	}
+	c.lastEp, c.ctrNext = &epochMsg{Type: "epoch", Epoch: 4}, 0
+	if m := c.pageEpochLocked(); m.CtrBase != 0 {
+		t.Errorf("new epoch starts at counter %d", m.CtrBase)
+	}
+}

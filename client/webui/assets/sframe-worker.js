@@ -18,7 +18,7 @@ const TAG = 16;
 const REPLAY_WINDOW = 1024;
 const MAX_HEADER = 17;
 
-let send = null;                // {kid, key, salt, ctr}
+let send = null;                // {kid, epoch, key, salt, ctr}
 const keys = new Map();         // kid -> {key, salt, epoch, seen: Set, top}
 let graceMs = 2000;
 const stats = {encrypted: 0, notSent: 0, slots: {}};
@@ -145,8 +145,11 @@ async function setEpoch(msg) {
     else if (k.epoch < msg.epoch) setTimeout(() => { if (keys.get(kid) === k) keys.delete(kid); }, graceMs);
   }
   for (const [kid, k] of fresh) keys.set(kid, k);
+  // The client gives every page instance its own block of counters in an
+  // epoch, so a reloaded page never reuses a nonce of the one before.
   const self = fresh.get(msg.selfKid);
-  send = self ? {kid: msg.selfKid, key: self.key, salt: self.salt, ctr: 0} : null;
+  if (send && send.kid === msg.selfKid && send.epoch === msg.epoch && msg.ctrBase < send.ctr) return;
+  send = self ? {kid: msg.selfKid, epoch: msg.epoch, key: self.key, salt: self.salt, ctr: msg.ctrBase || 0} : null;
 }
 
 async function encrypt(kind, frame, controller) {
