@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	"google.golang.org/grpc"
@@ -74,6 +75,13 @@ func (c *Client) do(ctx context.Context, call func(ctx context.Context, n *node)
 	for range c.nodes {
 		n := c.current()
 		err := c.attempt(ctx, n, call)
+		if err != nil && staleConn(err) && ctx.Err() == nil {
+			// CometBFT closes idle keep-alive connections after 10 s; a
+			// request that meets one fails at once. One more try opens a
+			// fresh connection (every call here may be repeated: queries,
+			// and broadcasts of the same signed bytes).
+			err = c.attempt(ctx, n, call)
+		}
 		if err == nil {
 			return nil
 		}
@@ -111,4 +119,11 @@ func (q queryConn) Invoke(ctx context.Context, method string, req, reply any, op
 
 func (queryConn) NewStream(context.Context, *grpc.StreamDesc, string, ...grpc.CallOption) (grpc.ClientStream, error) {
 	return nil, errors.New("chain: streaming queries are not supported over CometBFT RPC")
+}
+
+// staleConn reports whether err looks like a kept-alive connection the
+// node had already closed.
+func staleConn(err error) bool {
+	msg := err.Error()
+	return strings.HasSuffix(msg, "EOF") || strings.Contains(msg, "connection reset by peer") || strings.Contains(msg, "broken pipe")
 }

@@ -70,3 +70,17 @@ func TestNodeList(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "tcp://127.0.0.1:1", c.Node())
 }
+
+func TestStaleConn(t *testing.T) {
+	for msg, want := range map[string]bool{
+		`post failed: Post "http://127.0.0.1:26657": EOF`:             true,
+		"read tcp 127.0.0.1:1->127.0.0.1:2: connection reset by peer": true,
+		"write tcp: broken pipe":                                      true,
+		"dial tcp 127.0.0.1:1: connect: connection refused":           false,
+		"context deadline exceeded":                                   false,
+	} {
+		if got := staleConn(errors.New(msg)); got != want {
+			t.Errorf("staleConn(%q) = %v, want %v", msg, got, want)
+		}
+	}
+}
