@@ -199,6 +199,10 @@ func latBench(b *testing.B, validators int) {
 	b.ReportMetric(latMS(latPercentile(rekeys, .95)), "rekey-p95-ms")
 	b.ReportMetric(latMS(latPercentile(commits, .50)), "removecommit-p50-ms")
 	b.ReportMetric(latMS(latPercentile(lockouts, .50)), "lockout-p50-ms")
+	if d, err := time.ParseDuration(block); err == nil {
+		b.ReportMetric(float64(d.Milliseconds()), "block-ms")
+	}
+	b.ReportMetric(float64(latRuns), "runs")
 	fmt.Printf("latency validators=%d (block %s, %d runs): join p50 %s p95 %s; rekey p50 %s p95 %s "+
 		"(join: request in a block p50 %s, key installed p50 %s, mesh p50 %s p95 %s; "+
 		"removal asked→committed p50 %s; committed→removed member out p50 %s p95 %s)\n",

@@ -85,13 +85,19 @@ func main() {
 	}
 
 	// Chain throughput, 1 and 4 validators.
-	for _, n := range []string{"1", "4"} {
-		name := "BenchmarkThroughput/validators=" + n
+	for _, vals := range []string{"1", "4"} {
+		name := "BenchmarkThroughput/validators=" + vals
 		bank, bok := res.get("bank-tx/s", name)
+		bt, btok := res.get("block-ms", name)
+		n, nok := res.get("txs/kind", name)
 		join, jok := res.get("join-tx/s", name)
 		commit, cok := res.get("commit-tx/s", name)
-		add("chain throughput, "+n+" validator(s): MsgRequestJoin", fmtv(join, jok, "tx/s", 1), "bank send "+fmtv(bank, bok, "tx/s", 1), ratio(join, jok, bank, bok))
-		add("chain throughput, "+n+" validator(s): MsgCommitEpoch", fmtv(commit, cok, "tx/s", 1), "bank send "+fmtv(bank, bok, "tx/s", 1), ratio(commit, cok, bank, bok))
+		ref := "bank send " + fmtv(bank, bok, "tx/s", 1)
+		if btok && nok {
+			ref += fmt.Sprintf(" (block time %.0f ms, %.0f txs of each kind)", bt, n)
+		}
+		add("chain throughput, "+vals+" validator(s): MsgRequestJoin", fmtv(join, jok, "tx/s", 1), ref, ratio(join, jok, bank, bok))
+		add("chain throughput, "+vals+" validator(s): MsgCommitEpoch", fmtv(commit, cok, "tx/s", 1), ref, ratio(commit, cok, bank, bok))
 	}
 	// Join and rekey latency.
 	for _, n := range []string{"1", "4"} {
@@ -107,7 +113,7 @@ func main() {
 			ref = "block time " + fmtv(bt, okb, "ms", 0)
 		}
 		if okr {
-			ref += fmt.Sprintf(", %v runs", runs)
+			ref += fmt.Sprintf(", %.0f runs", runs)
 		}
 		add("join latency (request sent → first decrypted frame), "+n+" validator(s), p50 / p95",
 			fmtv(j50, ok1, "ms", 0)+" / "+fmtv(j95, ok2, "ms", 0), ref, "")
@@ -117,7 +123,7 @@ func main() {
 	// 50 meetings of 3 on one node.
 	{
 		name := "BenchmarkMeetingsLoad"
-		done, ok := res.get("meetings-completed", name)
+		done, ok := res.get("meetings-done", name)
 		j50, ok1 := res.get("join-p50-ms", name)
 		j95, ok2 := res.get("join-p95-ms", name)
 		idle, ok3 := res.get("rss-idle-MB", name)
