@@ -26,10 +26,11 @@ step() {
 
 step "build" make build
 step "key wrap (client/keyschedule)" go test -run '^$' -bench 'SealAll|BareHPKESeal1000Parallel' -benchtime 10x ./client/keyschedule/
-step "SFrame (client/sframe)" go test -run '^$' -bench . -benchtime 20000x ./client/sframe/
+step "SFrame (client/sframe)" go test -run '^$' -bench . -benchtime 200000x ./client/sframe/
 step "mailbox delivery (node/mailbox)" go test -run '^$' -bench MailboxDelivery -benchtime 200x ./node/mailbox/
 step "meeting messages through the keeper (x/meeting/simtest)" go test -run '^$' -bench . -benchtime 20x ./x/meeting/simtest/
 step "call CPU (client/call)" go test -run '^$' -bench MeshCPU -benchtime 1x ./client/call/
+export PARLEY_BENCH_TP_N=${PARLEY_BENCH_TP_N:-1500} # txs of each kind: enough blocks for the rate to mean something
 step "chain throughput, 1 and 4 validators (bench)" go test -tags bench -run '^$' -bench Throughput -benchtime 1x -timeout 20m -v ./bench/
 step "join and rekey latency, 1 and 4 validators; 50 meetings on one node (bench)" go test -tags bench -run '^$' -bench 'JoinRekeyLatency|MeetingsLoad' -benchtime 1x -timeout 30m -v ./bench/
 
