@@ -144,15 +144,15 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	}
 }
 
-// allHear waits until every party decrypts every other in their common
-// current epoch, and returns that epoch.
-func allHear(t *testing.T, d time.Duration, what string, ps ...*party) uint64 {
+// allHear waits until every party is in one epoch after the epoch
+// "after" and decrypts every other in it, and returns that epoch.
+func allHear(t *testing.T, d time.Duration, what string, after uint64, ps ...*party) uint64 {
 	t.Helper()
 	var e uint64
 	waitFor(t, d, what, func() bool {
 		e = ps[0].epoch()
 		for _, p := range ps {
-			if p.epoch() != e {
+			if p.epoch() != e || e <= after {
 				return false
 			}
 		}
