@@ -207,6 +207,7 @@ func bobDecrypted(out, peer string) int {
 // TestBrowserCall: alice joins from headless Chromium through `parley ui`,
 // bob from a headless `parley call`; each decrypts the other's frames;
 // alice (the leader) removes bob from the page, and the page shows it.
+// The meeting has a passcode, which bob proves to the page's client.
 // Bad input on the way: a malformed invite and a meeting that does not
 // exist each give a clear message. A screenshot of the call is saved in
 // build/test-artifacts/.
@@ -257,7 +258,8 @@ func TestBrowserCall(t *testing.T) {
 		noticeWith(`no meeting 00000000000000000000000000000000`),
 	)
 	var meetingID string
-	must("create a meeting",
+	must("create a meeting with a passcode",
+		chromedp.SendKeys(`#create-passcode`, "correct horse"),
 		chromedp.Click(`#create-btn`),
 		chromedp.WaitVisible(`#call`),
 		chromedp.Poll(`document.querySelector('#meeting-id').textContent.length === 32`, nil, chromedp.WithPollingTimeout(20*time.Second)),
@@ -266,7 +268,7 @@ func TestBrowserCall(t *testing.T) {
 	t.Logf("meeting %s", meetingID)
 
 	media := filepath.Join(lc.root, "client/call/testdata")
-	bob := lc.start(t, bobHome, "bob", "call", meetingID, "--user", "bob", "--device", "phone",
+	bob := lc.start(t, bobHome, "bob", "call", meetingID, "--user", "bob", "--device", "phone", "--passcode", "correct horse",
 		"--video", filepath.Join(media, "clip.ivf"), "--audio", filepath.Join(media, "clip.ogg"), "--duration", "3m")
 	must("admit bob from the page",
 		chromedp.WaitVisible(`button.admit[data-member="bob/phone"]`),

@@ -203,9 +203,9 @@ func (c *controller) handle(raw []byte) {
 	case "signin":
 		c.exclusive("signin", func(ctx context.Context) error { return c.signIn(m.User, m.Device, []byte(m.Passphrase)) })
 	case "create":
-		c.exclusive("create", func(ctx context.Context) error { return c.create(ctx, m.AdmitAll) })
+		c.exclusive("create", func(ctx context.Context) error { return c.create(ctx, m.AdmitAll, m.Passcode) })
 	case "join":
-		c.exclusive("join", func(ctx context.Context) error { return c.join(ctx, m.Invite) })
+		c.exclusive("join", func(ctx context.Context) error { return c.join(ctx, m.Invite, m.Passcode) })
 	case "admit":
 		c.mu.Lock()
 		if c.approved != nil {
@@ -329,20 +329,20 @@ func (c *controller) inLobby() (meeting.Device, error) {
 	return *c.dev, nil
 }
 
-func (c *controller) create(ctx context.Context, admitAll bool) error {
+func (c *controller) create(ctx context.Context, admitAll bool, passcode string) error {
 	d, err := c.inLobby()
 	if err != nil {
 		return err
 	}
-	id, _, err := meeting.Create(ctx, c.cfg.Chain, c.cfg.Eph, d, meeting.CreateOptions{})
+	id, _, err := meeting.Create(ctx, c.cfg.Chain, c.cfg.Eph, d, meeting.CreateOptions{PasscodeRequired: passcode != ""})
 	if err != nil {
 		return fmt.Errorf("create a meeting: %w", err)
 	}
 	c.logf("created meeting %x", id)
-	return c.start(d, id, true, admitAll)
+	return c.start(d, id, true, admitAll, passcode)
 }
 
-func (c *controller) join(ctx context.Context, invite string) error {
+func (c *controller) join(ctx context.Context, invite, passcode string) error {
 	d, err := c.inLobby()
 	if err != nil {
 		return err
@@ -361,18 +361,26 @@ func (c *controller) join(ctx context.Context, invite string) error {
 	if m.Meeting.Status != meetingtypes.Status_STATUS_OPEN {
 		return fmt.Errorf("meeting %x has ended", id)
 	}
-	if m.Meeting.Policy.PasscodeRequired {
-		return fmt.Errorf("meeting %x needs a passcode; join it with `parley meeting join --passcode`", id)
+	var sealed []byte
+	switch {
+	case m.Meeting.Policy.PasscodeRequired && passcode == "":
+		return fmt.Errorf("meeting %x needs a passcode: enter the one its leader gave you", id)
+	case m.Meeting.Policy.PasscodeRequired:
+		// The proof is sealed to the leader's ephemeral key: chain
+		// observers cannot test guesses against it.
+		if sealed, err = meeting.SealPasscode(c.cfg.Chain.ChainID(), id, d.UserID, d.DeviceID, passcode, m.Meeting.LeaderEphPk); err != nil {
+			return fmt.Errorf("seal the passcode proof: %w", err)
+		}
 	}
-	if _, err := meeting.Request(ctx, c.cfg.Chain, c.cfg.Eph, d, id, nil); err != nil {
+	if _, err := meeting.Request(ctx, c.cfg.Chain, c.cfg.Eph, d, id, sealed); err != nil {
 		return fmt.Errorf("ask to join %x: %w", id, err)
 	}
 	c.logf("asked to join %x", id)
-	return c.start(d, id, false, false)
+	return c.start(d, id, false, false, "")
 }
 
 // start runs the session and the call of meeting id.
-func (c *controller) start(d meeting.Device, id []byte, leader, admitAll bool) error {
+func (c *controller) start(d meeting.Device, id []byte, leader, admitAll bool, passcode string) error {
 	c.mu.Lock()
 	mb := c.mbox
 	c.approved = map[string]bool{}
@@ -381,8 +389,9 @@ func (c *controller) start(d meeting.Device, id []byte, leader, admitAll bool) e
 	cfg := participant.Config{
 		Session: meeting.Config{
 			Chain: c.cfg.Chain, Mailbox: mb, Device: d, MeetingID: id, Eph: c.cfg.Eph,
-			Admit:   c.admit,
-			OnEvent: c.onEvent,
+			Admit:    c.admit,
+			Passcode: passcode,
+			OnEvent:  c.onEvent,
 		},
 		Sinks:         c.slots.sinks(c),
 		SettingEngine: c.cfg.MeshSettings,

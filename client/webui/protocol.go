@@ -15,6 +15,9 @@ type inbound struct {
 	Passphrase string `json:"passphrase,omitempty"`
 	// create
 	AdmitAll bool `json:"admitAll,omitempty"`
+	// create, join: the meeting's passcode (create: required of joiners;
+	// join: proven to the leader, sealed to its ephemeral key)
+	Passcode string `json:"passcode,omitempty"`
 	// join
 	Invite string `json:"invite,omitempty"`
 	// offer: the page's SDP and the mids of its receive slots, in slot order

@@ -17,10 +17,11 @@ import (
 	"github.com/parleynet/parley/client/mailbox"
 	"github.com/parleynet/parley/client/meeting"
 	"github.com/parleynet/parley/client/participant"
+	meetingtypes "github.com/parleynet/parley/x/meeting/types"
 )
 
 func newCallCmd(g *globals) *cobra.Command {
-	var user, device, video, audio, record string
+	var user, device, video, audio, record, passcode string
 	var create bool
 	var duration time.Duration
 	c := &cobra.Command{
@@ -59,7 +60,17 @@ func newCallCmd(g *globals) *cobra.Command {
 				if id, err = meeting.ParseMeetingID(args[0]); err != nil {
 					return err
 				}
-				if _, err := meeting.Request(ctx, ch, eph, d, id, nil); err != nil {
+				var sealed []byte
+				if passcode != "" {
+					m, err := ch.Meeting().Meeting(ctx, &meetingtypes.QueryMeetingRequest{MeetingId: id})
+					if err != nil {
+						return fmt.Errorf("meeting %s: %w", args[0], err)
+					}
+					if sealed, err = meeting.SealPasscode(ch.ChainID(), id, user, device, passcode, m.Meeting.LeaderEphPk); err != nil {
+						return err
+					}
+				}
+				if _, err := meeting.Request(ctx, ch, eph, d, id, sealed); err != nil {
 					return err
 				}
 				cmd.Printf("asked to join %s; waiting for the leader\n", args[0])
@@ -108,6 +119,7 @@ func newCallCmd(g *globals) *cobra.Command {
 	c.Flags().StringVar(&audio, "audio", "", "Opus Ogg file to send (default: synthetic frames)")
 	c.Flags().StringVar(&record, "record", "", "directory to write each peer's decrypted media to (IVF/Ogg)")
 	c.Flags().DurationVar(&duration, "duration", 0, "end the call after this long")
+	c.Flags().StringVar(&passcode, "passcode", os.Getenv("PARLEY_MEETING_PASSCODE"), "the meeting's passcode, proven to the leader (PARLEY_MEETING_PASSCODE)")
 	return c
 }
 

@@ -356,8 +356,14 @@ $('signin-btn').onclick = () => {
   send({type: 'signin', user, device, passphrase: $('passphrase').value});
   $('passphrase').value = '';
 };
-$('create-btn').onclick = () => send({type: 'create', admitAll: $('admit-all').checked});
-$('join-btn').onclick = () => send({type: 'join', invite: $('invite-input').value});
+$('create-btn').onclick = () => {
+  send({type: 'create', admitAll: $('admit-all').checked, passcode: $('create-passcode').value});
+  $('create-passcode').value = '';
+};
+$('join-btn').onclick = () => {
+  send({type: 'join', invite: $('invite-input').value, passcode: $('join-passcode').value});
+  $('join-passcode').value = '';
+};
 $('signout-btn').onclick = () => send({type: 'signout'});
 $('cancel-btn').onclick = () => send({type: 'leave'});
 $('leave-btn').onclick = () => send({type: 'leave'});
