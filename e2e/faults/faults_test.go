@@ -53,6 +53,7 @@ func TestFaults(t *testing.T) {
 	}
 	alice.join(t, ctx, id)
 	for _, p := range []*party{bob, carol} {
+		p.waitMeeting(t, ctx, id)
 		if _, err := meeting.Request(ctx, p.chain, p.eph, p.dev, id, nil); err != nil {
 			t.Fatalf("%s's request: %v", p.name(), err)
 		}
@@ -79,6 +80,7 @@ func TestFaults(t *testing.T) {
 		waitFor(t, 20*time.Second, "blocks with a validator down", func() bool { return height(t, ctx, alice.chain) >= h+3 })
 
 		// dave's first node is the stopped one: he fails over to join.
+		dave.waitMeeting(t, ctx, id)
 		if _, err := meeting.Request(ctx, dave.chain, dave.eph, dave.dev, id, nil); err != nil {
 			t.Fatalf("dave's request with node 3 down: %v", err)
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/parleynet/parley/client/meeting"
 	"github.com/parleynet/parley/client/participant"
 	"github.com/parleynet/parley/internal/localnet"
+	meetingtypes "github.com/parleynet/parley/x/meeting/types"
 )
 
 // party is one device in the meeting, run in this process: its own chain
@@ -177,4 +178,14 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// waitMeeting waits until the node p's client uses has the meeting: each
+// party reads its own node, which may be a block behind the creator's.
+func (p *party) waitMeeting(t *testing.T, ctx context.Context, id []byte) {
+	t.Helper()
+	waitFor(t, 20*time.Second, p.name()+"'s node to have the meeting", func() bool {
+		_, err := p.chain.Meeting().Meeting(ctx, &meetingtypes.QueryMeetingRequest{MeetingId: id})
+		return err == nil
+	})
 }
