@@ -11,20 +11,13 @@ import (
 	"time"
 
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
-	"github.com/cosmos/gogoproto/proto"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/cosmos/cosmos-sdk/client"
-	"github.com/cosmos/cosmos-sdk/codec"
-	"github.com/cosmos/cosmos-sdk/codec/address"
-	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
 	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
-	"github.com/cosmos/cosmos-sdk/std"
 	sdk "github.com/cosmos/cosmos-sdk/types"
-	authtx "github.com/cosmos/cosmos-sdk/x/auth/tx"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
-	"github.com/cosmos/cosmos-sdk/x/tx/signing"
 
 	"github.com/parleynet/parley/client/chain"
 	"github.com/parleynet/parley/client/keyschedule"
@@ -42,7 +35,7 @@ var tpFunders = []string{"alice", "bob", "carol", "dave"}
 type tpEnv struct {
 	net     *localnet.Network
 	chainID string
-	codec   tpCodec
+	codec   chain.Encoding
 	query   client.Context // node 0: account queries and simulation
 	blocks  *rpchttp.HTTP  // node 0: blocks and their results
 
@@ -96,35 +89,6 @@ type tpMeeting struct {
 	epoch   uint64 // commit meetings: the last committed epoch
 }
 
-// tpCodec is the client's codec set plus x/bank, whose MsgSend is the
-// reference transaction.
-type tpCodec struct {
-	registry codectypes.InterfaceRegistry
-	cdc      codec.Codec
-	txConfig client.TxConfig
-}
-
-func tpNewCodec() (tpCodec, error) {
-	chainparams.SetSDKConfig()
-	registry, err := codectypes.NewInterfaceRegistryWithOptions(codectypes.InterfaceRegistryOptions{
-		ProtoFiles: proto.HybridResolver,
-		SigningOptions: signing.Options{
-			AddressCodec:          address.NewBech32Codec(chainparams.Bech32Prefix),
-			ValidatorAddressCodec: address.NewBech32Codec(chainparams.ValoperPrefix),
-		},
-	})
-	if err != nil {
-		return tpCodec{}, err
-	}
-	std.RegisterInterfaces(registry)
-	authtypes.RegisterInterfaces(registry)
-	banktypes.RegisterInterfaces(registry)
-	identitytypes.RegisterInterfaces(registry)
-	meetingtypes.RegisterInterfaces(registry)
-	cdc := codec.NewProtoCodec(registry)
-	return tpCodec{registry: registry, cdc: cdc, txConfig: authtx.NewTxConfig(cdc, authtx.DefaultSignModes)}, nil
-}
-
 func tpEphKey() ([]byte, error) {
 	k, err := keyschedule.GenerateEphemeralKey()
 	if err != nil {
@@ -145,7 +109,7 @@ func tpMeetingID(kind string, i int) []byte {
 // meeting's members with epoch 1.
 func tpSetUp(ctx context.Context, b *testing.B, net *localnet.Network, n int) *tpEnv {
 	b.Helper()
-	c, err := tpNewCodec()
+	c, err := chain.NewEncoding()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -163,9 +127,9 @@ func tpSetUp(ctx context.Context, b *testing.B, net *localnet.Network, n int) *t
 	e.blocks = rpcs[0]
 	e.query = client.Context{}.
 		WithClient(rpcs[0]).
-		WithCodec(c.cdc).
-		WithInterfaceRegistry(c.registry).
-		WithTxConfig(c.txConfig).
+		WithCodec(c.Codec).
+		WithInterfaceRegistry(c.Registry).
+		WithTxConfig(c.TxConfig).
 		WithChainID(e.chainID).
 		WithAccountRetriever(authtypes.AccountRetriever{})
 

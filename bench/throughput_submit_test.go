@@ -139,7 +139,7 @@ func (e *tpEnv) round(ctx context.Context, kind string, msgs [][]sdk.Msg) (tpSpa
 
 func (e *tpEnv) unsigned(acc *tpAccount, seq, gas uint64, msgs []sdk.Msg) (client.TxBuilder, error) {
 	txf := tx.Factory{}.
-		WithTxConfig(e.codec.txConfig).
+		WithTxConfig(e.codec.TxConfig).
 		WithChainID(e.chainID).
 		WithAccountNumber(acc.num).
 		WithSequence(seq).
@@ -162,7 +162,7 @@ func (e *tpEnv) simulate(ctx context.Context, acc *tpAccount, msgs []sdk.Msg) (u
 	if err != nil {
 		return 0, err
 	}
-	bz, err := e.codec.txConfig.TxEncoder()(builder.GetTx())
+	bz, err := e.codec.TxConfig.TxEncoder()(builder.GetTx())
 	if err != nil {
 		return 0, err
 	}
@@ -183,14 +183,14 @@ func (e *tpEnv) sign(ctx context.Context, acc *tpAccount, gas uint64, msgs []sdk
 	signer := authsigning.SignerData{
 		ChainID: e.chainID, AccountNumber: acc.num, Sequence: acc.seq, PubKey: acc.priv.PubKey(), Address: acc.addr.String(),
 	}
-	sig, err := tx.SignWithPrivKey(ctx, signing.SignMode_SIGN_MODE_DIRECT, signer, builder, acc.priv, e.codec.txConfig, acc.seq)
+	sig, err := tx.SignWithPrivKey(ctx, signing.SignMode_SIGN_MODE_DIRECT, signer, builder, acc.priv, e.codec.TxConfig, acc.seq)
 	if err != nil {
 		return nil, err
 	}
 	if err := builder.SetSignatures(sig); err != nil {
 		return nil, err
 	}
-	return e.codec.txConfig.TxEncoder()(builder.GetTx())
+	return e.codec.TxConfig.TxEncoder()(builder.GetTx())
 }
 
 // tpSpan is where one round's txs landed.
