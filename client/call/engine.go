@@ -86,7 +86,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
-	api, err := newAPI(cfg.SettingEngine)
+	api, err := NewAPI(cfg.SettingEngine)
 	if err != nil {
 		return nil, err
 	}
@@ -111,8 +111,8 @@ func NewEngine(cfg Config) (*Engine, error) {
 		peers:   make(map[memberID]*peer),
 		events:  newEventQueue(),
 	}
-	for kind, c := range map[MediaKind]webrtc.RTPCodecCapability{Video: vp8Capability, Audio: opusCapability} {
-		t, err := webrtc.NewTrackLocalStaticSample(c, kind.String(), streamID)
+	for _, kind := range []MediaKind{Video, Audio} {
+		t, err := webrtc.NewTrackLocalStaticSample(Capability(kind), kind.String(), streamID)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v track: %v", ErrInvalidConfig, kind, err)
 		}

@@ -60,9 +60,19 @@ func LoopbackSettingEngine() *webrtc.SettingEngine {
 	return s
 }
 
-// newAPI builds the pion API: VP8 and Opus only, with NACK, RTCP reports
-// and the stats interceptor (round-trip times).
-func newAPI(se *webrtc.SettingEngine) (*webrtc.API, error) {
+// Capability returns the RTP codec of a kind's track: VP8 for Video, Opus
+// for Audio, as every Parley connection negotiates them.
+func Capability(kind MediaKind) webrtc.RTPCodecCapability {
+	if kind == Video {
+		return vp8Capability
+	}
+	return opusCapability
+}
+
+// NewAPI builds the pion API every Parley connection uses (the mesh, and
+// the page's connection to its client in client/webui): VP8 and Opus only,
+// with NACK, RTCP reports and the stats interceptor (round-trip times).
+func NewAPI(se *webrtc.SettingEngine) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: vp8Capability, PayloadType: vp8PayloadType}, webrtc.RTPCodecTypeVideo); err != nil {
 		return nil, fmt.Errorf("%w: register VP8: %v", ErrInvalidConfig, err)

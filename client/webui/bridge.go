@@ -8,7 +8,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
@@ -42,27 +41,6 @@ type bridge struct {
 	once    sync.Once
 }
 
-func newPageAPI() (*webrtc.API, error) {
-	m := &webrtc.MediaEngine{}
-	vp8 := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000,
-		RTCPFeedback: []webrtc.RTCPFeedback{{Type: webrtc.TypeRTCPFBNACK}, {Type: webrtc.TypeRTCPFBNACK, Parameter: "pli"}}}
-	opus := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1"}
-	if err := m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: vp8, PayloadType: 96}, webrtc.RTPCodecTypeVideo); err != nil {
-		return nil, err
-	}
-	if err := m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: opus, PayloadType: 111}, webrtc.RTPCodecTypeAudio); err != nil {
-		return nil, err
-	}
-	ir := &interceptor.Registry{}
-	if err := webrtc.ConfigureNack(m, ir); err != nil {
-		return nil, err
-	}
-	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
-		return nil, err
-	}
-	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(*call.DefaultSettingEngine())), nil
-}
-
 // newBridge answers the page's offer. The offer has a send-only video and
 // audio transceiver (the page's camera and microphone) and numSlots
 // receive-only ones of each kind, whose mids, in slot order, are in
@@ -71,7 +49,7 @@ func newBridge(c *controller, sdp string, video, audio []string) (*bridge, strin
 	if len(video) != numSlots || len(audio) != numSlots {
 		return nil, "", fmt.Errorf("the page offered %d video and %d audio slots, want %d of each", len(video), len(audio), numSlots)
 	}
-	api, err := newPageAPI()
+	api, err := call.NewAPI(call.DefaultSettingEngine())
 	if err != nil {
 		return nil, "", err
 	}
@@ -97,16 +75,12 @@ func newBridge(c *controller, sdp string, video, audio []string) (*bridge, strin
 		byMid[tr.Mid()] = tr
 	}
 	for kind, mids := range map[call.MediaKind][]string{call.Video: video, call.Audio: audio} {
-		capab := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}
-		if kind == call.Audio {
-			capab = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}
-		}
 		for i, mid := range mids {
 			tr := byMid[mid]
 			if tr == nil {
 				return nil, "", fmt.Errorf("the page's %v slot %d names mid %q, which its offer does not have", kind, i, mid)
 			}
-			track, err := webrtc.NewTrackLocalStaticSample(capab, fmt.Sprintf("%v-%d", kind, i), fmt.Sprintf("slot-%d", i))
+			track, err := webrtc.NewTrackLocalStaticSample(call.Capability(kind), fmt.Sprintf("%v-%d", kind, i), fmt.Sprintf("slot-%d", i))
 			if err != nil {
 				return nil, "", err
 			}
