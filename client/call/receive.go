@@ -5,7 +5,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media/samplebuilder"
@@ -38,19 +37,9 @@ func (e *Engine) receiveTrack(p *peer, c *conn, t *webrtc.TrackRemote) {
 		return
 	}
 	defer e.wg.Done()
-	var (
-		kind  MediaKind
-		dep   rtp.Depacketizer
-		late  uint16
-		clock = t.Codec().ClockRate
-	)
-	switch mime := t.Codec().MimeType; {
-	case strings.EqualFold(mime, webrtc.MimeTypeVP8):
-		kind, dep, late = Video, &codecs.VP8Packet{}, maxLateVideo
-	case strings.EqualFold(mime, webrtc.MimeTypeOpus):
-		kind, dep, late = Audio, &codecs.OpusPacket{}, maxLateAudio
-	default:
-		e.log.Warnf("session %s: ignoring %s track", c.session, mime)
+	kind, sb, ok := NewFrameBuilder(t.Codec())
+	if !ok {
+		e.log.Warnf("session %s: ignoring %s track", c.session, t.Codec().MimeType)
 		return
 	}
 	sink, err := e.cfg.Sinks(p.ident, kind)
@@ -68,7 +57,6 @@ func (e *Engine) receiveTrack(p *peer, c *conn, t *webrtc.TrackRemote) {
 			e.log.Warnf("close sink for %v of %s: %v", kind, p.id, err)
 		}
 	}()
-	sb := samplebuilder.New(late, dep, clock)
 	for {
 		pkt, _, err := t.ReadRTP()
 		if err != nil {
@@ -79,6 +67,20 @@ func (e *Engine) receiveTrack(p *peer, c *conn, t *webrtc.TrackRemote) {
 			e.receiveFrame(p, kind, s.Data, s.PacketTimestamp, ts)
 		}
 	}
+}
+
+// NewFrameBuilder returns the kind of a remote track with codec c and a
+// sample builder that reassembles its RTP packets into frames (VP8 or
+// Opus depacketizer, holding maxLateVideo or maxLateAudio packets); ok is
+// false for any other codec.
+func NewFrameBuilder(c webrtc.RTPCodecParameters) (kind MediaKind, sb *samplebuilder.SampleBuilder, ok bool) {
+	switch {
+	case strings.EqualFold(c.MimeType, webrtc.MimeTypeVP8):
+		return Video, samplebuilder.New(maxLateVideo, &codecs.VP8Packet{}, c.ClockRate), true
+	case strings.EqualFold(c.MimeType, webrtc.MimeTypeOpus):
+		return Audio, samplebuilder.New(maxLateAudio, &codecs.OpusPacket{}, c.ClockRate), true
+	}
+	return 0, nil, false
 }
 
 func (p *peer) setSink(kind MediaKind, ts *trackSink) {

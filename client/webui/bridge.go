@@ -3,17 +3,13 @@ package webui
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/pion/rtcp"
-	"github.com/pion/rtp"
-	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media"
-	"github.com/pion/webrtc/v4/pkg/media/samplebuilder"
 
 	"github.com/parleynet/parley/client/call"
 )
@@ -133,21 +129,13 @@ func drainRTCP(s *webrtc.RTPSender) {
 // receive reads one of the page's tracks: frames, reassembled from RTP,
 // go to the call engine, which checks and sends them.
 func (b *bridge) receive(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-	var (
-		kind call.MediaKind
-		dep  rtp.Depacketizer
-		late uint16
-	)
-	switch mime := t.Codec().MimeType; {
-	case strings.EqualFold(mime, webrtc.MimeTypeVP8):
-		kind, dep, late = call.Video, &codecs.VP8Packet{}, 512
-		b.wg.Go(func() { b.askKeyFrames(uint32(t.SSRC())) })
-	case strings.EqualFold(mime, webrtc.MimeTypeOpus):
-		kind, dep, late = call.Audio, &codecs.OpusPacket{}, 64
-	default:
+	kind, sb, ok := call.NewFrameBuilder(t.Codec())
+	if !ok {
 		return
 	}
-	sb := samplebuilder.New(late, dep, t.Codec().ClockRate)
+	if kind == call.Video {
+		b.wg.Go(func() { b.askKeyFrames(uint32(t.SSRC())) })
+	}
 	for {
 		pkt, _, err := t.ReadRTP()
 		if err != nil {
