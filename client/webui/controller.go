@@ -45,7 +45,6 @@ type controller struct {
 	admitAll bool
 	lastEp   *epochMsg
 	ctrNext  uint64 // first SFrame counter not yet given to a page in lastEp's epoch
-	stats    PageStats
 	busy     bool
 	node     string // the chain node last used
 
@@ -192,12 +191,6 @@ func (c *controller) handle(raw []byte) {
 	switch m.Type {
 	case "hello":
 		c.sendState()
-	case "stats":
-		if m.Stats != nil {
-			c.mu.Lock()
-			c.stats = *m.Stats
-			c.mu.Unlock()
-		}
 	case "offer":
 		go c.connectPage(m)
 	case "signin":
@@ -645,12 +638,6 @@ func (c *controller) watch() {
 		msg.Rejects = b.rejects.Load()
 	}
 	c.send(msg)
-}
-
-func (c *controller) pageStats() PageStats {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.stats
 }
 
 // engine returns the running call engine, or nil.

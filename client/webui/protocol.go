@@ -25,29 +25,6 @@ type inbound struct {
 	Video []string `json:"video,omitempty"`
 	Audio []string `json:"audio,omitempty"`
 	// admit, remove: User and Device
-	// stats: what the page's Worker counted
-	Stats *PageStats `json:"stats,omitempty"`
-}
-
-// PageStats are the page's counters, as it last reported them: frames its
-// Worker encrypted and decrypted, and the ones it refused, per slot.
-type PageStats struct {
-	Encrypted  int64       `json:"encrypted"`
-	NotSent    int64       `json:"notSent"` // frames dropped for want of a key
-	Slots      []SlotStats `json:"slots"`
-	VideoShown int64       `json:"videoShown"` // remote video frames the page rendered
-}
-
-// SlotStats counts one remote member's frames in the page.
-type SlotStats struct {
-	Slot       int    `json:"slot"`
-	Member     string `json:"member"`
-	Video      int64  `json:"video"` // decrypted video frames
-	Audio      int64  `json:"audio"` // decrypted audio frames
-	AuthFailed int64  `json:"authFailed"`
-	NoKey      int64  `json:"noKey"`
-	Replayed   int64  `json:"replayed"`
-	Malformed  int64  `json:"malformed"`
 }
 
 // Phases of the page, in the order a person goes through them.

@@ -70,7 +70,6 @@ type Server struct {
 	http  *http.Server
 	ctl   *controller
 	ws    websocket.Upgrader
-	done  chan struct{}
 	close sync.Once
 }
 
@@ -97,7 +96,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("webui: listen on %s: %w", cfg.Addr, err)
 	}
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	s := &Server{cfg: cfg, ln: ln, port: port, gate: newGate(), done: make(chan struct{})}
+	s := &Server{cfg: cfg, ln: ln, port: port, gate: newGate()}
 	s.url = fmt.Sprintf("http://127.0.0.1:%s/?t=%s", port, s.gate.token)
 	s.ws = websocket.Upgrader{CheckOrigin: func(r *http.Request) bool { return sameOrigin(r, s.port) }}
 	s.ctl = newController(cfg)
@@ -131,13 +130,9 @@ func (s *Server) Close() error {
 		defer cancel()
 		_ = s.http.Shutdown(ctx)
 		s.ctl.close()
-		close(s.done)
 	})
 	return nil
 }
-
-// PageStats returns the page's counters as it last reported them.
-func (s *Server) PageStats() PageStats { return s.ctl.pageStats() }
 
 // guard refuses every request without the token or the session cookie,
 // and keeps the page out of other sites' frames and caches.

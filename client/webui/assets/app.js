@@ -203,7 +203,6 @@ function pageStats() {
 }
 
 setInterval(() => {
-  if (worker) send({type: 'stats', stats: pageStats()});
   if (state.phase === 'call') renderTiles();
 }, 1000);
 
