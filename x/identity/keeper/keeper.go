@@ -41,13 +41,11 @@ func NewKeeper(cdc codec.BinaryCodec, storeService storetypes.KVStoreService, ac
 		addressCodec: ac,
 		authority:    authority,
 		Params:       collections.NewItem(sb, types.ParamsPrefix, "params", codec.CollValue[types.Params](cdc)),
-		Users:        collections.NewMap(sb, types.UsersPrefix, "users", collections.StringKey, codec.CollValue[types.User](cdc)),
+		Users:        collections.NewMap(sb, types.UsersPrefix, "users", types.UserKeyCodec, codec.CollValue[types.User](cdc)),
 		UsersByOwner: collections.NewKeySet(sb, types.OwnerIndexPrefix, "users_by_owner", collections.PairKeyCodec(sdk.AccAddressKey, collections.StringKey)),
-		Devices: collections.NewMap(sb, types.DevicesPrefix, "devices",
-			collections.PairKeyCodec(collections.StringKey, collections.StringKey), codec.CollValue[types.Device](cdc)),
-		History: collections.NewMap(sb, types.HistoryPrefix, "history",
-			collections.PairKeyCodec(collections.StringKey, collections.Uint64Key), codec.CollValue[types.HistoryEntry](cdc)),
-		PubKeys: collections.NewMap(sb, types.PubKeyIndexPrefix, "pubkeys", collections.BytesKey, collections.StringValue),
+		Devices:      collections.NewMap(sb, types.DevicesPrefix, "devices", types.DeviceKeyCodec, codec.CollValue[types.Device](cdc)),
+		History:      collections.NewMap(sb, types.HistoryPrefix, "history", types.HistoryKeyCodec, codec.CollValue[types.HistoryEntry](cdc)),
+		PubKeys:      collections.NewMap(sb, types.PubKeyIndexPrefix, "pubkeys", collections.BytesKey, collections.StringValue),
 	}
 	schema, err := sb.Build()
 	if err != nil {

@@ -181,6 +181,10 @@ func (f *Fixture) Snapshot(tb testing.TB) []KV {
 	return out
 }
 
+// Raw returns the value stored at a raw key of the module's store (nil if
+// none), for tests of the store keys clients compute.
+func (f *Fixture) Raw(key []byte) []byte { return f.Ctx.KVStore(f.key).Get(key) }
+
 // ResetEvents gives the context a fresh event manager.
 func (f *Fixture) ResetEvents() {
 	f.Ctx = f.Ctx.WithEventManager(sdk.NewEventManager())
