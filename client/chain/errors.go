@@ -20,6 +20,11 @@ var (
 	// ErrChainHalted means no new block was seen for Config.HaltAfter
 	// while waiting for a transaction.
 	ErrChainHalted = errors.New("chain halted: no new block")
+	// ErrBadAnswer means a node answered, but its answer failed
+	// verification: a proof that does not check out against a
+	// light-verified header, an answer for another height or key. The
+	// client leaves such a node as it leaves one that does not answer.
+	ErrBadAnswer = errors.New("the node's answer failed verification")
 )
 
 // PendingTxError reports a transaction that was signed and sent but is

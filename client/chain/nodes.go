@@ -66,8 +66,9 @@ func (c *Client) moveTo(from, to *node, err error) {
 }
 
 // do runs call against the node in use with a per-attempt timeout; when
-// the node fails on transport it moves to the next and calls again there,
-// trying each node once. The chain's own errors come back at once: another
+// the node fails on transport, or gives an answer that fails verification
+// (an error wrapping ErrBadAnswer), it moves to the next and calls again
+// there, trying each node once. The chain's own errors come back at once: another
 // node would give the same answer. When no node answers, the error wraps
 // ErrUnreachable.
 func (c *Client) do(ctx context.Context, call func(ctx context.Context, n *node) error) error {
@@ -88,7 +89,7 @@ func (c *Client) do(ctx context.Context, call func(ctx context.Context, n *node)
 		if ctx.Err() != nil {
 			return fmt.Errorf("chain: %s: %w", n.addr, ctx.Err())
 		}
-		if !isTransport(err) {
+		if !isTransport(err) && !errors.Is(err, ErrBadAnswer) {
 			return err
 		}
 		errs = append(errs, fmt.Errorf("%s: %w", n.addr, err))

@@ -5,11 +5,13 @@
 package nettest
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"testing"
 	"time"
 
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	dbm "github.com/cosmos/cosmos-db"
 
 	"cosmossdk.io/log/v2"
@@ -27,6 +29,7 @@ import (
 
 	"github.com/parleynet/parley/app"
 	"github.com/parleynet/parley/client/chain"
+	"github.com/parleynet/parley/client/verify"
 )
 
 // Accounts are the funded test accounts every network has.
@@ -148,4 +151,44 @@ func freeAddr(t testing.TB) string {
 	}
 	defer l.Close()
 	return fmt.Sprintf("127.0.0.1:%d", l.Addr().(*net.TCPAddr).Port)
+}
+
+// Anchor returns a trust anchor for the network: its header at height 1,
+// read from validator 0 (the test trusts the validator it started).
+func (n *Network) Anchor(t testing.TB) verify.Anchor {
+	t.Helper()
+	rpc, err := rpchttp.New(n.RPC, "/websocket")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := int64(1)
+	res, err := rpc.Commit(context.Background(), &h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return verify.Anchor{ChainID: n.ChainID, Height: h, Hash: res.Hash(), TrustingPeriod: verify.DefaultTrustingPeriod}
+}
+
+// Verified returns a chain client paying with the named test account that
+// proves what it reads against a light client anchored at Anchor. nodes
+// replaces the node list (e.g. with a verifytest.Liar in front).
+func (n *Network) Verified(t testing.TB, from string, nodes ...string) *verify.Client {
+	t.Helper()
+	if len(nodes) == 0 {
+		nodes = []string{n.RPC}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := verify.Open(ctx, verify.Config{
+		Chain: chain.Config{
+			Nodes: nodes, ChainID: n.ChainID, KeyringDir: n.KeyringDir,
+			KeyringBackend: keyring.BackendTest, From: from,
+		},
+		State: verify.State{Anchor: n.Anchor(t)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
 }

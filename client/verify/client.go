@@ -1,0 +1,137 @@
+package verify
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cometbft/cometbft/types"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/gogoproto/proto"
+
+	"github.com/parleynet/parley/client/chain"
+)
+
+// Config says how to reach a chain and what to trust.
+type Config struct {
+	Chain chain.Config
+	// State is the trust anchor (and newest trusted light block).
+	State State
+	// Save keeps the newest trusted light block (e.g. in the state file).
+	Save func(State) error
+	// Unverified switches verification off: a debugging mode in which the
+	// node is trusted. Whoever sets it must warn the person every run.
+	Unverified bool
+	// OnNotice is told in words when a node is left, banned or reported;
+	// it must not block.
+	OnNotice func(string)
+	// Now is the clock for the trusting period; default time.Now.
+	Now func() time.Time
+}
+
+// Client is chain access that checks what nodes say: transactions through
+// client/chain with their outcome proven, state through Reader.
+type Client struct {
+	*chain.Client
+	reader  *Reader
+	headers *Headers
+}
+
+// Reader returns the proven reader.
+func (c *Client) Reader() *Reader { return c.reader }
+
+// Open connects the light client (verifying from cfg.State) and returns
+// the client.
+func Open(ctx context.Context, cfg Config) (*Client, error) {
+	notice := cfg.OnNotice
+	if notice == nil {
+		notice = func(string) {}
+	}
+	cc := cfg.Chain
+	userFailover := cc.OnFailover
+	cc.OnFailover = func(from, to string, err error) {
+		if userFailover != nil {
+			userFailover(from, to, err)
+		}
+	}
+	ch, err := chain.New(cc)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Unverified {
+		return &Client{Client: ch, reader: NewUnverifiedReader(ch)}, nil
+	}
+	if cfg.State.Anchor.ChainID == "" {
+		return nil, fmt.Errorf("chain %s: %w", cc.ChainID, ErrNoAnchor)
+	}
+	hc := HeadersConfig{ChainID: ch.ChainID(), Nodes: ch.Nodes(), State: cfg.State, OnNotice: notice, Now: cfg.Now}
+	if cfg.Save != nil {
+		st := cfg.State
+		hc.Save = func(lb *types.LightBlock) error {
+			st.Latest = lb
+			return cfg.Save(st)
+		}
+	}
+	h, err := NewHeaders(ctx, hc)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{Client: ch, reader: NewReader(ch, h), headers: h}, nil
+}
+
+// Headers returns the light client (nil when verification is off).
+func (c *Client) Headers() *Headers { return c.headers }
+
+// Close saves the newest trusted header.
+func (c *Client) Close() error {
+	if c.headers == nil {
+		return nil
+	}
+	return c.headers.Close()
+}
+
+// Broadcast sends msgs as client/chain does and, once they are in a block,
+// proves the outcome (inclusion and result) against the light client. A
+// node that says a transaction succeeded when it failed, or the other way
+// round, is caught here.
+func (c *Client) Broadcast(ctx context.Context, msgs ...sdk.Msg) (*sdk.TxResponse, error) {
+	res, _, err := c.BroadcastProven(ctx, msgs...)
+	return res, err
+}
+
+// BroadcastProven is Broadcast that also returns the proven outcome (zero
+// when verification is off or the transaction never reached a block).
+func (c *Client) BroadcastProven(ctx context.Context, msgs ...sdk.Msg) (*sdk.TxResponse, TxOutcome, error) {
+	res, err := c.Client.Broadcast(ctx, msgs...)
+	if res == nil || res.Height == 0 || c.headers == nil {
+		return res, TxOutcome{}, err
+	}
+	hash, herr := hex.DecodeString(res.TxHash)
+	if herr != nil {
+		return res, TxOutcome{}, errors.Join(err, fmt.Errorf("transaction hash %q: %w", res.TxHash, herr))
+	}
+	out, verr := c.reader.Tx(ctx, hash)
+	if verr != nil {
+		return res, out, fmt.Errorf("transaction %s: its outcome could not be proven: %w", res.TxHash, verr)
+	}
+	if out.Code != res.Code || out.Height != res.Height {
+		return res, out, &LieError{Node: c.Node(), What: "tx " + res.TxHash, Height: res.Height,
+			Err: fmt.Errorf("said code %d at height %d; the proven result is code %d at height %d", res.Code, res.Height, out.Code, out.Height)}
+	}
+	return res, out, err
+}
+
+// MsgResponse decodes the i-th message response of a proven outcome into
+// out (e.g. a MsgCommitEpochResponse).
+func (o TxOutcome) MsgResponse(i int, out proto.Message) error {
+	var data sdk.TxMsgData
+	if err := proto.Unmarshal(o.Data, &data); err != nil {
+		return fmt.Errorf("tx %X: result data: %w", o.Hash, err)
+	}
+	if i >= len(data.MsgResponses) {
+		return fmt.Errorf("tx %X: %d message responses, want index %d", o.Hash, len(data.MsgResponses), i)
+	}
+	return proto.Unmarshal(data.MsgResponses[i].Value, out)
+}

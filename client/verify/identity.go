@@ -1,0 +1,48 @@
+package verify
+
+import (
+	"context"
+	"fmt"
+
+	"golang.org/x/sync/errgroup"
+
+	identitytypes "github.com/parleynet/parley/x/identity/types"
+)
+
+// User reads a user record (ErrNotFound if the chain proves there is none).
+func (s *Snapshot) User(ctx context.Context, userID string) (identitytypes.User, error) {
+	return read[identitytypes.User](ctx, s, identitytypes.StoreKey, "user "+userID, identitytypes.UserStoreKey(userID), nil)
+}
+
+// Device reads a device record: its key, who added it, whether it is
+// revoked (ErrNotFound if the chain proves there is no such device).
+func (s *Snapshot) Device(ctx context.Context, userID, deviceID string) (identitytypes.Device, error) {
+	key, err := identitytypes.DeviceStoreKey(userID, deviceID)
+	return read[identitytypes.Device](ctx, s, identitytypes.StoreKey, "device "+userID+"/"+deviceID, key, err)
+}
+
+// HistoryEntry reads entry seq of a user's history.
+func (s *Snapshot) HistoryEntry(ctx context.Context, userID string, seq uint64) (identitytypes.HistoryEntry, error) {
+	key, err := identitytypes.HistoryStoreKey(userID, seq)
+	return read[identitytypes.HistoryEntry](ctx, s, identitytypes.StoreKey, fmt.Sprintf("history entry %d of %s", seq, userID), key, err)
+}
+
+// History reads a user and every entry of its history, in order: the
+// user record's seq bounds the list, so no entry can be hidden.
+func (s *Snapshot) History(ctx context.Context, userID string) (identitytypes.User, []identitytypes.HistoryEntry, error) {
+	u, err := s.User(ctx, userID)
+	if err != nil {
+		return u, nil, err
+	}
+	out := make([]identitytypes.HistoryEntry, u.Seq)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for i := range u.Seq {
+		g.Go(func() error {
+			e, err := s.HistoryEntry(gctx, userID, i)
+			out[i] = e
+			return err
+		})
+	}
+	return u, out, g.Wait()
+}
