@@ -7,6 +7,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -87,6 +88,26 @@ type tpMeeting struct {
 	created int64 // created_height, which join requests sign over
 	roster  []meetingtypes.MemberRef
 	epoch   uint64 // commit meetings: the last committed epoch
+	// keyed holds every device's request with its key hash, for the
+	// roster hash a commit carries.
+	keyed []meetingtypes.Member
+}
+
+// keyRequest records that d's request in m holds eph.
+func (m *tpMeeting) keyRequest(d *tpDevice, eph []byte) {
+	m.keyed = append(m.keyed, meetingtypes.Member{UserId: d.user, DeviceId: d.device, EphPkHash: meetingtypes.EphKeyHash(eph)})
+}
+
+// rosterHash is the hash of m's roster over its members' request keys.
+func (m *tpMeeting) rosterHash() []byte {
+	var members []meetingtypes.Member
+	for _, k := range m.keyed {
+		if slices.ContainsFunc(m.roster, func(r meetingtypes.MemberRef) bool { return r.UserId == k.UserId && r.DeviceId == k.DeviceId }) {
+			members = append(members, k)
+		}
+	}
+	meetingtypes.SortMembers(members)
+	return meetingtypes.RosterHash(m.id, members)
 }
 
 func tpEphKey() ([]byte, error) {
@@ -201,6 +222,7 @@ func tpSetUp(ctx context.Context, b *testing.B, net *localnet.Network, n int) *t
 			}
 			const secs = 3600
 			d := m.leader
+			m.keyRequest(d, eph)
 			msgs = append(msgs, &meetingtypes.MsgCreateMeeting{
 				Signer: e.accounts[a].addr.String(), MeetingId: m.id, UserId: d.user, DeviceId: d.device, EphPk: eph,
 				DurationSeconds: secs, ValidUntil: validUntil,
@@ -224,6 +246,7 @@ func tpSetUp(ctx context.Context, b *testing.B, net *localnet.Network, n int) *t
 				return nil, err
 			}
 			msgs = append(msgs, e.requestMsg(e.accounts[a], m, d, eph))
+			m.keyRequest(d, eph)
 		}
 		// A tx's messages run in order: the requests are pending when
 		// epoch 1 admits them.
@@ -342,8 +365,10 @@ func (e *tpEnv) requestMsg(acc *tpAccount, m *tpMeeting, d *tpDevice, eph []byte
 // same).
 func (e *tpEnv) commitMsg(acc *tpAccount, m *tpMeeting, epoch uint64, reason meetingtypes.Reason) *meetingtypes.MsgCommitEpoch {
 	commitment := sha256.Sum256(fmt.Appendf(nil, "throughput commitment %x %d", m.id, epoch))
+	rosterHash := m.rosterHash()
 	return &meetingtypes.MsgCommitEpoch{
-		Signer: acc.addr.String(), MeetingId: m.id, Epoch: epoch, Members: m.roster, KeyCommitment: commitment[:], Reason: reason,
-		Sig: m.leader.sign(meetingtypes.CommitSignBytes(e.chainID, m.id, epoch, m.roster, commitment[:], reason)),
+		Signer: acc.addr.String(), MeetingId: m.id, Epoch: epoch, Members: m.roster, RosterHash: rosterHash,
+		KeyCommitment: commitment[:], Reason: reason,
+		Sig: m.leader.sign(meetingtypes.CommitSignBytes(e.chainID, m.id, epoch, m.roster, rosterHash, commitment[:], reason)),
 	}
 }

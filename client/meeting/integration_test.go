@@ -92,6 +92,14 @@ func TestMeetingLifecycleOnChain(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, byLeader.Meetings, 1)
 
+	// commit is m's commit of the next epoch, with the roster hash
+	// computed from the chain's requests as a leader computes it.
+	commit := func(m member, refs []meetingtypes.MemberRef, c []byte, reason meetingtypes.Reason) (uint64, *sdk.TxResponse, error) {
+		h, err := meeting.ChainRosterHash(ctx, m.chain, id, refs)
+		require.NoError(t, err)
+		return meeting.Commit(ctx, m.chain, m.dev, id, refs, h, c, reason)
+	}
+
 	// 3 requests
 	for _, m := range []member{bob, carol, dave} {
 		res, err := meeting.Request(ctx, m.chain, eph, m.dev, id, nil)
@@ -105,12 +113,12 @@ func TestMeetingLifecycleOnChain(t *testing.T) {
 	require.Len(t, pending.Requests, 3)
 
 	// a non-leader cannot commit
-	_, _, err = meeting.Commit(ctx, bob.chain, bob.dev, id, []meetingtypes.MemberRef{ref(alice), ref(bob)}, commitment(t), meetingtypes.Reason_REASON_JOIN)
+	_, _, err = commit(bob, []meetingtypes.MemberRef{ref(alice), ref(bob)}, commitment(t), meetingtypes.Reason_REASON_JOIN)
 	require.ErrorContains(t, err, "not the meeting's leader")
 
 	// commit epoch 1: admit everyone
 	c1 := commitment(t)
-	epoch, res, err := meeting.Commit(ctx, alice.chain, alice.dev, id,
+	epoch, res, err := commit(alice,
 		[]meetingtypes.MemberRef{ref(dave), ref(alice), ref(carol), ref(bob)}, c1, meetingtypes.Reason_REASON_JOIN)
 	require.NoError(t, err)
 	require.EqualValues(t, 1, epoch)
@@ -125,6 +133,24 @@ func TestMeetingLifecycleOnChain(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, byUser.Meetings, 1)
 
+	// carol rotates her key: the old one stays current in her store until
+	// she promotes the new one, and a commit over the old key is refused
+	oldCarol, err := eph.Load(id, carol.dev)
+	require.NoError(t, err)
+	res, newCarol, err := meeting.RotateEphKey(ctx, carol.chain, eph, carol.dev, id)
+	require.NoError(t, err)
+	requireEvent(t, res, "parley.meeting.v1.EventEphKeyRotated")
+	cur, err := eph.Load(id, carol.dev)
+	require.NoError(t, err)
+	require.Equal(t, oldCarol.PublicKey().Bytes(), cur.PublicKey().Bytes())
+	next, err := eph.LoadNext(id, carol.dev)
+	require.NoError(t, err)
+	require.Equal(t, newCarol.PublicKey().Bytes(), next.PublicKey().Bytes())
+	_, _, err = meeting.Commit(ctx, alice.chain, alice.dev, id, []meetingtypes.MemberRef{ref(alice), ref(bob), ref(carol), ref(dave)},
+		e1.Epoch.RosterHash, commitment(t), meetingtypes.Reason_REASON_ROTATE)
+	require.ErrorContains(t, err, "roster hash does not match")
+	require.NoError(t, eph.Promote(id, carol.dev))
+
 	// dave leaves: a rekey is due; commit epoch 2 without him
 	res, err = meeting.Leave(ctx, dave.chain, eph, dave.dev, id)
 	require.NoError(t, err)
@@ -132,7 +158,7 @@ func TestMeetingLifecycleOnChain(t *testing.T) {
 	m, err := q.Meeting(ctx, &meetingtypes.QueryMeetingRequest{MeetingId: id})
 	require.NoError(t, err)
 	require.NotZero(t, m.Meeting.RekeyDueHeight)
-	_, res, err = meeting.Commit(ctx, alice.chain, alice.dev, id,
+	_, res, err = commit(alice,
 		[]meetingtypes.MemberRef{ref(alice), ref(bob), ref(carol)}, commitment(t), meetingtypes.Reason_REASON_LEAVE)
 	require.NoError(t, err)
 	requireEvent(t, res, "parley.meeting.v1.EventEpochCommitted")
@@ -142,7 +168,7 @@ func TestMeetingLifecycleOnChain(t *testing.T) {
 	require.EqualValues(t, 2, m.Meeting.Epoch)
 
 	// a member who left cannot be put back without a new request
-	_, _, err = meeting.Commit(ctx, alice.chain, alice.dev, id,
+	_, _, err = commit(alice,
 		[]meetingtypes.MemberRef{ref(alice), ref(bob), ref(carol), ref(dave)}, commitment(t), meetingtypes.Reason_REASON_JOIN)
 	require.ErrorContains(t, err, "no pending or admitted request")
 
@@ -150,7 +176,7 @@ func TestMeetingLifecycleOnChain(t *testing.T) {
 	res, err = identity.Revoke(ctx, bob.chain, "bob", "phone", "laptop", bobLaptop)
 	require.NoError(t, err)
 	requireEvent(t, res, "parley.meeting.v1.EventRekeyDue")
-	_, res, err = meeting.Commit(ctx, alice.chain, alice.dev, id,
+	_, res, err = commit(alice,
 		[]meetingtypes.MemberRef{ref(alice), ref(carol)}, commitment(t), meetingtypes.Reason_REASON_REVOKE)
 	require.NoError(t, err)
 	requireEvent(t, res, "parley.meeting.v1.EventMemberRemoved")
@@ -162,7 +188,7 @@ func TestMeetingLifecycleOnChain(t *testing.T) {
 	// dave comes back with a new request and is admitted in epoch 4
 	_, err = meeting.Request(ctx, dave.chain, eph, dave.dev, id, nil)
 	require.NoError(t, err)
-	_, _, err = meeting.Commit(ctx, alice.chain, alice.dev, id,
+	_, _, err = commit(alice,
 		[]meetingtypes.MemberRef{ref(alice), ref(carol), ref(dave)}, commitment(t), meetingtypes.Reason_REASON_JOIN)
 	require.NoError(t, err)
 
@@ -186,7 +212,7 @@ func TestMeetingLifecycleOnChain(t *testing.T) {
 	require.Equal(t, "carol", m.Meeting.LeaderUser)
 
 	// the new leader rekeys, then ends the meeting
-	epoch, _, err = meeting.Commit(ctx, carol.chain, carol.dev, id,
+	epoch, _, err = commit(carol,
 		[]meetingtypes.MemberRef{ref(alice), ref(carol)}, commitment(t), meetingtypes.Reason_REASON_LEADER)
 	require.NoError(t, err)
 	require.EqualValues(t, 5, epoch)

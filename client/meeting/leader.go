@@ -151,7 +151,7 @@ func (s *Session) commit(ctx context.Context, m meetingtypes.Meeting, reqs map[s
 	if err != nil {
 		return err
 	}
-	if _, _, err := Commit(ctx, s.cfg.Chain, s.cfg.Device, s.cfg.MeetingID, refs, commitment, reason); err != nil {
+	if _, _, err := Commit(ctx, s.cfg.Chain, s.cfg.Device, s.cfg.MeetingID, refs, rosterHash, commitment, reason); err != nil {
 		return err
 	}
 	var recipients []keyschedule.Recipient

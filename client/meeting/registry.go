@@ -13,6 +13,7 @@ import (
 	"time"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/cosmos-sdk/types/query"
 
 	"github.com/parleynet/parley/client/keyschedule"
 	meetingtypes "github.com/parleynet/parley/x/meeting/types"
@@ -38,7 +39,8 @@ type Device struct {
 	Key              Signer
 }
 
-// EphStore keeps this device's ephemeral private keys, one per meeting.
+// EphStore keeps this device's ephemeral private keys, one per meeting
+// and, after a rotation (RotateEphKey), its successor until Promote.
 type EphStore struct{ Dir string }
 
 func (s EphStore) path(meetingID []byte, d Device) string {
@@ -68,12 +70,13 @@ func (s EphStore) New(meetingID []byte, d Device) (*EphKey, error) {
 func (k *EphKey) Public() []byte { return k.priv.PublicKey().Bytes() }
 
 // Save stores the private key (0600), replacing the device's previous one.
-func (k *EphKey) Save() error {
+func (k *EphKey) Save() error { return k.write(k.store.path(k.meetingID, k.dev)) }
+
+func (k *EphKey) write(p string) error {
 	raw, err := keyschedule.EphemeralPrivateKeyBytes(k.priv)
 	if err != nil {
 		return err
 	}
-	p := k.store.path(k.meetingID, k.dev)
 	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 		return err
 	}
@@ -84,6 +87,31 @@ func (k *EphKey) Save() error {
 	return os.Rename(tmp, p)
 }
 
+// SaveNext stores the private key (0600) as the successor of the device's
+// current one, which it leaves in place: after a rotation the current
+// epoch is still sealed to the old key. Promote makes it current;
+// LoadNext reads it. A later SaveNext replaces an unpromoted successor.
+func (k *EphKey) SaveNext() error {
+	return k.write(k.store.nextPath(k.meetingID, k.dev))
+}
+
+// LoadNext reads the successor key saved by SaveNext.
+func (s EphStore) LoadNext(meetingID []byte, d Device) (hpke.PrivateKey, error) {
+	raw, err := os.ReadFile(s.nextPath(meetingID, d))
+	if err != nil {
+		return nil, fmt.Errorf("next ephemeral key of %s/%s for meeting %x: %w", d.UserID, d.DeviceID, meetingID, err)
+	}
+	return keyschedule.ParseEphemeralPrivateKey(raw)
+}
+
+// Promote makes the successor key the device's current one, replacing
+// (and so erasing) the old key.
+func (s EphStore) Promote(meetingID []byte, d Device) error {
+	return os.Rename(s.nextPath(meetingID, d), s.path(meetingID, d))
+}
+
+func (s EphStore) nextPath(meetingID []byte, d Device) string { return s.path(meetingID, d) + ".next" }
+
 // Load reads this device's ephemeral private key for the meeting.
 func (s EphStore) Load(meetingID []byte, d Device) (hpke.PrivateKey, error) {
 	raw, err := os.ReadFile(s.path(meetingID, d))
@@ -93,13 +121,15 @@ func (s EphStore) Load(meetingID []byte, d Device) (hpke.PrivateKey, error) {
 	return keyschedule.ParseEphemeralPrivateKey(raw)
 }
 
-// Erase deletes the meeting's ephemeral keys of this device.
+// Erase deletes the meeting's ephemeral keys of this device, a successor
+// included.
 func (s EphStore) Erase(meetingID []byte, d Device) error {
-	err := os.Remove(s.path(meetingID, d))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
+	for _, p := range []string{s.path(meetingID, d), s.nextPath(meetingID, d)} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
 	}
-	return err
+	return nil
 }
 
 // CreateOptions are a new meeting's policy and lifetime.
@@ -163,20 +193,56 @@ func Request(ctx context.Context, c Chain, eph EphStore, d Device, meetingID, se
 	return res, key.Save()
 }
 
-// Commit commits the next epoch with the given members and key
-// commitment, signed by the leader d. It reads the current epoch first.
-func Commit(ctx context.Context, c Chain, d Device, meetingID []byte, members []meetingtypes.MemberRef, commitment []byte, reason meetingtypes.Reason) (uint64, *sdk.TxResponse, error) {
+// Commit commits the next epoch with the given members, the roster hash
+// the leader computed from their ephemeral keys and the key commitment,
+// signed by the leader d. It reads the current epoch first. The chain
+// refuses the commit if its own roster hash differs from rosterHash.
+func Commit(ctx context.Context, c Chain, d Device, meetingID []byte, members []meetingtypes.MemberRef, rosterHash, commitment []byte, reason meetingtypes.Reason) (uint64, *sdk.TxResponse, error) {
 	m, err := c.Meeting().Meeting(ctx, &meetingtypes.QueryMeetingRequest{MeetingId: meetingID})
 	if err != nil {
 		return 0, nil, fmt.Errorf("meeting %x: %w", meetingID, err)
 	}
 	epoch := m.Meeting.Epoch + 1
 	msg := &meetingtypes.MsgCommitEpoch{
-		Signer: c.Account(), MeetingId: meetingID, Epoch: epoch, Members: members, KeyCommitment: commitment, Reason: reason,
-		Sig: d.Key.Sign(meetingtypes.CommitSignBytes(c.ChainID(), meetingID, epoch, members, commitment, reason)),
+		Signer: c.Account(), MeetingId: meetingID, Epoch: epoch, Members: members, RosterHash: rosterHash,
+		KeyCommitment: commitment, Reason: reason,
+		Sig: d.Key.Sign(meetingtypes.CommitSignBytes(c.ChainID(), meetingID, epoch, members, rosterHash, commitment, reason)),
 	}
 	res, err := c.Broadcast(ctx, msg)
 	return epoch, res, err
+}
+
+// ChainRosterHash computes the roster hash of members over the ephemeral
+// keys of their join requests as the node reports them, the way the chain
+// computes it. It trusts the node: it serves hand-driven commits (`parley
+// meeting commit`) and tests; a session computes the hash from requests
+// it has verified.
+func ChainRosterHash(ctx context.Context, c Chain, meetingID []byte, members []meetingtypes.MemberRef) ([]byte, error) {
+	keys := map[string][]byte{}
+	page := &query.PageRequest{}
+	for {
+		res, err := c.Meeting().JoinRequests(ctx, &meetingtypes.QueryJoinRequestsRequest{MeetingId: meetingID, Pagination: page})
+		if err != nil {
+			return nil, fmt.Errorf("join requests of meeting %x: %w", meetingID, err)
+		}
+		for _, r := range res.Requests {
+			keys[r.UserId+"/"+r.DeviceId] = r.EphPk
+		}
+		if res.Pagination == nil || len(res.Pagination.NextKey) == 0 {
+			break
+		}
+		page = &query.PageRequest{Key: res.Pagination.NextKey}
+	}
+	ms := make([]meetingtypes.Member, len(members))
+	for i, ref := range members {
+		key, ok := keys[ref.UserId+"/"+ref.DeviceId]
+		if !ok {
+			return nil, fmt.Errorf("%s/%s has no request in meeting %x", ref.UserId, ref.DeviceId, meetingID)
+		}
+		ms[i] = meetingtypes.Member{UserId: ref.UserId, DeviceId: ref.DeviceId, EphPkHash: meetingtypes.EphKeyHash(key)}
+	}
+	meetingtypes.SortMembers(ms)
+	return meetingtypes.RosterHash(meetingID, ms), nil
 }
 
 // Leave takes d out of the meeting and erases its ephemeral key.
@@ -195,6 +261,36 @@ func Leave(ctx context.Context, c Chain, eph EphStore, d Device, meetingID []byt
 		return res, err
 	}
 	return res, eph.Erase(meetingID, d)
+}
+
+// RotateEphKey replaces d's ephemeral key in the meeting (d must hold an
+// admitted request) with a fresh one, signed over the hash of the current
+// key from eph. Once the chain accepted it, the new key is stored as the
+// successor (EphKey.SaveNext), beside the current one, and returned: the
+// current epoch was sealed to the old key, so the caller needs both until
+// the next epoch, then calls EphStore.Promote. Until then Leave and a
+// further rotation sign over the old key, which the chain no longer holds,
+// and are refused.
+func RotateEphKey(ctx context.Context, c Chain, eph EphStore, d Device, meetingID []byte) (*sdk.TxResponse, hpke.PrivateKey, error) {
+	cur, err := eph.Load(meetingID, d)
+	if err != nil {
+		return nil, nil, err
+	}
+	key, err := eph.New(meetingID, d)
+	if err != nil {
+		return nil, nil, err
+	}
+	pub := key.Public()
+	curHash := meetingtypes.EphKeyHash(cur.PublicKey().Bytes())
+	msg := &meetingtypes.MsgRotateEphKey{
+		Signer: c.Account(), MeetingId: meetingID, UserId: d.UserID, DeviceId: d.DeviceID, EphPk: pub,
+		Sig: d.Key.Sign(meetingtypes.RotateSignBytes(c.ChainID(), meetingID, d.UserID, d.DeviceID, curHash, pub)),
+	}
+	res, err := c.Broadcast(ctx, msg)
+	if err != nil {
+		return res, nil, err
+	}
+	return res, key.priv, key.SaveNext()
 }
 
 // Claim takes over leadership from a timed-out leader with a fresh ephemeral key.

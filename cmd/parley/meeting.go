@@ -173,7 +173,13 @@ func meetingCommitCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			epoch, _, err := meeting.Commit(cmd.Context(), ch, d, id, refs, commit, meetingtypes.Reason(r))
+			// The chain refuses a commit whose roster hash is not its own,
+			// so it is computed from the members' requests as the chain does.
+			rosterHash, err := meeting.ChainRosterHash(cmd.Context(), ch, id, refs)
+			if err != nil {
+				return err
+			}
+			epoch, _, err := meeting.Commit(cmd.Context(), ch, d, id, refs, rosterHash, commit, meetingtypes.Reason(r))
 			if err != nil {
 				return err
 			}

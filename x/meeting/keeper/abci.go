@@ -71,7 +71,7 @@ func (k *Keeper) EndBlocker(ctx context.Context) error {
 		}
 		for _, key := range stale {
 			user, device, _ := strings.Cut(key.K3(), "/")
-			r, err := k.Requests.Get(ctx, reqKey(key.K2(), user, device))
+			r, err := k.Requests.Get(ctx, types.JoinRequestKey(key.K2(), user, device))
 			if err != nil {
 				return err
 			}
@@ -82,8 +82,9 @@ func (k *Keeper) EndBlocker(ctx context.Context) error {
 		budget -= len(stale)
 	}
 
-	// 3. Ended meetings past their retention are deleted, a bounded number
-	// of records per block.
+	// 3. Ended meetings past their retention are deleted (requests, epochs,
+	// request log, used keys, then the meeting), a bounded number of
+	// records per block.
 	for budget > 0 {
 		var due *collections.Pair[int64, []byte]
 		err = k.PruneQueue.Walk(ctx, new(collections.Range[collections.Pair[int64, []byte]]).EndInclusive(collections.Join(height, maxMeetingID)),
@@ -163,6 +164,24 @@ func (k *Keeper) prune(ctx context.Context, id []byte, budget int) (used int, do
 	}
 	for _, key := range epochs {
 		if err := k.Epochs.Remove(ctx, key); err != nil {
+			return used, false, err
+		}
+		used++
+	}
+	if used >= budget {
+		return used, false, nil
+	}
+	var log []collections.Pair[[]byte, uint64]
+	err = k.RequestLog.Walk(ctx, collections.NewPrefixedPairRange[[]byte, uint64](id),
+		func(key collections.Pair[[]byte, uint64], _ types.RequestLogEntry) (bool, error) {
+			log = append(log, key)
+			return used+len(log) >= budget, nil
+		})
+	if err != nil {
+		return used, false, err
+	}
+	for _, key := range log {
+		if err := k.RequestLog.Remove(ctx, key); err != nil {
 			return used, false, err
 		}
 		used++

@@ -255,9 +255,9 @@ func countUsedEphKeys(f *mtest.Fixture, id []byte) (int, error) {
 	return n, err
 }
 
-// records are the meetings, requests, epochs and used ephemeral keys in
-// the store, by key. They are read from the store, not from an export: an
-// export leaves out the meetings due for pruning.
+// records are the meetings, requests, epochs, used ephemeral keys and log
+// entries in the store, by key. They are read from the store, not from an
+// export: an export leaves out the meetings due for pruning.
 func records(t *testing.T, f *mtest.Fixture) map[string]string {
 	t.Helper()
 	k, ctx := f.Keeper, f.Ctx
@@ -276,6 +276,10 @@ func records(t *testing.T, f *mtest.Fixture) map[string]string {
 	}))
 	require.NoError(t, k.UsedEphKeys.Walk(ctx, nil, func(key collections.Pair[[]byte, []byte]) (bool, error) {
 		out[fmt.Sprintf("k/%x/%x", key.K1(), key.K2())] = ""
+		return false, nil
+	}))
+	require.NoError(t, k.RequestLog.Walk(ctx, nil, func(key collections.Pair[[]byte, uint64], e types.RequestLogEntry) (bool, error) {
+		out[fmt.Sprintf("l/%x/%d", key.K1(), key.K2())] = e.String()
 		return false, nil
 	}))
 	return out
@@ -299,8 +303,8 @@ func touched(a, b map[string]string) int {
 }
 
 // bigEndedMeetings ends mid after three epochs (4 requests, 3 epochs, 4
-// used keys, the meeting) and a second meeting (1 request, 1 used key,
-// the meeting), with the given budget and a retention that ends when
+// used keys, 4 log entries, the meeting) and a second meeting (1 request,
+// 1 used key, 1 log entry, the meeting), with the given budget and a retention that ends when
 // their creation signatures have expired. It returns at the height at
 // which both are due, before that block's EndBlocker, with the number of
 // records to prune.
@@ -329,7 +333,7 @@ func TestEndBlockerPruneBudget(t *testing.T) {
 	const budget = 2
 	w, total := bigEndedMeetings(t, budget)
 	f := w.f
-	require.Equal(t, 2+5+3+5, total)
+	require.Equal(t, 2+5+3+5+5, total) // meetings, requests, epochs, used keys, log entries
 	blocks := 0
 	for len(records(t, f)) > 0 {
 		before := records(t, f)

@@ -52,6 +52,11 @@ func (k *Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error 
 			return err
 		}
 	}
+	for _, l := range gs.RequestLog {
+		if err := k.RequestLog.Set(ctx, collections.Join(l.MeetingId, l.Seq), l.Entry); err != nil {
+			return err
+		}
+	}
 	for _, e := range gs.Epochs {
 		if err := k.Epochs.Set(ctx, collections.Join(e.MeetingId, e.Epoch), e); err != nil {
 			return err
@@ -71,7 +76,7 @@ func (k *Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error 
 	return nil
 }
 
-// ExportGenesis dumps meetings, requests and epochs in key order. Ended
+// ExportGenesis dumps meetings, requests, epochs and request logs in key order. Ended
 // meetings already due for pruning are left out: the EndBlocker may be
 // halfway through deleting them, and they would be deleted anyway.
 func (k *Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) {
@@ -112,9 +117,17 @@ func (k *Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error)
 	}); err != nil {
 		return nil, err
 	}
-	err = k.Epochs.Walk(ctx, nil, func(_ collections.Pair[[]byte, uint64], e types.Epoch) (bool, error) {
+	if err := k.Epochs.Walk(ctx, nil, func(_ collections.Pair[[]byte, uint64], e types.Epoch) (bool, error) {
 		if !pruning[string(e.MeetingId)] {
 			gs.Epochs = append(gs.Epochs, e)
+		}
+		return false, nil
+	}); err != nil {
+		return nil, err
+	}
+	err = k.RequestLog.Walk(ctx, nil, func(key collections.Pair[[]byte, uint64], e types.RequestLogEntry) (bool, error) {
+		if !pruning[string(key.K1())] {
+			gs.RequestLog = append(gs.RequestLog, types.RequestLogRecord{MeetingId: key.K1(), Seq: key.K2(), Entry: e})
 		}
 		return false, nil
 	})

@@ -23,7 +23,7 @@ func TestDefaultGenesis(t *testing.T) {
 }
 
 // genesisWorld has meetings in every state: mid at epoch 3 with pending,
-// left and removed requests and a rekey due; an open meeting without
+// left and removed requests, a rotated key and a rekey due; an open meeting without
 // epochs; one ended by its leader; one ended by expiry; and one whose
 // leadership was claimed.
 func genesisWorld(t *testing.T) *world {
@@ -38,6 +38,9 @@ func genesisWorld(t *testing.T) *world {
 	require.NoError(t, w.leave(w.mid, w.erin2))
 	require.NoError(t, w.commit(w.mid, 3, w.alice, types.Reason_REASON_ROTATE, w.alice, w.bob, w.dave))
 	require.NoError(t, w.leave(w.mid, w.bob))
+	// dave rotates its key in mid (w.dave.eph stays the key it requested with).
+	rotated, _ := f.EphKey(t)
+	require.NoError(t, w.rotate(w.mid, w.dave, rotated))
 
 	require.NoError(t, w.create(noEpoch, w.carol, types.Policy{MaxParticipants: 4, Allowlist: []string{"carol", "dave"}, PasscodeRequired: true}))
 	require.NoError(t, w.request(noEpoch, w.dave))
@@ -86,8 +89,8 @@ func TestGenesisRoundTrip(t *testing.T) {
 	mtest.CheckInvariants(t, g)
 	// Indexes and queues are rebuilt byte for byte, except the used
 	// ephemeral keys: the genesis format holds only the leaders' and the
-	// current requests' keys, so a key a request held before a claim
-	// replaced it is lost on import (a documented limitation).
+	// current requests' keys, so a key a request held before a claim or a
+	// rotation replaced it is lost on import (a documented limitation).
 	require.Equal(t, withoutUsedEphKeys(f.Snapshot(t)), withoutUsedEphKeys(g.Snapshot(t)))
 	want := map[string]bool{}
 	for _, m := range gs.Meetings {
@@ -102,8 +105,11 @@ func TestGenesisRoundTrip(t *testing.T) {
 		require.Truef(t, lost[k], "imported used key %s the chain did not have", k)
 		delete(lost, k)
 	}
-	// genesisWorld's claim replaced bob's request key in meeting 5.
-	require.Equal(t, map[string]bool{usedKey(mtest.NewMeetingID(5), w.bob.eph): true}, lost)
+	// genesisWorld's claim replaced bob's request key in meeting 5, and
+	// dave's rotation its key in mid.
+	require.Equal(t, map[string]bool{usedKey(mtest.NewMeetingID(5), w.bob.eph): true, usedKey(w.mid, w.dave.eph): true}, lost)
+	require.NotEmpty(t, gs.RequestLog)
+	require.Equal(t, types.LogKind_LOG_KIND_ROTATE, gs.RequestLog[w.meeting(t, w.mid).RequestSeq-1].Entry.Kind)
 
 	// The imported chain still refuses the keys it knows: erin/two left
 	// mid and may not come back with the same key.

@@ -118,6 +118,41 @@ func (q queryServer) MeetingsByUser(ctx context.Context, req *types.QueryMeeting
 	return q.meetingsOf(ctx, q.k.MemberIndex, req.UserId, req.Pagination)
 }
 
+// Request log page sizes: the default and the most one query returns.
+const (
+	defaultLogLimit = 100
+	maxLogLimit     = 1000
+)
+
+// RequestLog returns log entries from_seq.. of a meeting, at most limit.
+func (q queryServer) RequestLog(ctx context.Context, req *types.QueryRequestLogRequest) (*types.QueryRequestLogResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	m, err := q.meeting(ctx, req.MeetingId)
+	if err != nil {
+		return nil, err
+	}
+	limit := int(req.Limit)
+	if limit == 0 {
+		limit = defaultLogLimit
+	}
+	if limit > maxLogLimit {
+		return nil, status.Errorf(codes.InvalidArgument, "limit: at most %d, got %d", maxLogLimit, limit)
+	}
+	from := max(req.FromSeq, 1)
+	res := &types.QueryRequestLogResponse{RequestSeq: m.RequestSeq}
+	rng := collections.NewPrefixedPairRange[[]byte, uint64](req.MeetingId).StartInclusive(from)
+	err = q.k.RequestLog.Walk(ctx, rng, func(key collections.Pair[[]byte, uint64], e types.RequestLogEntry) (bool, error) {
+		res.Entries = append(res.Entries, types.RequestLogRecord{MeetingId: key.K1(), Seq: key.K2(), Entry: e})
+		return len(res.Entries) >= limit, nil
+	})
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return res, nil
+}
+
 func (q queryServer) Params(ctx context.Context, _ *types.QueryParamsRequest) (*types.QueryParamsResponse, error) {
 	p, err := q.k.Params.Get(ctx)
 	if err != nil {

@@ -1,6 +1,7 @@
 package keeper_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -235,4 +236,52 @@ func TestQueryParams(t *testing.T) {
 	res, err = w.f.Query.Params(w.f.Ctx, &types.QueryParamsRequest{})
 	require.NoError(t, err)
 	require.EqualValues(t, 50, res.Params.MaxParticipants)
+}
+
+func TestQueryRequestLog(t *testing.T) {
+	w, other := queryWorld(t)
+	q, ctx := w.f.Query, w.f.Ctx
+	devices := func(rs []types.RequestLogRecord) []string {
+		var out []string
+		for _, r := range rs {
+			require.Equal(t, w.mid, r.MeetingId)
+			out = append(out, fmt.Sprintf("%d:%s/%s:%s", r.Seq, r.Entry.UserId, r.Entry.DeviceId, r.Entry.Kind))
+		}
+		return out
+	}
+	all := []string{
+		"1:alice/phone:LOG_KIND_CREATE", "2:bob/desk:LOG_KIND_REQUEST", "3:carol/laptop:LOG_KIND_REQUEST",
+		"4:dave/pc:LOG_KIND_REQUEST", "5:erin/one:LOG_KIND_REQUEST", "6:erin/two:LOG_KIND_REQUEST",
+	}
+	for _, tc := range []struct {
+		name  string
+		from  uint64
+		limit uint32
+		want  []string
+	}{
+		{"all", 0, 0, all},
+		{"from 1", 1, 0, all},
+		{"from 3", 3, 0, all[2:]},
+		{"from 3, two", 3, 2, all[2:4]},
+		{"past the end", 7, 0, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := q.RequestLog(ctx, &types.QueryRequestLogRequest{MeetingId: w.mid, FromSeq: tc.from, Limit: tc.limit})
+			require.NoError(t, err)
+			require.Equal(t, tc.want, devices(res.Entries))
+			require.EqualValues(t, 6, res.RequestSeq)
+		})
+	}
+	// Another meeting's log is its own.
+	res, err := q.RequestLog(ctx, &types.QueryRequestLogRequest{MeetingId: other})
+	require.NoError(t, err)
+	require.Len(t, res.Entries, 1)
+	require.Equal(t, other, res.Entries[0].MeetingId)
+
+	_, err = q.RequestLog(ctx, &types.QueryRequestLogRequest{MeetingId: w.mid, Limit: 1001})
+	requireCode(t, err, codes.InvalidArgument)
+	_, err = q.RequestLog(ctx, &types.QueryRequestLogRequest{MeetingId: mtest.NewMeetingID(99)})
+	requireCode(t, err, codes.NotFound)
+	_, err = q.RequestLog(ctx, nil)
+	requireCode(t, err, codes.InvalidArgument)
 }

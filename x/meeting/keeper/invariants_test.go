@@ -105,6 +105,29 @@ func TestCheckInvariantsCatchesCorruption(t *testing.T) {
 		{"device index entry missing", func(t *testing.T, w *world) {
 			require.NoError(t, w.f.Keeper.DeviceIndex.Remove(w.f.Ctx, collections.Join3("carol", "laptop", w.mid)))
 		}},
+		{"log entry missing", func(t *testing.T, w *world) {
+			require.NoError(t, w.f.Keeper.RequestLog.Remove(w.f.Ctx, collections.Join(w.mid, uint64(3))))
+		}},
+		{"log entry past request_seq", func(t *testing.T, w *world) {
+			e := types.RequestLogEntry{UserId: "erin", DeviceId: "one", Height: 1, Kind: types.LogKind_LOG_KIND_REQUEST}
+			require.NoError(t, w.f.Keeper.RequestLog.Set(w.f.Ctx, collections.Join(w.mid, uint64(5)), e))
+		}},
+		{"log entry of a meeting that is gone", func(t *testing.T, w *world) {
+			e := types.RequestLogEntry{UserId: "erin", DeviceId: "one", Height: 1, Kind: types.LogKind_LOG_KIND_CREATE}
+			require.NoError(t, w.f.Keeper.RequestLog.Set(w.f.Ctx, collections.Join(mtest.NewMeetingID(99), uint64(1)), e))
+		}},
+		{"request seq naming another device", func(t *testing.T, w *world) {
+			r, err := w.f.Keeper.Requests.Get(w.f.Ctx, reqKey(w.mid, w.bob))
+			require.NoError(t, err)
+			r.Seq = 3
+			require.NoError(t, w.f.Keeper.Requests.Set(w.f.Ctx, reqKey(w.mid, w.bob), r))
+		}},
+		{"log entry kind", func(t *testing.T, w *world) {
+			e, err := w.f.Keeper.RequestLog.Get(w.f.Ctx, collections.Join(w.mid, uint64(1)))
+			require.NoError(t, err)
+			e.Kind = types.LogKind_LOG_KIND_REQUEST
+			require.NoError(t, w.f.Keeper.RequestLog.Set(w.f.Ctx, collections.Join(w.mid, uint64(1)), e))
+		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

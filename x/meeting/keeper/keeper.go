@@ -13,14 +13,9 @@ import (
 	"github.com/parleynet/parley/x/meeting/types"
 )
 
-// RequestKey is (meeting_id, user_id, device_id).
+// RequestKey is (meeting_id, "user_id/device_id"); types.JoinRequestKey
+// builds it.
 type RequestKey = collections.Pair[[]byte, string]
-
-// reqKey is a request's key: the meeting and "user_id/device_id" ('/' is
-// in neither ID alphabet).
-func reqKey(meetingID []byte, userID, deviceID string) RequestKey {
-	return collections.Join(meetingID, userID+"/"+deviceID)
-}
 
 // Keeper holds the meeting registry's state.
 type Keeper struct {
@@ -33,6 +28,9 @@ type Keeper struct {
 	Meetings collections.Map[[]byte, types.Meeting]
 	Requests collections.Map[RequestKey, types.JoinRequest]
 	Epochs   collections.Map[collections.Pair[[]byte, uint64], types.Epoch]
+	// RequestLog: (meeting, seq) for every request written by a creation,
+	// a join request or a key rotation, seq 1..meeting.request_seq.
+	RequestLog collections.Map[collections.Pair[[]byte, uint64], types.RequestLogEntry]
 	// PendingCount is the number of pending requests per meeting.
 	PendingCount collections.Map[[]byte, uint64]
 	// LeaderIndex: (leader user, meeting) for open meetings.
@@ -62,11 +60,11 @@ func NewKeeper(cdc codec.BinaryCodec, storeService storetypes.KVStoreService, id
 		authority: authority,
 		identity:  identity,
 		Params:    collections.NewItem(sb, types.ParamsPrefix, "params", codec.CollValue[types.Params](cdc)),
-		Meetings:  collections.NewMap(sb, types.MeetingsPrefix, "meetings", collections.BytesKey, codec.CollValue[types.Meeting](cdc)),
-		Requests: collections.NewMap(sb, types.RequestsPrefix, "requests",
-			collections.PairKeyCodec(collections.BytesKey, collections.StringKey), codec.CollValue[types.JoinRequest](cdc)),
-		Epochs: collections.NewMap(sb, types.EpochsPrefix, "epochs",
-			collections.PairKeyCodec(collections.BytesKey, collections.Uint64Key), codec.CollValue[types.Epoch](cdc)),
+		Meetings:  collections.NewMap(sb, types.MeetingsPrefix, "meetings", types.MeetingKeyCodec, codec.CollValue[types.Meeting](cdc)),
+		Requests:  collections.NewMap(sb, types.RequestsPrefix, "requests", types.RequestKeyCodec, codec.CollValue[types.JoinRequest](cdc)),
+		Epochs:    collections.NewMap(sb, types.EpochsPrefix, "epochs", types.EpochKeyCodec, codec.CollValue[types.Epoch](cdc)),
+		RequestLog: collections.NewMap(sb, types.RequestLogPrefix, "request_log", types.RequestLogKeyCodec,
+			codec.CollValue[types.RequestLogEntry](cdc)),
 		PendingCount: collections.NewMap(sb, types.PendingCountPrefix, "pending_count", collections.BytesKey, collections.Uint64Value),
 		LeaderIndex: collections.NewKeySet(sb, types.LeaderIndexPrefix, "by_leader",
 			collections.PairKeyCodec(collections.StringKey, collections.BytesKey)),
@@ -136,6 +134,15 @@ func (k *Keeper) useEphKey(ctx context.Context, meetingID, ephPK []byte) error {
 	return k.UsedEphKeys.Set(ctx, key)
 }
 
+// appendLog appends an entry for user/device to the meeting's request log
+// and returns its seq. The caller stores m (its request_seq moved on) and
+// the request, with Seq set to the returned seq.
+func (k *Keeper) appendLog(ctx context.Context, m *types.Meeting, userID, deviceID string, kind types.LogKind) (uint64, error) {
+	m.RequestSeq++
+	e := types.RequestLogEntry{UserId: userID, DeviceId: deviceID, Height: sdk.UnwrapSDKContext(ctx).BlockHeight(), Kind: kind}
+	return m.RequestSeq, k.RequestLog.Set(ctx, collections.Join(m.MeetingId, m.RequestSeq), e)
+}
+
 // setRequestStatus moves a request to a new status, keeping the pending
 // counter and queue in step.
 func (k *Keeper) setRequestStatus(ctx context.Context, r *types.JoinRequest, status types.RequestStatus) error {
@@ -158,7 +165,7 @@ func (k *Keeper) setRequestStatus(ctx context.Context, r *types.JoinRequest, sta
 		}
 	}
 	r.Status = status
-	if err := k.Requests.Set(ctx, reqKey(r.MeetingId, r.UserId, r.DeviceId), *r); err != nil {
+	if err := k.Requests.Set(ctx, types.JoinRequestKey(r.MeetingId, r.UserId, r.DeviceId), *r); err != nil {
 		return err
 	}
 	if wasPending && status == types.RequestStatus_REQUEST_STATUS_EXPIRED {

@@ -40,7 +40,7 @@ func TestCommitEpoch(t *testing.T) {
 	want := rosterOf(w.alice, w.bob, w.carol)
 	require.Equal(t, "alice", want[0].UserId)
 	hash := types.RosterHash(w.mid, want)
-	require.Equal(t, hash, res.RosterHash)
+	require.Equal(t, &types.MsgCommitEpochResponse{RosterHash: hash, Epoch: 1}, res)
 
 	e, err := f.Keeper.Epochs.Get(f.Ctx, collections.Join(w.mid, uint64(1)))
 	require.NoError(t, err)
@@ -206,6 +206,27 @@ func TestCommitEpochRejected(t *testing.T) {
 		{name: "unknown reason", want: types.ErrInvalidReason, msg: func(w *world) *types.MsgCommitEpoch {
 			return w.f.CommitEpochMsg(w.mid, 2, refs(w.alice, w.bob), mtest.Commitment(2), types.Reason(99), w.alice.key)
 		}},
+		// A lying node showed the leader a forged key for dave's request:
+		// the leader's roster hash is not the chain's.
+		{name: "roster hash over a forged key", want: types.ErrRosterHashMismatch, msg: func(w *world) *types.MsgCommitEpoch {
+			forged := w.dave
+			forged.eph = w.erin1.eph
+			return w.commitWithHash(types.RosterHash(w.mid, rosterOf(w.alice, w.bob, forged)), w.alice, w.bob, w.dave)
+		}},
+		{name: "roster hash of other members", want: types.ErrRosterHashMismatch, msg: func(w *world) *types.MsgCommitEpoch {
+			return w.commitWithHash(types.RosterHash(w.mid, rosterOf(w.alice, w.bob)), w.alice, w.bob, w.dave)
+		}},
+		{name: "roster hash of another meeting", want: types.ErrRosterHashMismatch, msg: func(w *world) *types.MsgCommitEpoch {
+			return w.commitWithHash(types.RosterHash(mtest.NewMeetingID(99), rosterOf(w.alice, w.bob, w.dave)), w.alice, w.bob, w.dave)
+		}},
+		{name: "roster hash empty", want: types.ErrRosterHashMismatch, msg: func(w *world) *types.MsgCommitEpoch {
+			return w.commitWithHash(nil, w.alice, w.bob, w.dave)
+		}},
+		{name: "roster hash changed after signing", want: types.ErrNotLeader, msg: func(w *world) *types.MsgCommitEpoch {
+			msg := w.commitMsg(w.mid, 2, w.alice, w.alice, w.bob)
+			msg.RosterHash = types.RosterHash(w.mid, rosterOf(w.alice))
+			return msg
+		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -224,6 +245,12 @@ func TestCommitEpochRejected(t *testing.T) {
 // commitMsg is the leader's commit of epoch with members, signed by signer.
 func (w *world) commitMsg(id []byte, epoch uint64, signer dev, members ...dev) *types.MsgCommitEpoch {
 	return w.f.CommitEpochMsg(id, epoch, refs(members...), mtest.Commitment(int(epoch)), types.Reason_REASON_ROTATE, signer.key)
+}
+
+// commitWithHash is the leader's commit of epoch 2 of mid with members and
+// the given roster hash.
+func (w *world) commitWithHash(rosterHash []byte, members ...dev) *types.MsgCommitEpoch {
+	return w.f.CommitEpochMsgWithHash(w.mid, 2, refs(members...), rosterHash, mtest.Commitment(2), types.Reason_REASON_JOIN, w.alice.key)
 }
 
 // withTablet admits alice/tablet in epoch 2 of mid (after withRoster).

@@ -29,8 +29,16 @@ func TestCreateMeeting(t *testing.T) {
 		Status: types.Status_STATUS_OPEN, CreatedHeight: mtest.Height, ExpiresAt: mtest.StartTime.Unix() + 600,
 		// The fixture signs creations valid for 300 s from the block time.
 		CreateValidUntil: mtest.StartTime.Unix() + 300,
+		RequestSeq:       1,
 	}, m)
 	require.Equal(t, types.RequestStatus_REQUEST_STATUS_ADMITTED, w.status(t, id, w.bob))
+	// The leader's request is the first log entry.
+	r, err := f.Keeper.Requests.Get(f.Ctx, reqKey(id, w.bob))
+	require.NoError(t, err)
+	require.EqualValues(t, 1, r.Seq)
+	e, err := f.Keeper.RequestLog.Get(f.Ctx, collections.Join(id, uint64(1)))
+	require.NoError(t, err)
+	require.Equal(t, types.RequestLogEntry{UserId: "bob", DeviceId: "desk", Height: mtest.Height, Kind: types.LogKind_LOG_KIND_CREATE}, e)
 	has, err := f.Keeper.LeaderIndex.Has(f.Ctx, collections.Join("bob", id))
 	require.NoError(t, err)
 	require.True(t, has)

@@ -26,8 +26,13 @@ func TestRequestJoin(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, types.JoinRequest{
 		MeetingId: w.mid, UserId: "bob", DeviceId: "desk", EphPk: w.bob.eph, Sealed: sealed,
-		Status: types.RequestStatus_REQUEST_STATUS_PENDING, Height: mtest.Height,
+		Status: types.RequestStatus_REQUEST_STATUS_PENDING, Height: mtest.Height, Seq: 2,
 	}, r)
+	// Entry 2 of the log (after the leader's) records it.
+	require.EqualValues(t, 2, w.meeting(t, w.mid).RequestSeq)
+	e, err := f.Keeper.RequestLog.Get(f.Ctx, collections.Join(w.mid, uint64(2)))
+	require.NoError(t, err)
+	require.Equal(t, types.RequestLogEntry{UserId: "bob", DeviceId: "desk", Height: mtest.Height, Kind: types.LogKind_LOG_KIND_REQUEST}, e)
 	n, err := f.Keeper.PendingCount.Get(f.Ctx, w.mid)
 	require.NoError(t, err)
 	require.EqualValues(t, 1, n)
@@ -51,6 +56,9 @@ func TestRequestJoinAgainAfterLeaving(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, types.RequestStatus_REQUEST_STATUS_PENDING, r.Status)
 	require.Equal(t, eph, r.EphPk)
+	// The new request is a new log entry (after alice, bob, carol, dave).
+	require.EqualValues(t, 5, r.Seq)
+	require.EqualValues(t, 5, w.meeting(t, w.mid).RequestSeq)
 	mtest.CheckInvariants(t, f)
 }
 

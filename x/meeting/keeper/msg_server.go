@@ -64,16 +64,21 @@ func (s msgServer) CreateMeeting(ctx context.Context, msg *types.MsgCreateMeetin
 	if err := k.useEphKey(ctx, m.MeetingId, msg.EphPk); err != nil {
 		return nil, err
 	}
+	// The leader is a member like any other: it holds an admitted request
+	// with its ephemeral key, so every roster rule treats it the same way.
+	// Its request is the first entry of the request log.
+	seq, err := k.appendLog(ctx, &m, msg.UserId, msg.DeviceId, types.LogKind_LOG_KIND_CREATE)
+	if err != nil {
+		return nil, err
+	}
 	if err := k.Meetings.Set(ctx, m.MeetingId, m); err != nil {
 		return nil, err
 	}
-	// The leader is a member like any other: it holds an admitted request
-	// with its ephemeral key, so every roster rule treats it the same way.
 	leaderReq := types.JoinRequest{
 		MeetingId: m.MeetingId, UserId: msg.UserId, DeviceId: msg.DeviceId, EphPk: msg.EphPk,
-		Status: types.RequestStatus_REQUEST_STATUS_ADMITTED, Height: sdkCtx.BlockHeight(),
+		Status: types.RequestStatus_REQUEST_STATUS_ADMITTED, Height: sdkCtx.BlockHeight(), Seq: seq,
 	}
-	if err := k.Requests.Set(ctx, reqKey(m.MeetingId, msg.UserId, msg.DeviceId), leaderReq); err != nil {
+	if err := k.Requests.Set(ctx, types.JoinRequestKey(m.MeetingId, msg.UserId, msg.DeviceId), leaderReq); err != nil {
 		return nil, err
 	}
 	for _, err := range []error{
@@ -110,7 +115,7 @@ func (s msgServer) RequestJoin(ctx context.Context, msg *types.MsgRequestJoin) (
 	if len(m.Policy.Allowlist) > 0 && !contains(m.Policy.Allowlist, msg.UserId) {
 		return nil, types.ErrNotAllowed.Wrapf("user_id %q may not join meeting %x", msg.UserId, msg.MeetingId)
 	}
-	prev, err := k.Requests.Get(ctx, reqKey(msg.MeetingId, msg.UserId, msg.DeviceId))
+	prev, err := k.Requests.Get(ctx, types.JoinRequestKey(msg.MeetingId, msg.UserId, msg.DeviceId))
 	switch {
 	case err == nil && (prev.Status == types.RequestStatus_REQUEST_STATUS_PENDING || prev.Status == types.RequestStatus_REQUEST_STATUS_ADMITTED):
 		// (Checked before the key-reuse check so a duplicate says so.)
@@ -139,9 +144,16 @@ func (s msgServer) RequestJoin(ctx context.Context, msg *types.MsgRequestJoin) (
 
 	// A device that left, was removed or expired comes back only through
 	// this new request, with a new key.
+	seq, err := k.appendLog(ctx, &m, msg.UserId, msg.DeviceId, types.LogKind_LOG_KIND_REQUEST)
+	if err != nil {
+		return nil, err
+	}
+	if err := k.Meetings.Set(ctx, m.MeetingId, m); err != nil {
+		return nil, err
+	}
 	r := types.JoinRequest{
 		MeetingId: msg.MeetingId, UserId: msg.UserId, DeviceId: msg.DeviceId,
-		EphPk: msg.EphPk, Sealed: msg.Sealed, Height: sdkCtx.BlockHeight(),
+		EphPk: msg.EphPk, Sealed: msg.Sealed, Height: sdkCtx.BlockHeight(), Seq: seq,
 	}
 	if err := k.setRequestStatus(ctx, &r, types.RequestStatus_REQUEST_STATUS_PENDING); err != nil {
 		return nil, err
@@ -165,7 +177,7 @@ func (s msgServer) Leave(ctx context.Context, msg *types.MsgLeave) (*types.MsgLe
 	if err := validateDeviceRef(msg.UserId, msg.DeviceId); err != nil {
 		return nil, err
 	}
-	r, err := k.Requests.Get(ctx, reqKey(msg.MeetingId, msg.UserId, msg.DeviceId))
+	r, err := k.Requests.Get(ctx, types.JoinRequestKey(msg.MeetingId, msg.UserId, msg.DeviceId))
 	if err != nil || (r.Status != types.RequestStatus_REQUEST_STATUS_PENDING && r.Status != types.RequestStatus_REQUEST_STATUS_ADMITTED) {
 		return nil, types.ErrNotRequested.Wrapf("%s/%s has no open request in meeting %x", msg.UserId, msg.DeviceId, msg.MeetingId)
 	}

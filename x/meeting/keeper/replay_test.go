@@ -81,6 +81,18 @@ func TestSignedMessagesCannotBeReplayed(t *testing.T) {
 			f.NextBlock(types.DefaultLeaderTimeoutBlocks)
 			return func() error { _, err := f.Msg.ClaimLeadership(f.Ctx, claim); return err }
 		}},
+		// A rotation is signed over the key it replaces, which is
+		// single-use.
+		{"rotation after the device rotated again", identitytypes.ErrInvalidSignature, func(t *testing.T, w *world) func() error {
+			f := w.f
+			eph, _ := f.EphKey(t)
+			rotate := f.RotateEphKeyMsg(w.mid, "bob", "desk", w.bob.key, eph)
+			_, err := f.Msg.RotateEphKey(f.Ctx, rotate)
+			require.NoError(t, err)
+			next, _ := f.EphKey(t)
+			require.NoError(t, w.rotate(w.mid, w.bob, next))
+			return func() error { _, err := f.Msg.RotateEphKey(f.Ctx, rotate); return err }
+		}},
 		// A creation is valid until its valid_until, and the meeting is
 		// not pruned before then.
 		{"create after the meeting was pruned", types.ErrSignatureExpired, func(t *testing.T, w *world) func() error {

@@ -105,8 +105,10 @@ func benchmarkCommitEpoch(b *testing.B, n int) {
 		b.Fatal(err)
 	}
 	refs := make([]types.MemberRef, n)
+	members := make([]types.Member, n)
 	for i, d := range devs {
 		refs[i] = d.ref()
+		members[i] = types.Member{UserId: d.user, DeviceId: d.id, EphPkHash: types.EphKeyHash(keys[i])}
 		if d == leader {
 			continue
 		}
@@ -114,8 +116,10 @@ func benchmarkCommitEpoch(b *testing.B, n int) {
 			b.Fatal(err)
 		}
 	}
+	types.SortMembers(members)
+	rosterHash := types.RosterHash(id, members)
 	commitment := bytes.Repeat([]byte{0xc0}, types.KeyCommitmentSize)
-	if _, err := s.mtMsg.CommitEpoch(s.ctx, s.commitMsg(leader, id, 1, refs, commitment, types.Reason_REASON_JOIN)); err != nil {
+	if _, err := s.mtMsg.CommitEpoch(s.ctx, s.commitMsg(leader, id, 1, refs, rosterHash, commitment, types.Reason_REASON_JOIN)); err != nil {
 		b.Fatal(err)
 	}
 
@@ -127,7 +131,7 @@ func benchmarkCommitEpoch(b *testing.B, n int) {
 			b.StopTimer()
 			msgs = msgs[:0]
 			for j := range min(batch, b.N-i) {
-				msgs = append(msgs, s.commitMsg(leader, id, uint64(2+i+j), refs, commitment, types.Reason_REASON_ROTATE))
+				msgs = append(msgs, s.commitMsg(leader, id, uint64(2+i+j), refs, rosterHash, commitment, types.Reason_REASON_ROTATE))
 			}
 			b.StartTimer()
 		}

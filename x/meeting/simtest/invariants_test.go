@@ -31,7 +31,8 @@ import (
 //  4. a member left out of an epoch appears in a later one only with a
 //     request made after the last epoch it was in;
 //  5. an ended meeting has no PENDING request; a pruned meeting has no
-//     requests, epochs, used keys, counter or index entries left;
+//     requests, epochs, used keys, log entries, counter or index entries
+//     left;
 //  6. PendingCount is the number of PENDING requests;
 //
 // and, beyond those: every index, queue and counter is exactly what the
@@ -97,6 +98,11 @@ func (r *run) checkInvariants() {
 			func(collections.Pair[[]byte, []byte]) (bool, error) { left++; return false, nil }), "walk used keys")
 		if left > 0 {
 			r.fatalf("pruned meeting %x left %d used keys", m.id, left)
+		}
+		r.must(s.meeting.RequestLog.Walk(s.ctx, collections.NewPrefixedPairRange[[]byte, uint64](m.id),
+			func(collections.Pair[[]byte, uint64], types.RequestLogEntry) (bool, error) { left++; return false, nil }), "walk request log")
+		if left > 0 {
+			r.fatalf("pruned meeting %x left %d log entries", m.id, left)
 		}
 	}
 	r.checkIndexes(s.ctx, s.meeting, gs, md)

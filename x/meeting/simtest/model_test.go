@@ -21,6 +21,8 @@ type reqState struct {
 	status types.RequestStatus
 	eph    []byte
 	height int64
+	// seq is the request log entry that last wrote it.
+	seq uint64
 }
 
 // commitRecord is what the simulation saw when an epoch was committed.
@@ -61,6 +63,8 @@ type meetingState struct {
 	// requestSeqs are the op numbers of every successful request of a
 	// device (the create of the leader included), in order.
 	requestSeqs map[string][]uint64
+	// log is the expected request log: log[i] is entry i+1.
+	log []types.RequestLogEntry
 }
 
 type model struct {
@@ -203,7 +207,22 @@ func (md *model) wantRequest(m *meetingState, now int64, d, signer *device, crea
 	return w
 }
 
-func (md *model) wantCommit(m *meetingState, now int64, signer *device, epoch uint64, members []types.MemberRef, commitment []byte, reason types.Reason) wants {
+// rosterHash is the roster hash of members over the keys of their
+// requests, as a leader computes it (a member without a request counts
+// with an empty key hash).
+func (m *meetingState) rosterHash(members []types.MemberRef) []byte {
+	ms := make([]types.Member, len(members))
+	for i, ref := range members {
+		ms[i] = types.Member{UserId: ref.UserId, DeviceId: ref.DeviceId}
+		if r := m.reqs[memberKey(ref.UserId, ref.DeviceId)]; r != nil {
+			ms[i].EphPkHash = types.EphKeyHash(r.eph)
+		}
+	}
+	types.SortMembers(ms)
+	return types.RosterHash(m.id, ms)
+}
+
+func (md *model) wantCommit(m *meetingState, now int64, signer *device, epoch uint64, members []types.MemberRef, rosterHash, commitment []byte, reason types.Reason) wants {
 	var w wants
 	if err := m.gate(now); err != nil {
 		return append(w, err)
@@ -227,6 +246,21 @@ func (md *model) wantCommit(m *meetingState, now int64, signer *device, epoch ui
 		hasLeader = hasLeader || (d != nil && m.isLeader(d))
 	}
 	w.add(!hasLeader, types.ErrInvalidRoster)
+	w.add(!bytes.Equal(rosterHash, m.rosterHash(members)), types.ErrRosterHashMismatch)
+	return w
+}
+
+// wantRotate: the rotation signs the hash of the key it replaces.
+func (md *model) wantRotate(m *meetingState, now int64, d, signer *device, curHash, eph []byte) wants {
+	var w wants
+	if err := m.gate(now); err != nil {
+		return append(w, err)
+	}
+	r := m.req(d)
+	w.add(r == nil || r.status != types.RequestStatus_REQUEST_STATUS_ADMITTED, types.ErrNotMember)
+	md.deviceWants(&w, d, signer)
+	w.add(r != nil && !bytes.Equal(curHash, types.EphKeyHash(r.eph)), identitytypes.ErrInvalidSignature)
+	w.add(m.usedKeys[string(types.EphKeyHash(eph))] != nil, types.ErrEphKeyReused)
 	return w
 }
 
@@ -287,18 +321,37 @@ func (md *model) applyCreate(id []byte, d *device, eph []byte, p types.Policy, d
 		id: id, leader: d, leaderEph: eph, policy: p, status: types.Status_STATUS_OPEN,
 		createdHeight: height, expiresAt: now + int64(dur), createValidUntil: validUntil,
 		usedKeys:    map[string][]byte{string(types.EphKeyHash(eph)): eph},
-		reqs:        map[string]*reqState{d.key(): {status: types.RequestStatus_REQUEST_STATUS_ADMITTED, eph: eph, height: height}},
+		reqs:        map[string]*reqState{d.key(): {status: types.RequestStatus_REQUEST_STATUS_ADMITTED, eph: eph, height: height, seq: 1}},
 		requestSeqs: map[string][]uint64{d.key(): {seq}},
+		log:         []types.RequestLogEntry{{UserId: d.user, DeviceId: d.id, Height: height, Kind: types.LogKind_LOG_KIND_CREATE}},
 	}
 	md.meetings[string(id)] = m
 	md.order = append(md.order, m)
 	return m
 }
 
+// appendLog appends an entry for d to the request log and returns its seq.
+func (m *meetingState) appendLog(d *device, height int64, kind types.LogKind) uint64 {
+	m.log = append(m.log, types.RequestLogEntry{UserId: d.user, DeviceId: d.id, Height: height, Kind: kind})
+	return uint64(len(m.log))
+}
+
 func (m *meetingState) applyRequest(d *device, eph []byte, height int64, seq uint64) {
-	m.reqs[d.key()] = &reqState{status: types.RequestStatus_REQUEST_STATUS_PENDING, eph: eph, height: height}
+	logSeq := m.appendLog(d, height, types.LogKind_LOG_KIND_REQUEST)
+	m.reqs[d.key()] = &reqState{status: types.RequestStatus_REQUEST_STATUS_PENDING, eph: eph, height: height, seq: logSeq}
 	m.usedKeys[string(types.EphKeyHash(eph))] = eph
 	m.requestSeqs[d.key()] = append(m.requestSeqs[d.key()], seq)
+}
+
+// applyRotate: the request (and the leader's key, for the leader) takes
+// the new key; the roster keeps the old one until the next commit.
+func (m *meetingState) applyRotate(d *device, eph []byte, height int64) {
+	r := m.req(d)
+	r.eph, r.seq = eph, m.appendLog(d, height, types.LogKind_LOG_KIND_ROTATE)
+	m.usedKeys[string(types.EphKeyHash(eph))] = eph
+	if m.isLeader(d) {
+		m.leaderEph = eph
+	}
 }
 
 func (m *meetingState) markRekeyDue(height int64) {

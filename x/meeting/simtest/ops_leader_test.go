@@ -172,13 +172,17 @@ func (r *run) probeClosed(m *meetingState, want error) {
 	anyone := pick(r, r.allDevices(func(d *device) bool { return !d.revoked }))
 	var desc string
 	var call func(ctx context.Context) error
-	switch r.intn(6) {
+	switch r.intn(8) {
 	case 0:
 		msg := s.requestMsg(anyone, anyone, m.id, m.createdHeight, r.eph(), nil)
 		desc, call = "request by "+anyone.String(), func(ctx context.Context) error { _, err := s.mtMsg.RequestJoin(ctx, msg); return err }
 	case 1:
-		msg := s.commitMsg(leader, m.id, m.epoch+1, []types.MemberRef{leader.ref()}, r.bytes(types.KeyCommitmentSize), types.Reason_REASON_ROTATE)
+		refs := []types.MemberRef{leader.ref()}
+		msg := s.commitMsg(leader, m.id, m.epoch+1, refs, m.rosterHash(refs), r.bytes(types.KeyCommitmentSize), types.Reason_REASON_ROTATE)
 		desc, call = "commit by the leader", func(ctx context.Context) error { _, err := s.mtMsg.CommitEpoch(ctx, msg); return err }
+	case 6:
+		msg := s.rotateMsg(member, member, m.id, types.EphKeyHash(m.req(member).eph), r.eph())
+		desc, call = "rotation by "+member.String(), func(ctx context.Context) error { _, err := s.mtMsg.RotateEphKey(ctx, msg); return err }
 	case 2:
 		msg := s.leaveMsg(member, member, m.id, types.EphKeyHash(m.req(member).eph))
 		desc, call = "leave by "+member.String(), func(ctx context.Context) error { _, err := s.mtMsg.Leave(ctx, msg); return err }

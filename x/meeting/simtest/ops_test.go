@@ -245,8 +245,9 @@ func (r *run) opCommit(invalid bool) bool {
 	members = members[:min(len(members), md.limit(m)-1)]
 	members = slices.Insert(members, r.intn(len(members)+1), m.leader)
 	epoch, signer, reason, commitment := m.epoch+1, m.leader, types.Reason(1+r.intn(6)), r.bytes(types.KeyCommitmentSize)
+	staleHash := false
 	if invalid {
-		switch r.intn(6) {
+		switch r.intn(7) {
 		case 0:
 			epoch = pick(r, []uint64{m.epoch, m.epoch + 2})
 		case 1:
@@ -272,11 +273,32 @@ func (r *run) opCommit(invalid bool) bool {
 			} else {
 				reason = pick(r, []types.Reason{types.Reason_REASON_UNSPECIFIED, 99})
 			}
+		case 6: // a roster hash over a key the leader was wrongly shown
+			staleHash = true
 		}
 	}
 	refs := make([]types.MemberRef, len(members))
 	for i, d := range members {
 		refs[i] = d.ref()
+	}
+	// The leader computes the roster hash from the requests' keys; a stale
+	// one puts a key the meeting used before in place of a member's.
+	rosterHash := m.rosterHash(refs)
+	if staleHash {
+		old := r.usedKey(m)
+		ms := make([]types.Member, len(refs))
+		victim := r.intn(len(refs))
+		for i, ref := range refs {
+			ms[i] = types.Member{UserId: ref.UserId, DeviceId: ref.DeviceId}
+			if rq := m.reqs[ref.UserId+"/"+ref.DeviceId]; rq != nil {
+				ms[i].EphPkHash = types.EphKeyHash(rq.eph)
+			}
+			if i == victim {
+				ms[i].EphPkHash = types.EphKeyHash(old)
+			}
+		}
+		types.SortMembers(ms)
+		rosterHash = types.RosterHash(m.id, ms)
 	}
 	// What the chain holds just before the commit, for invariant 3.
 	eligible := map[string]bool{}
@@ -285,17 +307,17 @@ func (r *run) opCommit(invalid bool) bool {
 		_, inactive := s.identity.ActiveDevice(s.ctx, d.user, d.id)
 		eligible[d.key()] = err == nil && openStatus(rq.Status) && inactive == nil
 	}
-	msg := s.commitMsg(signer, m.id, epoch, refs, commitment, reason)
-	desc := fmt.Sprintf("commit %s epoch %d by %s members=%v reason=%v", short(m.id), epoch, signer, members, reason)
+	msg := s.commitMsg(signer, m.id, epoch, refs, rosterHash, commitment, reason)
+	desc := fmt.Sprintf("commit %s epoch %d by %s members=%v reason=%v hash=%x", short(m.id), epoch, signer, members, reason, rosterHash[:4])
 	var resp *types.MsgCommitEpochResponse
-	if r.deliver(desc, md.wantCommit(m, s.now(), signer, epoch, refs, commitment, reason), func(ctx context.Context) (err error) {
+	if r.deliver(desc, md.wantCommit(m, s.now(), signer, epoch, refs, rosterHash, commitment, reason), func(ctx context.Context) (err error) {
 		resp, err = s.mtMsg.CommitEpoch(ctx, msg)
 		return err
 	}) {
 		m.applyCommit(refs, commitRecord{seq: r.seq, height: s.height(), eligible: eligible})
 		r.stats.epochs++
-		if got := types.RosterHash(m.id, m.roster); string(resp.RosterHash) != string(got) {
-			r.fatalf("commit %s epoch %d answered roster hash %x, want %x", short(m.id), epoch, resp.RosterHash, got)
+		if got := types.RosterHash(m.id, m.roster); string(resp.RosterHash) != string(got) || resp.Epoch != epoch {
+			r.fatalf("commit %s epoch %d answered roster hash %x, epoch %d; want %x", short(m.id), epoch, resp.RosterHash, resp.Epoch, got)
 		}
 		r.compareMeeting(m)
 	}

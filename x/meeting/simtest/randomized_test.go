@@ -111,7 +111,7 @@ func checkCoverage(t *testing.T, total stats) {
 		n    int
 	}{
 		{"epochs", total.epochs}, {"claims", total.claims}, {"transfers", total.transfers},
-		{"leaves", total.leaves}, {"ends", total.ended}, {"expiries", total.expired},
+		{"leaves", total.leaves}, {"rotations", total.rotations}, {"ends", total.ended}, {"expiries", total.expired},
 		{"request expiries", total.requestsExpired}, {"prunes", total.pruned},
 		{"prunes held back", total.prunesHeldBack}, {"revocations", total.revoked},
 		{"device additions", total.added}, {"resets", total.resets},
@@ -126,7 +126,7 @@ func checkCoverage(t *testing.T, total stats) {
 		types.ErrNotFirstInLine, types.ErrClaimTooEarly, types.ErrDuplicateRequest, types.ErrNotAllowed,
 		types.ErrNotRequested, types.ErrLeaderCannotLeave, types.ErrNotMember, types.ErrTooManyRequests,
 		types.ErrMeetingExpired, types.ErrMeetingEnded, types.ErrMeetingNotFound, types.ErrEphKeyReused,
-		types.ErrSignatureExpired,
+		types.ErrSignatureExpired, types.ErrRosterHashMismatch,
 	} {
 		if total.rejected[err.Error()] == 0 {
 			t.Errorf("the default seeds never injected a message failing with %q", err)
@@ -218,6 +218,7 @@ var ops = []op{
 	{"identity", 7, (*run).opIdentity},
 	{"transfer", 6, (*run).opTransfer},
 	{"claim", 14, (*run).opClaim},
+	{"rotate", 6, (*run).opRotate},
 	{"end", 2, (*run).opEnd},
 }
 

@@ -33,6 +33,7 @@ type run struct {
 
 type stats struct {
 	blocks, created, requests, epochs, claims, transfers, leaves, ended int
+	rotations                                                           int
 	expired, requestsExpired, pruned, revoked, added, resets            int
 	prunesHeldBack                                                      int
 	injected, endedProbes, notFoundProbes                               int
@@ -54,6 +55,7 @@ func (a *stats) add(b stats) {
 	a.transfers += b.transfers
 	a.leaves += b.leaves
 	a.ended += b.ended
+	a.rotations += b.rotations
 	a.expired += b.expired
 	a.requestsExpired += b.requestsExpired
 	a.pruned += b.pruned
@@ -74,10 +76,10 @@ func (a *stats) add(b stats) {
 }
 
 func (s stats) String() string {
-	return fmt.Sprintf("blocks=%d meetings=%d requests=%d epochs=%d claims=%d transfers=%d leaves=%d "+
+	return fmt.Sprintf("blocks=%d meetings=%d requests=%d epochs=%d claims=%d transfers=%d leaves=%d rotations=%d "+
 		"ended=%d expired=%d requests_expired=%d pruned=%d prunes_held_back=%d revoked=%d devices_added=%d resets=%d "+
 		"failures_injected=%d ended_probes=%d not_found_probes=%d readmitted_with_earlier_request=%d",
-		s.blocks, s.created, s.requests, s.epochs, s.claims, s.transfers, s.leaves,
+		s.blocks, s.created, s.requests, s.epochs, s.claims, s.transfers, s.leaves, s.rotations,
 		s.ended, s.expired, s.requestsExpired, s.pruned, s.prunesHeldBack, s.revoked, s.added, s.resets,
 		s.injected, s.endedProbes, s.notFoundProbes, s.readmittedEarly)
 }
@@ -288,13 +290,13 @@ func (r *run) compareMeeting(m *meetingState) {
 		return
 	}
 	r.must(err, fmt.Sprintf("read meeting %x", m.id))
-	const format = "status=%v leader=%s/%s changes=%d epoch=%d rekey_due=%d created=%d expires=%d ended=%d valid_until=%d policy=(%d,%v,%v)"
+	const format = "status=%v leader=%s/%s changes=%d epoch=%d rekey_due=%d created=%d expires=%d ended=%d valid_until=%d policy=(%d,%v,%v) request_seq=%d"
 	got := fmt.Sprintf(format, c.Status, c.LeaderUser, c.LeaderDevice, c.LeaderChanges, c.Epoch, c.RekeyDueHeight,
 		c.CreatedHeight, c.ExpiresAt, c.EndedHeight, c.CreateValidUntil,
-		c.Policy.MaxParticipants, c.Policy.Allowlist, c.Policy.PasscodeRequired)
+		c.Policy.MaxParticipants, c.Policy.Allowlist, c.Policy.PasscodeRequired, c.RequestSeq)
 	want := fmt.Sprintf(format, m.status, m.leader.user, m.leader.id, m.leaderChanges, m.epoch, m.rekeyDue,
 		m.createdHeight, m.expiresAt, m.endedHeight, m.createValidUntil,
-		m.policy.MaxParticipants, m.policy.Allowlist, m.policy.PasscodeRequired)
+		m.policy.MaxParticipants, m.policy.Allowlist, m.policy.PasscodeRequired, len(m.log))
 	if got != want {
 		r.fatalf("meeting %x: chain has %s, model expects %s", m.id, got, want)
 	}
@@ -310,15 +312,28 @@ func (r *run) compareMeeting(m *meetingState) {
 			switch {
 			case rq == nil:
 				r.fatalf("meeting %x: unexpected request %s (%v)", m.id, key.K2(), c.Status)
-			case c.Status != rq.status || c.Height != rq.height || !bytes.Equal(c.EphPk, rq.eph):
-				r.fatalf("meeting %x: request %s is %v@%d, model expects %v@%d (same key: %v)",
-					m.id, key.K2(), c.Status, c.Height, rq.status, rq.height, bytes.Equal(c.EphPk, rq.eph))
+			case c.Status != rq.status || c.Height != rq.height || !bytes.Equal(c.EphPk, rq.eph) || c.Seq != rq.seq:
+				r.fatalf("meeting %x: request %s is %v@%d seq %d, model expects %v@%d seq %d (same key: %v)",
+					m.id, key.K2(), c.Status, c.Height, c.Seq, rq.status, rq.height, rq.seq, bytes.Equal(c.EphPk, rq.eph))
 			}
 			return false, nil
 		})
 	r.must(err, "walk requests")
 	if !pruning && n != len(m.reqs) {
 		r.fatalf("meeting %x: %d requests, model expects %d", m.id, n, len(m.reqs))
+	}
+	n = 0
+	err = s.meeting.RequestLog.Walk(s.ctx, collections.NewPrefixedPairRange[[]byte, uint64](m.id),
+		func(key collections.Pair[[]byte, uint64], e types.RequestLogEntry) (bool, error) {
+			n++
+			if seq := key.K2(); seq == 0 || seq > uint64(len(m.log)) || e != m.log[seq-1] {
+				r.fatalf("meeting %x: log entry %d is %v, model expects entries 1..%d", m.id, seq, e, len(m.log))
+			}
+			return false, nil
+		})
+	r.must(err, "walk request log")
+	if !pruning && n != len(m.log) {
+		r.fatalf("meeting %x: %d log entries, model expects %d", m.id, n, len(m.log))
 	}
 	if m.epoch > 0 && !pruning {
 		e, err := s.meeting.Epochs.Get(s.ctx, collections.Join(m.id, m.epoch))

@@ -216,10 +216,18 @@ func (s *sim) requestMsg(d, signer *device, id []byte, created int64, eph, seale
 	}
 }
 
-func (s *sim) commitMsg(signer *device, id []byte, epoch uint64, members []types.MemberRef, commitment []byte, reason types.Reason) *types.MsgCommitEpoch {
+func (s *sim) commitMsg(signer *device, id []byte, epoch uint64, members []types.MemberRef, rosterHash, commitment []byte, reason types.Reason) *types.MsgCommitEpoch {
 	return &types.MsgCommitEpoch{
-		Signer: s.payer, MeetingId: id, Epoch: epoch, Members: members, KeyCommitment: commitment, Reason: reason,
-		Sig: signer.sign(types.CommitSignBytes(chainID, id, epoch, members, commitment, reason)),
+		Signer: s.payer, MeetingId: id, Epoch: epoch, Members: members, RosterHash: rosterHash, KeyCommitment: commitment, Reason: reason,
+		Sig: signer.sign(types.CommitSignBytes(chainID, id, epoch, members, rosterHash, commitment, reason)),
+	}
+}
+
+// rotateMsg signs the rotation of the request whose key hashes to curHash.
+func (s *sim) rotateMsg(d, signer *device, id, curHash, eph []byte) *types.MsgRotateEphKey {
+	return &types.MsgRotateEphKey{
+		Signer: s.payer, MeetingId: id, UserId: d.user, DeviceId: d.id, EphPk: eph,
+		Sig: signer.sign(types.RotateSignBytes(chainID, id, d.user, d.id, curHash, eph)),
 	}
 }
 

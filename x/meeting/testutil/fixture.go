@@ -231,6 +231,19 @@ func (f *Fixture) Snapshot(tb testing.TB) []KV {
 	return out
 }
 
+// Raw returns the value at a raw key of a module's store (types.StoreKey
+// or x/identity's), nil if none: what a client's proven query of
+// /store/<module>/key reads.
+func (f *Fixture) Raw(storeKey string, key []byte) []byte {
+	for _, k := range f.keys {
+		if k.Name() == storeKey {
+			return f.Ctx.KVStore(k).Get(key)
+		}
+	}
+	f.tb.Fatalf("no store %q", storeKey)
+	return nil
+}
+
 // ResetEvents gives the context a fresh event manager.
 func (f *Fixture) ResetEvents() { f.Ctx = f.Ctx.WithEventManager(sdk.NewEventManager()) }
 

@@ -31,7 +31,11 @@ import (
 //     leader, member, device, expiry and prune indexes match the records;
 //   - every meeting's leader key and every request's key are among the
 //     meeting's used ephemeral keys, and no used key belongs to a meeting
-//     that is gone.
+//     that is gone;
+//   - each meeting's request log is exactly 1..request_seq, entry 1 is the
+//     creation, every request's seq is an entry naming it (written at the
+//     request's height if it is the request itself, not before it if it is
+//     a rotation), and no log entry belongs to a meeting that is gone.
 //
 // A meeting whose prune height has come may be half deleted, so only its
 // indexes are checked, and the export must leave it out.
@@ -88,6 +92,8 @@ func CheckInvariants(tb testing.TB, f *Fixture) {
 		require.Truef(tb, used[fmt.Sprintf("%x/%x", r.MeetingId, types.EphKeyHash(r.EphPk))],
 			"meeting %x: the key of %s/%s's request is not recorded as used", r.MeetingId, r.UserId, r.DeviceId)
 	}
+
+	checkRequestLog(tb, f, &gs)
 
 	byMeeting := map[string][]types.JoinRequest{}
 	for _, r := range gs.Requests {
@@ -226,4 +232,39 @@ func sameSet(tb testing.TB, what string, want, got []string) {
 		return slices.Compact(s)
 	}
 	require.Equalf(tb, norm(want), norm(got), "%s does not match the records", what)
+}
+
+// checkRequestLog is the request log part of CheckInvariants.
+func checkRequestLog(tb testing.TB, f *Fixture, gs *types.GenesisState) {
+	tb.Helper()
+	k, ctx := f.Keeper, f.Ctx
+	require.NoError(tb, k.RequestLog.Walk(ctx, nil, func(p collections.Pair[[]byte, uint64], _ types.RequestLogEntry) (bool, error) {
+		has, err := k.Meetings.Has(ctx, p.K1())
+		require.NoError(tb, err)
+		require.Truef(tb, has, "log entry %d of meeting %x, which is gone", p.K2(), p.K1())
+		return false, nil
+	}))
+	logs := map[string][]types.RequestLogRecord{}
+	for _, l := range gs.RequestLog {
+		logs[string(l.MeetingId)] = append(logs[string(l.MeetingId)], l)
+	}
+	for _, m := range gs.Meetings {
+		log := logs[string(m.MeetingId)]
+		require.Lenf(tb, log, int(m.RequestSeq), "meeting %x: request_seq %d", m.MeetingId, m.RequestSeq)
+		for i, l := range log {
+			require.EqualValuesf(tb, i+1, l.Seq, "meeting %x: log out of sequence", m.MeetingId)
+			require.Equalf(tb, i == 0, l.Entry.Kind == types.LogKind_LOG_KIND_CREATE, "meeting %x: entry %d is %s", m.MeetingId, l.Seq, l.Entry.Kind)
+		}
+	}
+	for _, r := range gs.Requests {
+		log := logs[string(r.MeetingId)]
+		require.Truef(tb, r.Seq >= 1 && r.Seq <= uint64(len(log)), "request %s/%s of %x: seq %d outside the log", r.UserId, r.DeviceId, r.MeetingId, r.Seq)
+		e := log[r.Seq-1].Entry
+		require.Equalf(tb, r.UserId+"/"+r.DeviceId, e.UserId+"/"+e.DeviceId, "request of %x: seq %d names another device", r.MeetingId, r.Seq)
+		if e.Kind == types.LogKind_LOG_KIND_ROTATE {
+			require.GreaterOrEqualf(tb, e.Height, r.Height, "request %s/%s of %x: rotated before it was made", r.UserId, r.DeviceId, r.MeetingId)
+		} else {
+			require.Equalf(tb, r.Height, e.Height, "request %s/%s of %x: logged at another height", r.UserId, r.DeviceId, r.MeetingId)
+		}
+	}
 }

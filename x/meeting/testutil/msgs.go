@@ -1,7 +1,6 @@
 package testutil
 
 import (
-	"cosmossdk.io/collections"
 	"crypto/ed25519"
 	"crypto/hpke"
 	"sync"
@@ -62,12 +61,46 @@ func (f *Fixture) RequestJoinMsg(id []byte, user, device string, key ed25519.Pri
 	}
 }
 
-// CommitEpochMsg is MsgCommitEpoch signed with leaderKey.
+// CommitEpochMsg is MsgCommitEpoch signed with leaderKey, carrying the
+// roster hash a leader computes from the store (see RosterHash).
 func (f *Fixture) CommitEpochMsg(id []byte, epoch uint64, members []types.MemberRef, commitment []byte, reason types.Reason, leaderKey ed25519.PrivateKey) *types.MsgCommitEpoch {
-	sb := types.CommitSignBytes(f.Ctx.ChainID(), id, epoch, members, commitment, reason)
+	return f.CommitEpochMsgWithHash(id, epoch, members, f.RosterHash(id, members), commitment, reason, leaderKey)
+}
+
+// CommitEpochMsgWithHash is CommitEpochMsg with a given roster hash.
+func (f *Fixture) CommitEpochMsgWithHash(id []byte, epoch uint64, members []types.MemberRef, rosterHash, commitment []byte, reason types.Reason, leaderKey ed25519.PrivateKey) *types.MsgCommitEpoch {
+	sb := types.CommitSignBytes(f.Ctx.ChainID(), id, epoch, members, rosterHash, commitment, reason)
 	return &types.MsgCommitEpoch{
 		Signer: f.Owner, MeetingId: id, Epoch: epoch, Members: members, KeyCommitment: commitment,
-		Reason: reason, Sig: ed25519.Sign(leaderKey, sb),
+		Reason: reason, RosterHash: rosterHash, Sig: ed25519.Sign(leaderKey, sb),
+	}
+}
+
+// RosterHash is the roster hash of members over the ephemeral keys of
+// their current requests, as a leader computes it (a member without a
+// request counts with an empty key hash).
+func (f *Fixture) RosterHash(id []byte, members []types.MemberRef) []byte {
+	ms := make([]types.Member, len(members))
+	for i, ref := range members {
+		ms[i] = types.Member{UserId: ref.UserId, DeviceId: ref.DeviceId}
+		if r, err := f.Keeper.Requests.Get(f.Ctx, types.JoinRequestKey(id, ref.UserId, ref.DeviceId)); err == nil {
+			ms[i].EphPkHash = types.EphKeyHash(r.EphPk)
+		}
+	}
+	types.SortMembers(ms)
+	return types.RosterHash(id, ms)
+}
+
+// RotateEphKeyMsg is MsgRotateEphKey by user/device to newEphPK, signed
+// over its current request's key (none if it has no request).
+func (f *Fixture) RotateEphKeyMsg(id []byte, user, device string, key ed25519.PrivateKey, newEphPK []byte) *types.MsgRotateEphKey {
+	var keyHash []byte
+	if r, err := f.Keeper.Requests.Get(f.Ctx, types.JoinRequestKey(id, user, device)); err == nil {
+		keyHash = types.EphKeyHash(r.EphPk)
+	}
+	sb := types.RotateSignBytes(f.Ctx.ChainID(), id, user, device, keyHash, newEphPK)
+	return &types.MsgRotateEphKey{
+		Signer: f.Owner, MeetingId: id, UserId: user, DeviceId: device, EphPk: newEphPK, Sig: ed25519.Sign(key, sb),
 	}
 }
 
@@ -75,7 +108,7 @@ func (f *Fixture) CommitEpochMsg(id []byte, epoch uint64, members []types.Member
 // if it has no request).
 func (f *Fixture) LeaveMsg(id []byte, user, device string, key ed25519.PrivateKey) *types.MsgLeave {
 	var keyHash []byte
-	if r, err := f.Keeper.Requests.Get(f.Ctx, collections.Join(id, user+"/"+device)); err == nil {
+	if r, err := f.Keeper.Requests.Get(f.Ctx, types.JoinRequestKey(id, user, device)); err == nil {
 		keyHash = types.EphKeyHash(r.EphPk)
 	}
 	sb := types.LeaveSignBytes(f.Ctx.ChainID(), id, user, device, keyHash)

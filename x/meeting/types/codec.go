@@ -15,6 +15,7 @@ func RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
 	cdc.RegisterConcrete(&MsgLeave{}, "parley/meeting/MsgLeave", nil)
 	cdc.RegisterConcrete(&MsgTransferLeadership{}, "parley/meeting/MsgTransferLeadership", nil)
 	cdc.RegisterConcrete(&MsgClaimLeadership{}, "parley/meeting/MsgClaimLeadership", nil)
+	cdc.RegisterConcrete(&MsgRotateEphKey{}, "parley/meeting/MsgRotateEphKey", nil)
 	cdc.RegisterConcrete(&MsgEndMeeting{}, "parley/meeting/MsgEndMeeting", nil)
 	cdc.RegisterConcrete(&MsgUpdateParams{}, "parley/meeting/MsgUpdateParams", nil)
 }
@@ -23,7 +24,7 @@ func RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
 func RegisterInterfaces(registry codectypes.InterfaceRegistry) {
 	registry.RegisterImplementations((*sdk.Msg)(nil),
 		&MsgCreateMeeting{}, &MsgRequestJoin{}, &MsgCommitEpoch{}, &MsgLeave{},
-		&MsgTransferLeadership{}, &MsgClaimLeadership{}, &MsgEndMeeting{}, &MsgUpdateParams{},
+		&MsgTransferLeadership{}, &MsgClaimLeadership{}, &MsgRotateEphKey{}, &MsgEndMeeting{}, &MsgUpdateParams{},
 	)
 	msgservice.RegisterMsgServiceDesc(registry, &_Msg_serviceDesc)
 }

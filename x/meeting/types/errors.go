@@ -34,4 +34,8 @@ var (
 	ErrNotRequested      = errors.Register(ModuleName, 29, "device has no request in this meeting")
 	ErrEphKeyReused      = errors.Register(ModuleName, 30, "ephemeral key already used in this meeting")
 	ErrSignatureExpired  = errors.Register(ModuleName, 31, "signed message outside its validity window")
+	// ErrRosterHashMismatch: the leader's roster hash is not the one the
+	// chain computes from its own join requests (the leader was shown a
+	// different key, e.g. by a lying node).
+	ErrRosterHashMismatch = errors.Register(ModuleName, 32, "roster hash does not match the join requests")
 )

@@ -26,7 +26,10 @@ func FuzzSignBytes(f *testing.F) {
 				return types.RequestSignBytes(chainID, meetingID, int64(n), user, device, ephPK, sealed)
 			},
 			types.DomainCommit: func() []byte {
-				return types.CommitSignBytes(chainID, meetingID, n, ms, sealed, types.Reason(reason))
+				return types.CommitSignBytes(chainID, meetingID, n, ms, ephPK, sealed, types.Reason(reason))
+			},
+			types.DomainRotate: func() []byte {
+				return types.RotateSignBytes(chainID, meetingID, user, device, sealed, ephPK)
 			},
 			types.DomainLeave:    func() []byte { return types.LeaveSignBytes(chainID, meetingID, user, device, ephPK) },
 			types.DomainTransfer: func() []byte { return types.TransferSignBytes(chainID, meetingID, n, n, user2, device2) },

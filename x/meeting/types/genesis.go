@@ -15,9 +15,10 @@ func DefaultGenesis() *GenesisState {
 }
 
 // Validate rejects malformed entries, duplicates and dangling references:
-// requests and epochs must belong to a meeting, epochs of a meeting are
-// 1..meeting.epoch without gaps, and the last epoch's roster hash and
-// commitment are the meeting's.
+// requests, epochs and log entries must belong to a meeting, epochs of a
+// meeting are 1..meeting.epoch and its log entries 1..meeting.request_seq
+// without gaps, every request's seq is a log entry naming its device, and
+// the last epoch's roster hash and commitment are the meeting's.
 func (gs GenesisState) Validate() error {
 	if err := gs.Params.Validate(); err != nil {
 		return err
@@ -93,7 +94,20 @@ func (gs GenesisState) Validate() error {
 		}
 		epochs[string(e.MeetingId)][e.Epoch] = e
 	}
+	logs, err := validateRequestLog(gs.RequestLog, meetings)
+	if err != nil {
+		return err
+	}
+	for i, r := range gs.Requests {
+		e, ok := logs[string(r.MeetingId)][r.Seq]
+		if !ok || e.UserId != r.UserId || e.DeviceId != r.DeviceId {
+			return errors.Wrapf(ErrInvalidGenesis, "requests[%d]: seq %d is not a request log entry of %s/%s", i, r.Seq, r.UserId, r.DeviceId)
+		}
+	}
 	for id, m := range meetings {
+		if uint64(len(logs[id])) != m.RequestSeq {
+			return errors.Wrapf(ErrInvalidGenesis, "meeting %x: request_seq %d but %d log entries", m.MeetingId, m.RequestSeq, len(logs[id]))
+		}
 		if uint64(len(epochs[id])) != m.Epoch {
 			return errors.Wrapf(ErrInvalidGenesis, "meeting %x: epoch %d but %d epochs", m.MeetingId, m.Epoch, len(epochs[id]))
 		}
@@ -105,4 +119,37 @@ func (gs GenesisState) Validate() error {
 		}
 	}
 	return nil
+}
+
+// validateRequestLog checks the log entries and returns them by meeting and
+// seq: each belongs to a known meeting, has a seq in 1..request_seq that no
+// other entry of the meeting has, a kind and valid IDs.
+func validateRequestLog(log []RequestLogRecord, meetings map[string]Meeting) (map[string]map[uint64]RequestLogEntry, error) {
+	logs := make(map[string]map[uint64]RequestLogEntry)
+	for i, l := range log {
+		m, ok := meetings[string(l.MeetingId)]
+		if !ok {
+			return nil, errors.Wrapf(ErrInvalidGenesis, "request_log[%d]: unknown meeting %x", i, l.MeetingId)
+		}
+		if l.Seq == 0 || l.Seq > m.RequestSeq {
+			return nil, errors.Wrapf(ErrInvalidGenesis, "request_log[%d]: seq %d outside 1..%d", i, l.Seq, m.RequestSeq)
+		}
+		if logs[string(l.MeetingId)] == nil {
+			logs[string(l.MeetingId)] = make(map[uint64]RequestLogEntry)
+		}
+		if _, dup := logs[string(l.MeetingId)][l.Seq]; dup {
+			return nil, errors.Wrapf(ErrInvalidGenesis, "request_log[%d]: duplicate seq %d of meeting %x", i, l.Seq, l.MeetingId)
+		}
+		if _, ok := LogKind_name[int32(l.Entry.Kind)]; !ok || l.Entry.Kind == LogKind_LOG_KIND_UNSPECIFIED {
+			return nil, errors.Wrapf(ErrInvalidGenesis, "request_log[%d]: kind %d", i, l.Entry.Kind)
+		}
+		if err := identitytypes.ValidateUserID("request_log[].user_id", l.Entry.UserId); err != nil {
+			return nil, errors.Wrapf(ErrInvalidGenesis, "request_log[%d]: %v", i, err)
+		}
+		if err := identitytypes.ValidateDeviceID("request_log[].device_id", l.Entry.DeviceId); err != nil {
+			return nil, errors.Wrapf(ErrInvalidGenesis, "request_log[%d]: %v", i, err)
+		}
+		logs[string(l.MeetingId)][l.Seq] = l.Entry
+	}
+	return logs, nil
 }

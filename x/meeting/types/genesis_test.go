@@ -33,8 +33,13 @@ func epoch(id []byte, n uint64, ms ...types.Member) types.Epoch {
 	}
 }
 
-// validGenesis has an open meeting at epoch 2 (alice, bob; carol pending)
-// and an ended one without epochs.
+func logEntry(id []byte, seq uint64, user, device string, kind types.LogKind) types.RequestLogRecord {
+	return types.RequestLogRecord{MeetingId: id, Seq: seq, Entry: types.RequestLogEntry{UserId: user, DeviceId: device, Height: int64(seq), Kind: kind}}
+}
+
+// validGenesis has an open meeting at epoch 2 (alice, bob; carol pending;
+// alice rotated her key after the requests) and an ended one without
+// epochs.
 func validGenesis() types.GenesisState {
 	k := ephKeys()
 	e1 := epoch(mid, 1, member("alice", "phone", k[0]), member("bob", "desk", k[1]))
@@ -44,17 +49,24 @@ func validGenesis() types.GenesisState {
 		Meetings: []types.Meeting{
 			{
 				MeetingId: mid, LeaderUser: "alice", LeaderDevice: "phone", LeaderEphPk: k[0], Status: types.Status_STATUS_OPEN,
-				Epoch: 2, RosterHash: e2.RosterHash, KeyCommitment: commt, CreatedHeight: 1, ExpiresAt: 1000,
+				Epoch: 2, RosterHash: e2.RosterHash, KeyCommitment: commt, CreatedHeight: 1, ExpiresAt: 1000, RequestSeq: 4,
 			},
-			{MeetingId: mid2, LeaderUser: "bob", LeaderDevice: "desk", LeaderEphPk: k[1], Status: types.Status_STATUS_ENDED, EndedHeight: 5},
+			{MeetingId: mid2, LeaderUser: "bob", LeaderDevice: "desk", LeaderEphPk: k[1], Status: types.Status_STATUS_ENDED, EndedHeight: 5, RequestSeq: 1},
 		},
 		Requests: []types.JoinRequest{
-			{MeetingId: mid, UserId: "alice", DeviceId: "phone", EphPk: k[0], Status: types.RequestStatus_REQUEST_STATUS_ADMITTED},
-			{MeetingId: mid, UserId: "bob", DeviceId: "desk", EphPk: k[1], Status: types.RequestStatus_REQUEST_STATUS_REMOVED},
-			{MeetingId: mid, UserId: "carol", DeviceId: "laptop", EphPk: k[2], Status: types.RequestStatus_REQUEST_STATUS_PENDING},
-			{MeetingId: mid2, UserId: "bob", DeviceId: "desk", EphPk: k[1], Status: types.RequestStatus_REQUEST_STATUS_ADMITTED},
+			{MeetingId: mid, UserId: "alice", DeviceId: "phone", EphPk: k[0], Status: types.RequestStatus_REQUEST_STATUS_ADMITTED, Seq: 4},
+			{MeetingId: mid, UserId: "bob", DeviceId: "desk", EphPk: k[1], Status: types.RequestStatus_REQUEST_STATUS_REMOVED, Seq: 2},
+			{MeetingId: mid, UserId: "carol", DeviceId: "laptop", EphPk: k[2], Status: types.RequestStatus_REQUEST_STATUS_PENDING, Seq: 3},
+			{MeetingId: mid2, UserId: "bob", DeviceId: "desk", EphPk: k[1], Status: types.RequestStatus_REQUEST_STATUS_ADMITTED, Seq: 1},
 		},
 		Epochs: []types.Epoch{e1, e2},
+		RequestLog: []types.RequestLogRecord{
+			logEntry(mid, 1, "alice", "phone", types.LogKind_LOG_KIND_CREATE),
+			logEntry(mid, 2, "bob", "desk", types.LogKind_LOG_KIND_REQUEST),
+			logEntry(mid, 3, "carol", "laptop", types.LogKind_LOG_KIND_REQUEST),
+			logEntry(mid, 4, "alice", "phone", types.LogKind_LOG_KIND_ROTATE),
+			logEntry(mid2, 1, "bob", "desk", types.LogKind_LOG_KIND_CREATE),
+		},
 	}
 }
 
@@ -113,6 +125,30 @@ func TestGenesisValidate(t *testing.T) {
 		}, types.ErrInvalidGenesis},
 		{"meeting key commitment is not the last epoch's", func(gs *types.GenesisState) {
 			gs.Meetings[0].KeyCommitment = make([]byte, 32)
+		}, types.ErrInvalidGenesis},
+		{"log entry of an unknown meeting", func(gs *types.GenesisState) {
+			gs.RequestLog = append(gs.RequestLog, logEntry(make([]byte, 16), 1, "alice", "phone", types.LogKind_LOG_KIND_CREATE))
+		}, types.ErrInvalidGenesis},
+		{"duplicate log seq", func(gs *types.GenesisState) {
+			gs.RequestLog = append(gs.RequestLog, logEntry(mid, 3, "dave", "pc", types.LogKind_LOG_KIND_REQUEST))
+		}, types.ErrInvalidGenesis},
+		{"log seq past request_seq", func(gs *types.GenesisState) {
+			gs.RequestLog = append(gs.RequestLog, logEntry(mid, 5, "dave", "pc", types.LogKind_LOG_KIND_REQUEST))
+		}, types.ErrInvalidGenesis},
+		{"log seq 0", func(gs *types.GenesisState) { gs.RequestLog[4].Seq = 0 }, types.ErrInvalidGenesis},
+		{"log gap", func(gs *types.GenesisState) {
+			gs.Meetings[0].RequestSeq = 5
+			gs.RequestLog[3].Seq = 5
+			gs.Requests[0].Seq = 5
+		}, types.ErrInvalidGenesis},
+		{"log kind unspecified", func(gs *types.GenesisState) { gs.RequestLog[2].Entry.Kind = types.LogKind_LOG_KIND_UNSPECIFIED }, types.ErrInvalidGenesis},
+		{"log kind out of range", func(gs *types.GenesisState) { gs.RequestLog[2].Entry.Kind = types.LogKind(9) }, types.ErrInvalidGenesis},
+		{"log entry with a bad user", func(gs *types.GenesisState) { gs.RequestLog[2].Entry.UserId = "Carol!" }, types.ErrInvalidGenesis},
+		{"request seq names another device's entry", func(gs *types.GenesisState) { gs.Requests[2].Seq = 2 }, types.ErrInvalidGenesis},
+		{"request seq of no entry", func(gs *types.GenesisState) { gs.Requests[0].Seq = 0 }, types.ErrInvalidGenesis},
+		{"request seq of another meeting's entry", func(gs *types.GenesisState) {
+			gs.RequestLog = gs.RequestLog[:4]
+			gs.Meetings[1].RequestSeq = 0
 		}, types.ErrInvalidGenesis},
 		{"bad params", func(gs *types.GenesisState) { gs.Params.MaxParticipants = 1 }, types.ErrInvalidParams},
 		{"bad params: zero budget", func(gs *types.GenesisState) { gs.Params.EndBlockBudget = 0 }, types.ErrInvalidParams},

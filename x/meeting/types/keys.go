@@ -29,11 +29,13 @@ var (
 	PruneQueuePrefix   = collections.NewPrefix(10)
 )
 
-// PendingCountPrefix keys the per-meeting pending request counter, and
-// UsedEphKeysPrefix the ephemeral keys ever used in a meeting.
+// PendingCountPrefix keys the per-meeting pending request counter,
+// UsedEphKeysPrefix the ephemeral keys ever used in a meeting and
+// RequestLogPrefix the meetings' request logs.
 var (
 	PendingCountPrefix = collections.NewPrefix(11)
 	UsedEphKeysPrefix  = collections.NewPrefix(12)
+	RequestLogPrefix   = collections.NewPrefix(13)
 )
 
 // MaxCreateValidity bounds how far ahead a creation signature's

@@ -12,6 +12,7 @@ const (
 	DomainLeave    = "parley/v1/meeting/leave"
 	DomainTransfer = "parley/v1/meeting/transfer"
 	DomainClaim    = "parley/v1/meeting/claim"
+	DomainRotate   = "parley/v1/meeting/rotate"
 	DomainEnd      = "parley/v1/meeting/end"
 )
 
@@ -42,14 +43,19 @@ func RequestSignBytes(chainID string, meetingID []byte, createdHeight int64, use
 	return start(DomainRequest, chainID, meetingID).Uint64(uint64(createdHeight)).String(userID).String(deviceID).Bytes(ephPK).Bytes(sealed).Done()
 }
 
-// CommitSignBytes is signed by the leader device for an epoch. members are
-// covered in the order given in the message.
-func CommitSignBytes(chainID string, meetingID []byte, epoch uint64, members []MemberRef, keyCommitment []byte, reason Reason) []byte {
+// CommitSignBytes is signed by the leader device for an epoch:
+//
+//	… ‖ u64(epoch) ‖ u64(n) ‖ (str(user) ‖ str(device))… ‖ str(roster_hash) ‖ str(key_commitment) ‖ u64(reason)
+//
+// members are covered in the order given in the message; rosterHash is the
+// one the leader computed from the members' ephemeral keys, so the leader's
+// signature vouches for the keys it sealed the meeting key to.
+func CommitSignBytes(chainID string, meetingID []byte, epoch uint64, members []MemberRef, rosterHash, keyCommitment []byte, reason Reason) []byte {
 	s := start(DomainCommit, chainID, meetingID).Uint64(epoch).Uint64(uint64(len(members)))
 	for _, m := range members {
 		s.String(m.UserId).String(m.DeviceId)
 	}
-	return s.Bytes(keyCommitment).Uint64(uint64(reason)).Done()
+	return s.Bytes(rosterHash).Bytes(keyCommitment).Uint64(uint64(reason)).Done()
 }
 
 // LeaveSignBytes is signed by the leaving device. It covers the hash of the
@@ -68,6 +74,17 @@ func TransferSignBytes(chainID string, meetingID []byte, epoch, leaderChanges ui
 // ClaimSignBytes is signed by the claiming member.
 func ClaimSignBytes(chainID string, meetingID []byte, epoch, leaderChanges uint64, userID, deviceID string, ephPK []byte) []byte {
 	return start(DomainClaim, chainID, meetingID).Uint64(epoch).Uint64(leaderChanges).String(userID).String(deviceID).Bytes(ephPK).Done()
+}
+
+// RotateSignBytes is signed by a device replacing its request's ephemeral
+// key:
+//
+//	… ‖ str(user) ‖ str(device) ‖ str(SHA-256(current eph_pk)) ‖ str(new eph_pk)
+//
+// It names the key it replaces, which is single-use in the meeting, so it
+// cannot be replayed once the rotation (or any later one) happened.
+func RotateSignBytes(chainID string, meetingID []byte, userID, deviceID string, currentEphPKHash, newEphPK []byte) []byte {
+	return start(DomainRotate, chainID, meetingID).String(userID).String(deviceID).Bytes(currentEphPKHash).Bytes(newEphPK).Done()
 }
 
 // EndSignBytes is signed by the leader.

@@ -22,6 +22,7 @@ var (
 	pol   = types.Policy{MaxParticipants: 8, Allowlist: []string{"alice", "bob"}, PasscodeRequired: true}
 	refs  = []types.MemberRef{{UserId: "alice", DeviceId: "phone"}, {UserId: "bob", DeviceId: "desk"}}
 	commt = bytes.Repeat([]byte{7}, 32)
+	rhash = bytes.Repeat([]byte{0x11}, 32)
 )
 
 // createVector is CreateSignBytes("parley-1", 00..0f, "alice", "phone",
@@ -56,11 +57,35 @@ func TestCreateSignBytesVector(t *testing.T) {
 	require.Equal(t, createVector, hex.EncodeToString(got))
 }
 
+// commitVector is CommitSignBytes("parley-1", 00..0f, 3, [alice/phone
+// bob/desk], 11×32, 07×32, REASON_JOIN), computed outside Go.
+const commitVector = "00187061726c65792f76312f6d656574696e672f636f6d6d697400087061726c65792d31" +
+	"0010000102030405060708090a0b0c0d0e0f00000000000000030000000000000002" +
+	"0005616c696365000570686f6e650003626f6200046465736b" +
+	"00201111111111111111111111111111111111111111111111111111111111111111" +
+	"00200707070707070707070707070707070707070707070707070707070707070707" +
+	"0000000000000001"
+
+// rotateVector is RotateSignBytes("parley-1", 00..0f, "alice", "phone",
+// SHA-256(aabbcc), aabbcd), computed outside Go.
+const rotateVector = "00187061726c65792f76312f6d656574696e672f726f7461746500087061726c65792d31" +
+	"0010000102030405060708090a0b0c0d0e0f0005616c696365000570686f6e65" +
+	"0020fa22dfe1da9013b3c1145040acae9089e0c08bc1c1a0719614f4b73add6f6ef5" +
+	"0003aabbcd"
+
+func TestCommitAndRotateSignBytesVectors(t *testing.T) {
+	commit := types.CommitSignBytes(chainID, mid, 3, refs, rhash, commt, types.Reason_REASON_JOIN)
+	require.Equal(t, commitVector, hex.EncodeToString(commit))
+	rotate := types.RotateSignBytes(chainID, mid, "alice", "phone", types.EphKeyHash(eph), eph2)
+	require.Equal(t, rotateVector, hex.EncodeToString(rotate))
+}
+
 // signers builds every sign-bytes kind from one set of inputs, so tests can
 // vary one input at a time.
 type inputs struct {
 	chainID, user, device, user2, device2 string
 	meetingID, ephPK, sealed, commitment  []byte
+	rosterHash, newEphPK                  []byte
 	epoch, duration, leaderChanges        uint64
 	validUntil                            int64
 	ephPKHash                             []byte
@@ -72,7 +97,7 @@ type inputs struct {
 func base() inputs {
 	return inputs{
 		chainID: chainID, user: "alice", device: "phone", user2: "bob", device2: "desk",
-		meetingID: mid, ephPK: eph, sealed: []byte("sealed"), commitment: commt,
+		meetingID: mid, ephPK: eph, sealed: []byte("sealed"), commitment: commt, rosterHash: rhash, newEphPK: eph2,
 		epoch: 3, duration: 3600, policy: pol, members: refs, reason: types.Reason_REASON_JOIN,
 		leaderChanges: 2, validUntil: 1800000000, ephPKHash: types.EphKeyHash(eph),
 	}
@@ -86,7 +111,10 @@ var kinds = map[string]func(in inputs) []byte{
 		return types.RequestSignBytes(in.chainID, in.meetingID, int64(in.duration), in.user, in.device, in.ephPK, in.sealed)
 	},
 	"commit": func(in inputs) []byte {
-		return types.CommitSignBytes(in.chainID, in.meetingID, in.epoch, in.members, in.commitment, in.reason)
+		return types.CommitSignBytes(in.chainID, in.meetingID, in.epoch, in.members, in.rosterHash, in.commitment, in.reason)
+	},
+	"rotate": func(in inputs) []byte {
+		return types.RotateSignBytes(in.chainID, in.meetingID, in.user, in.device, in.ephPKHash, in.newEphPK)
 	},
 	"leave": func(in inputs) []byte {
 		return types.LeaveSignBytes(in.chainID, in.meetingID, in.user, in.device, in.ephPKHash)
@@ -108,14 +136,14 @@ func TestSignBytesDeterministic(t *testing.T) {
 
 func TestSignBytesDomainsDiffer(t *testing.T) {
 	domains := []string{types.DomainCreate, types.DomainRequest, types.DomainCommit, types.DomainLeave,
-		types.DomainTransfer, types.DomainClaim, types.DomainEnd}
+		types.DomainTransfer, types.DomainClaim, types.DomainRotate, types.DomainEnd}
 	seen := map[string]bool{}
 	for _, d := range domains {
 		require.False(t, seen[d], "domain %q used twice", d)
 		seen[d] = true
 	}
 	byKind := map[string]string{"create": types.DomainCreate, "request": types.DomainRequest, "commit": types.DomainCommit,
-		"leave": types.DomainLeave, "transfer": types.DomainTransfer, "claim": types.DomainClaim, "end": types.DomainEnd}
+		"leave": types.DomainLeave, "transfer": types.DomainTransfer, "claim": types.DomainClaim, "rotate": types.DomainRotate, "end": types.DomainEnd}
 	outs := map[string]string{}
 	for name, sb := range kinds {
 		got := sb(base())
@@ -162,11 +190,16 @@ func TestSignBytesCoverEveryField(t *testing.T) {
 		"leader_changes":       func(in *inputs) { in.leaderChanges++ },
 		"eph_pk_hash":          func(in *inputs) { in.ephPKHash = types.EphKeyHash(eph2) },
 		"eph_pk_hash empty":    func(in *inputs) { in.ephPKHash = nil },
+		"roster_hash":          func(in *inputs) { in.rosterHash = append(bytes.Repeat([]byte{0x11}, 31), 0x12) },
+		"roster_hash empty":    func(in *inputs) { in.rosterHash = nil },
+		"hash/commitment swap": func(in *inputs) { in.rosterHash, in.commitment = in.commitment, in.rosterHash },
+		"new eph_pk":           func(in *inputs) { in.newEphPK = eph },
 	}
 	covers := map[string][]string{
 		"create":   {"chain_id", "meeting_id", "user_id", "device_id", "user/device boundary", "eph_pk", "duration", "max_participants", "allowlist entry", "allowlist length", "allowlist split", "passcode_required", "valid_until"},
 		"request":  {"chain_id", "meeting_id", "user_id", "device_id", "user/device boundary", "eph_pk", "sealed", "sealed empty"},
-		"commit":   {"chain_id", "meeting_id", "epoch", "members", "member device", "member order", "key_commitment", "reason"},
+		"commit":   {"chain_id", "meeting_id", "epoch", "members", "member device", "member order", "roster_hash", "roster_hash empty", "hash/commitment swap", "key_commitment", "reason"},
+		"rotate":   {"chain_id", "meeting_id", "user_id", "device_id", "user/device boundary", "eph_pk_hash", "eph_pk_hash empty", "new eph_pk"},
 		"leave":    {"chain_id", "meeting_id", "user_id", "device_id", "user/device boundary", "eph_pk_hash", "eph_pk_hash empty"},
 		"transfer": {"chain_id", "meeting_id", "epoch", "leader_changes", "new leader user", "new leader device"},
 		"claim":    {"chain_id", "meeting_id", "epoch", "leader_changes", "user_id", "device_id", "user/device boundary", "eph_pk"},
@@ -184,7 +217,7 @@ func TestSignBytesCoverEveryField(t *testing.T) {
 }
 
 func TestCommitSignBytesCoversMemberOrder(t *testing.T) {
-	ab := types.CommitSignBytes(chainID, mid, 1, refs, commt, types.Reason_REASON_JOIN)
-	ba := types.CommitSignBytes(chainID, mid, 1, []types.MemberRef{refs[1], refs[0]}, commt, types.Reason_REASON_JOIN)
+	ab := types.CommitSignBytes(chainID, mid, 1, refs, rhash, commt, types.Reason_REASON_JOIN)
+	ba := types.CommitSignBytes(chainID, mid, 1, []types.MemberRef{refs[1], refs[0]}, rhash, commt, types.Reason_REASON_JOIN)
 	require.NotEqual(t, ab, ba)
 }
