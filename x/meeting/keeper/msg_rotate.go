@@ -24,8 +24,8 @@ func (s msgServer) RotateEphKey(ctx context.Context, msg *types.MsgRotateEphKey)
 }
 
 // validateRotate checks the meeting, the device's admitted request, the new
-// key and the signature over the current key's hash, then records the new
-// key as used (the last check, and the first write).
+// key's format and the signature over the current key's hash. It writes
+// nothing.
 func (k *Keeper) validateRotate(ctx context.Context, msg *types.MsgRotateEphKey) (types.Meeting, types.JoinRequest, error) {
 	m, err := k.openMeeting(ctx, msg.MeetingId)
 	if err != nil {
@@ -46,15 +46,16 @@ func (k *Keeper) validateRotate(ctx context.Context, msg *types.MsgRotateEphKey)
 		return m, r, types.ErrNotMember.Wrapf("%s/%s needs an admitted request in meeting %x to rotate its key (request: %s)", msg.UserId, msg.DeviceId, msg.MeetingId, status)
 	}
 	sb := types.RotateSignBytes(sdk.UnwrapSDKContext(ctx).ChainID(), msg.MeetingId, msg.UserId, msg.DeviceId, types.EphKeyHash(r.EphPk), msg.EphPk)
-	if err := k.verifyDevice(ctx, msg.UserId, msg.DeviceId, sb, msg.Sig); err != nil {
-		return m, r, err
-	}
-	return m, r, k.useEphKey(ctx, msg.MeetingId, msg.EphPk)
+	return m, r, k.verifyDevice(ctx, msg.UserId, msg.DeviceId, sb, msg.Sig)
 }
 
-// applyRotate puts the new key in the request (and in the meeting if the
-// device leads it) and logs the change.
+// applyRotate records the new key as used, refusing one the meeting has
+// seen (before anything is written), puts it in the request (and in the
+// meeting if the device leads it) and logs the change.
 func (k *Keeper) applyRotate(ctx context.Context, m types.Meeting, r types.JoinRequest, ephPK []byte) error {
+	if err := k.useEphKey(ctx, m.MeetingId, ephPK); err != nil {
+		return err
+	}
 	seq, err := k.appendLog(ctx, &m, r.UserId, r.DeviceId, types.LogKind_LOG_KIND_ROTATE)
 	if err != nil {
 		return err
