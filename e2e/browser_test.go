@@ -45,6 +45,12 @@ func startLocalnet(t *testing.T, chainID string) *localChain {
 	for _, m := range regexp.MustCompile(`(?m)^export (PARLEY_\w+)=(\S+)$`).FindAllStringSubmatch(out, -1) {
 		lc.env = append(lc.env, m[1]+"="+m[2])
 	}
+	// The test trusts the validator it started: the anchor from a client
+	// home of its own, passed to every client as PARLEY_TRUST.
+	trustHome := filepath.Join(home, "trust")
+	run(t, root, lc.env, filepath.Join(root, "build/parley"), "--home", trustHome, "trust", "init", "--yes")
+	anchor := strings.TrimSpace(run(t, root, lc.env, filepath.Join(root, "build/parley"), "--home", trustHome, "trust", "show", "--anchor"))
+	lc.env = append(lc.env, "PARLEY_TRUST="+anchor)
 	return lc
 }
 

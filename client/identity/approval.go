@@ -38,11 +38,11 @@ func Approve(ctx context.Context, c Chain, userID, approverID string, approver S
 	if err := identitytypes.ValidatePubKey("new device key", newPub); err != nil {
 		return Approval{}, err
 	}
-	u, err := c.Identity().User(ctx, &identitytypes.QueryUserRequest{UserId: userID})
+	u, err := provenUser(ctx, c, userID)
 	if err != nil {
-		return Approval{}, fmt.Errorf("user %s: %w", userID, err)
+		return Approval{}, err
 	}
-	seq := u.User.Seq
+	seq := u.Seq
 	return Approval{
 		UserID: userID, Seq: seq, DeviceID: newDeviceID, PubKey: newPub, Approver: approverID,
 		Sig: approver.Sign(identitytypes.ApproveSignBytes(c.ChainID(), userID, seq, newDeviceID, newPub, approverID)),

@@ -100,20 +100,27 @@ type AuditReport struct {
 // OK says whether every active on-chain device is known.
 func (r AuditReport) OK() bool { return len(r.Findings) == 0 }
 
-// Audit compares userID's active on-chain devices with the known list. An
+// Audit compares userID's active on-chain devices (a proven list: the
+// user's history, bounded by its seq, and each device it names) with the
+// known list. An
 // active device that no device of this person created or approved, or a
 // known device ID whose on-chain key differs, is a finding.
 func Audit(ctx context.Context, c Chain, userID string, known []KnownDevice) (AuditReport, error) {
-	u, err := c.Identity().User(ctx, &identitytypes.QueryUserRequest{UserId: userID})
+	snap, err := c.Reader().Latest(ctx)
 	if err != nil {
-		return AuditReport{}, fmt.Errorf("user %s: %w", userID, err)
+		return AuditReport{}, err
 	}
-	res, err := c.Identity().Devices(ctx, &identitytypes.QueryDevicesRequest{UserId: userID})
+	u, _, devs, err := snap.Devices(ctx, userID)
 	if err != nil {
 		return AuditReport{}, fmt.Errorf("devices of %s: %w", userID, err)
 	}
-	rep := AuditReport{UserID: userID, Active: res.Devices, ResetCount: u.User.ResetCount}
-	for _, d := range res.Devices {
+	rep := AuditReport{UserID: userID, ResetCount: u.ResetCount}
+	for _, d := range devs {
+		if d.RevokedHeight == 0 {
+			rep.Active = append(rep.Active, d)
+		}
+	}
+	for _, d := range rep.Active {
 		var match, sameID bool
 		for _, kd := range known {
 			if kd.DeviceID != d.DeviceId {

@@ -8,6 +8,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/parleynet/parley/client/verify"
 	identitytypes "github.com/parleynet/parley/x/identity/types"
 )
 
@@ -16,7 +17,8 @@ type Chain interface {
 	ChainID() string
 	// Account is the bech32 address of the paying (owner) account.
 	Account() string
-	Identity() identitytypes.QueryClient
+	// Reader reads the chain's state with proofs (client/verify).
+	Reader() *verify.Reader
 	Broadcast(ctx context.Context, msgs ...sdk.Msg) (*sdk.TxResponse, error)
 }
 
@@ -68,13 +70,13 @@ func Revoke(ctx context.Context, c Chain, userID, deviceID, signerID string, sig
 	if owner == "" {
 		return nil, ErrNoAccount
 	}
-	u, err := c.Identity().User(ctx, &identitytypes.QueryUserRequest{UserId: userID})
+	u, err := provenUser(ctx, c, userID)
 	if err != nil {
-		return nil, fmt.Errorf("user %s: %w", userID, err)
+		return nil, err
 	}
 	msg := &identitytypes.MsgRevokeDevice{
 		Owner: owner, UserId: userID, DeviceId: deviceID, SignerDeviceId: signerID,
-		Sig: signer.Sign(identitytypes.RevokeSignBytes(c.ChainID(), userID, u.User.Seq, deviceID, signerID)),
+		Sig: signer.Sign(identitytypes.RevokeSignBytes(c.ChainID(), userID, u.Seq, deviceID, signerID)),
 	}
 	return c.Broadcast(ctx, msg)
 }
@@ -86,14 +88,28 @@ func Reset(ctx context.Context, c Chain, userID, deviceID string, key Signer) (*
 	if owner == "" {
 		return nil, ErrNoAccount
 	}
-	u, err := c.Identity().User(ctx, &identitytypes.QueryUserRequest{UserId: userID})
+	u, err := provenUser(ctx, c, userID)
 	if err != nil {
-		return nil, fmt.Errorf("user %s: %w", userID, err)
+		return nil, err
 	}
 	pub := key.PublicKey()
 	msg := &identitytypes.MsgResetUser{
 		Owner: owner, UserId: userID, DeviceId: deviceID, Pubkey: pub,
-		PopSig: key.Sign(identitytypes.ResetSignBytes(c.ChainID(), owner, userID, u.User.Seq, deviceID, pub)),
+		PopSig: key.Sign(identitytypes.ResetSignBytes(c.ChainID(), owner, userID, u.Seq, deviceID, pub)),
 	}
 	return c.Broadcast(ctx, msg)
+}
+
+// provenUser reads a user record with a proof (its seq goes into the
+// device signatures).
+func provenUser(ctx context.Context, c Chain, userID string) (identitytypes.User, error) {
+	snap, err := c.Reader().Latest(ctx)
+	if err != nil {
+		return identitytypes.User{}, err
+	}
+	u, err := snap.User(ctx, userID)
+	if err != nil {
+		return u, fmt.Errorf("user %s: %w", userID, err)
+	}
+	return u, nil
 }

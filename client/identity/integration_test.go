@@ -27,8 +27,8 @@ func TestIdentityLifecycleOnChain(t *testing.T) {
 	net := nettest.New(t, nettest.Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	alice := net.Client(t, "alice")
-	mallory := net.Client(t, "bob")
+	alice := net.Verified(t, "alice")
+	mallory := net.Verified(t, "bob")
 	q := alice.Identity()
 
 	st, err := keystore.Open(filepath.Join(t.TempDir(), "keys"))

@@ -1,10 +1,6 @@
 package meeting
 
-import (
-	"fmt"
-
-	meetingtypes "github.com/parleynet/parley/x/meeting/types"
-)
+import "fmt"
 
 // Event is something a session reports.
 type Event interface{ fmt.Stringer }
@@ -13,7 +9,7 @@ type Event interface{ fmt.Stringer }
 type EventKey struct {
 	Epoch       uint64
 	Code        string
-	Members     []meetingtypes.Member
+	Members     []Member
 	SenderIndex int
 }
 

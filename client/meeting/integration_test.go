@@ -12,17 +12,17 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
-	"github.com/parleynet/parley/client/chain"
 	"github.com/parleynet/parley/client/identity"
 	"github.com/parleynet/parley/client/keystore"
 	"github.com/parleynet/parley/client/meeting"
+	"github.com/parleynet/parley/client/verify"
 	"github.com/parleynet/parley/node/nettest"
 	meetingtypes "github.com/parleynet/parley/x/meeting/types"
 )
 
 type member struct {
 	dev   meeting.Device
-	chain *chain.Client
+	chain *verify.Client
 }
 
 func ref(m member) meetingtypes.MemberRef {
@@ -65,7 +65,7 @@ func TestMeetingLifecycleOnChain(t *testing.T) {
 	register := func(account, user, device string) member {
 		k, err := st.Create(user, device, nil, keystore.CreateOptions{Unencrypted: true})
 		require.NoError(t, err)
-		c := net.Client(t, account)
+		c := net.Verified(t, account)
 		_, err = identity.Register(ctx, c, user, device, k)
 		require.NoError(t, err)
 		return member{meeting.Device{UserID: user, DeviceID: device, Key: k}, c}
@@ -95,9 +95,7 @@ func TestMeetingLifecycleOnChain(t *testing.T) {
 	// commit is m's commit of the next epoch, with the roster hash
 	// computed from the chain's requests as a leader computes it.
 	commit := func(m member, refs []meetingtypes.MemberRef, c []byte, reason meetingtypes.Reason) (uint64, *sdk.TxResponse, error) {
-		h, err := meeting.ChainRosterHash(ctx, m.chain, id, refs)
-		require.NoError(t, err)
-		return meeting.Commit(ctx, m.chain, m.dev, id, refs, h, c, reason)
+		return meeting.CommitNext(ctx, m.chain, m.dev, id, refs, c, reason)
 	}
 
 	// 3 requests
@@ -146,7 +144,7 @@ func TestMeetingLifecycleOnChain(t *testing.T) {
 	next, err := eph.LoadNext(id, carol.dev)
 	require.NoError(t, err)
 	require.Equal(t, newCarol.PublicKey().Bytes(), next.PublicKey().Bytes())
-	_, _, err = meeting.Commit(ctx, alice.chain, alice.dev, id, []meetingtypes.MemberRef{ref(alice), ref(bob), ref(carol), ref(dave)},
+	_, err = meeting.Commit(ctx, alice.chain, alice.dev, id, e1.Epoch.Epoch+1, []meetingtypes.MemberRef{ref(alice), ref(bob), ref(carol), ref(dave)},
 		e1.Epoch.RosterHash, commitment(t), meetingtypes.Reason_REASON_ROTATE)
 	require.ErrorContains(t, err, "roster hash does not match")
 	require.NoError(t, eph.Promote(id, carol.dev))

@@ -3,55 +3,125 @@ package meeting
 import (
 	"context"
 	"crypto/hpke"
-	"sort"
+	"errors"
+	"fmt"
+	"slices"
 	"time"
 
-	"github.com/cosmos/cosmos-sdk/types/query"
-
+	"github.com/parleynet/parley/client/chain"
 	"github.com/parleynet/parley/client/keyschedule"
-	identitytypes "github.com/parleynet/parley/x/identity/types"
+	"github.com/parleynet/parley/client/verify"
 	meetingtypes "github.com/parleynet/parley/x/meeting/types"
 )
 
-func pageAfter(key []byte) *query.PageRequest {
-	return &query.PageRequest{Key: key, Limit: 1000}
+// leaderState is what the leading device keeps between blocks.
+type leaderState struct {
+	logSeen  uint64                                 // request log entries read
+	requests map[DeviceRef]meetingtypes.JoinRequest // newest version of every request in the log
+	roster   []meetingtypes.Member                  // of epoch rosterOf
+	rosterOf uint64
+	rejected map[DeviceRef]bool // passcode failures already reported
+	parsed   map[string]hpke.PublicKey
 }
 
-// leaderStep commits a new epoch when one is needed — the first epoch, a
-// request to admit, a removal, a due rekey (someone left or a device was
-// revoked) or the periodic rotation — and sends each member its envelope.
-func (s *Session) leaderStep(ctx context.Context, m meetingtypes.Meeting) error {
-	reqs, err := s.requests(ctx)
+func newLeaderState() *leaderState {
+	return &leaderState{
+		requests: map[DeviceRef]meetingtypes.JoinRequest{}, rejected: map[DeviceRef]bool{},
+		parsed: map[string]hpke.PublicKey{},
+	}
+}
+
+// leaderStep runs the leader's part when this device leads.
+//
+// The leader decides on a tentative snapshot of the newest block (see
+// verify.Snapshot): waiting for that block's header would cost every
+// join a block. This is safe because nothing secret rests on a tentative
+// value. The commit it sends is checked by the chain against the chain's
+// own state: every member must hold a pending or admitted request from an
+// active device, and the roster hash the leader signed must be the one
+// the chain computes from those requests' ephemeral keys, so a commit
+// built on a forged request or key is refused. The leader seals the
+// meeting key only after the commit's outcome is proven (inclusion and
+// result, with the chain's roster hash equal to its own) and every
+// tentative read is confirmed against its header. A read that fails
+// confirmation names the node, drops everything learned from it, and
+// the next block starts over from the next node.
+func (s *Session) leaderStep(ctx context.Context) error {
+	tip, err := s.cfg.Chain.Reader().Tip(ctx)
 	if err != nil {
 		return err
 	}
-	self := s.cfg.Device.UserID + "/" + s.cfg.Device.DeviceID
+	m, err := tip.Meeting(ctx, s.cfg.MeetingID)
+	if err != nil {
+		return s.leaderFailed(err)
+	}
+	if m.LeaderUser != s.cfg.Device.UserID || m.LeaderDevice != s.cfg.Device.DeviceID || m.Status != meetingtypes.Status_STATUS_OPEN {
+		s.mu.Lock()
+		s.leader = nil
+		s.mu.Unlock()
+		return nil
+	}
+	s.mu.Lock()
+	ls := s.leader
+	if ls == nil {
+		ls = newLeaderState()
+		s.leader = ls
+	}
+	s.mu.Unlock()
+	return s.leaderFailed(s.lead(ctx, tip, m, ls))
+}
+
+// leaderFailed forgets what the leader learned when a node lied or the
+// chain refused a commit, so the next step reads everything again.
+func (s *Session) leaderFailed(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, chain.ErrBadAnswer) || errors.Is(err, chain.ErrTxFailed) {
+		s.mu.Lock()
+		if s.leader != nil {
+			s.leader = newLeaderState()
+		}
+		s.mu.Unlock()
+		s.dir.forget()
+	}
+	return err
+}
+
+// lead commits a new epoch when one is needed — the first epoch, a
+// request to admit, a removal, a due rekey (someone left or a device was
+// revoked) or the periodic rotation — and sends each member its envelope.
+func (s *Session) lead(ctx context.Context, tip *verify.Snapshot, m meetingtypes.Meeting, ls *leaderState) error {
+	if err := s.readLog(ctx, tip, m, ls); err != nil {
+		return err
+	}
+	// Its own request too: a claim gives the leader a new ephemeral key.
+	own, err := tip.Request(ctx, s.cfg.MeetingID, s.cfg.Device.UserID, s.cfg.Device.DeviceID)
+	if err != nil {
+		return err
+	}
+	ls.requests[s.self()] = own
+	if m.Epoch > 0 && ls.rosterOf != m.Epoch {
+		e, err := tip.Epoch(ctx, s.cfg.MeetingID, m.Epoch)
+		if err != nil {
+			return err
+		}
+		ls.roster, ls.rosterOf = e.Members, m.Epoch
+	}
 	if s.cfg.Control != nil {
 		for _, r := range s.cfg.Control.Removals() {
 			s.Remove(r[0], r[1])
 		}
 	}
 	s.mu.Lock()
-	removals := make(map[string]bool, len(s.removals))
+	removals := make(map[DeviceRef]bool, len(s.removals))
 	for k := range s.removals {
 		removals[k] = true
 	}
 	rotate := s.rotate || (m.Epoch > 0 && time.Since(s.lastKey) >= s.cfg.RotateEvery)
 	installed := s.installed
+	eph := s.eph
 	s.mu.Unlock()
-
-	var current []meetingtypes.Member
-	if m.Epoch > 0 {
-		er, err := s.cfg.Chain.Meeting().Epoch(ctx, &meetingtypes.QueryEpochRequest{MeetingId: s.cfg.MeetingID, Epoch: m.Epoch})
-		if err != nil {
-			return err
-		}
-		current = er.Epoch.Members
-	}
-	inRoster := map[string]bool{}
-	for _, mem := range current {
-		inRoster[mem.UserId+"/"+mem.DeviceId] = true
-	}
 
 	reason := meetingtypes.Reason_REASON_ROTATE
 	switch {
@@ -64,103 +134,158 @@ func (s *Session) leaderStep(ctx context.Context, m meetingtypes.Meeting) error 
 		// that no key of the previous leader's stays in use.
 		reason = meetingtypes.Reason_REASON_LEADER
 	}
-	members := map[string]meetingtypes.JoinRequest{}
-	for id := range inRoster {
-		r, ok := reqs[id]
-		if !ok || r.Status != meetingtypes.RequestStatus_REQUEST_STATUS_ADMITTED {
+	self := s.self()
+	members := map[DeviceRef]meetingtypes.JoinRequest{}
+	inRoster := map[DeviceRef]bool{}
+	for _, mem := range ls.roster {
+		ref := DeviceRef{mem.UserId, mem.DeviceId}
+		inRoster[ref] = true
+		r := ls.requests[ref]
+		if m.RekeyDueHeight != 0 && ref != self {
+			// Someone left or a device was revoked: look at each member again.
+			var err error
+			if r, err = tip.Request(ctx, s.cfg.MeetingID, ref.User, ref.Device); err != nil && !errors.Is(err, verify.ErrNotFound) {
+				return err
+			}
+			ls.requests[ref] = r
+			if d, err := tip.Device(ctx, ref.User, ref.Device); err != nil || d.RevokedHeight != 0 {
+				reason = meetingtypes.Reason_REASON_REVOKE
+				continue
+			}
+		}
+		if r.Status != meetingtypes.RequestStatus_REQUEST_STATUS_ADMITTED {
 			continue
 		}
-		if removals[id] && id != self {
+		if removals[ref] && ref != self {
 			reason = meetingtypes.Reason_REASON_REMOVE
 			continue
 		}
-		if !s.deviceActive(ctx, r.UserId, r.DeviceId) {
-			reason = meetingtypes.Reason_REASON_REVOKE
-			continue
-		}
-		members[id] = r
+		members[ref] = r
 	}
 	admitted := false
-	for id, r := range reqs {
-		if r.Status != meetingtypes.RequestStatus_REQUEST_STATUS_PENDING || removals[id] {
+	for _, ref := range sortedRefs(ls.requests) {
+		r := ls.requests[ref]
+		if _, in := members[ref]; in || r.Status != meetingtypes.RequestStatus_REQUEST_STATUS_PENDING || removals[ref] {
 			continue
 		}
 		if s.cfg.Admit != nil && !s.cfg.Admit(r) {
 			continue
 		}
 		if s.cfg.Passcode != "" {
-			s.mu.Lock()
-			eph := s.eph
-			s.mu.Unlock()
 			if err := CheckPasscode(s.cfg.Chain.ChainID(), s.cfg.MeetingID, r.UserId, r.DeviceId, s.cfg.Passcode, eph, r.Sealed); err != nil {
-				if !s.rejected[id] {
-					s.rejected[id] = true
-					s.cfg.OnEvent(EventProblem{Peer: id, Err: err})
+				if !ls.rejected[ref] {
+					ls.rejected[ref] = true
+					s.cfg.OnEvent(EventProblem{Peer: ref.String(), Err: err})
 				}
 				continue
 			}
 		}
-		if !s.deviceActive(ctx, r.UserId, r.DeviceId) {
-			continue
-		}
-		members[id] = r
+		members[ref] = r
 		admitted = true
 	}
-	members[self] = reqs[self]
+	members[self] = ls.requests[self]
 	if admitted && m.Epoch > 0 && reason == meetingtypes.Reason_REASON_ROTATE {
 		reason = meetingtypes.Reason_REASON_JOIN
 	}
 	changed := len(members) != len(inRoster)
-	for id := range members {
-		if !inRoster[id] {
+	for ref := range members {
+		if !inRoster[ref] {
 			changed = true
 		}
 	}
 	if !changed && !rotate && m.RekeyDueHeight == 0 && m.Epoch <= installed && m.Epoch > 0 {
 		return nil
 	}
-	return s.commit(ctx, m, members, reason)
+	return s.commit(ctx, tip, m, ls, members, reason)
 }
 
-func (s *Session) deviceActive(ctx context.Context, user, device string) bool {
-	d, err := s.cfg.Chain.Identity().Device(ctx, &identitytypes.QueryDeviceRequest{UserId: user, DeviceId: device})
-	return err == nil && d.Device.RevokedHeight == 0
+// readLog reads the request log entries added since the last step, and
+// the request each names: the log's length is in the meeting record, so
+// no request can be hidden from the leader (only delayed, by a node that
+// serves old blocks, which the light client notices).
+func (s *Session) readLog(ctx context.Context, tip *verify.Snapshot, m meetingtypes.Meeting, ls *leaderState) error {
+	for seq := ls.logSeen + 1; seq <= m.RequestSeq; seq++ {
+		e, err := tip.RequestLogEntry(ctx, s.cfg.MeetingID, seq)
+		if err != nil {
+			return err
+		}
+		r, err := tip.Request(ctx, s.cfg.MeetingID, e.UserId, e.DeviceId)
+		if err != nil {
+			return err
+		}
+		ls.requests[DeviceRef{e.UserId, e.DeviceId}] = r
+		ls.logSeen = seq
+	}
+	return nil
 }
 
-// commit draws a new meeting key, commits the epoch and seals the key to
-// every other member.
-func (s *Session) commit(ctx context.Context, m meetingtypes.Meeting, reqs map[string]meetingtypes.JoinRequest, reason meetingtypes.Reason) error {
+func sortedRefs[V any](m map[DeviceRef]V) []DeviceRef {
+	out := make([]DeviceRef, 0, len(m))
+	for ref := range m {
+		out = append(out, ref)
+	}
+	slices.SortFunc(out, func(a, b DeviceRef) int {
+		if a.User != b.User {
+			return compare(a.User, b.User)
+		}
+		return compare(a.Device, b.Device)
+	})
+	return out
+}
+
+func compare(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// commit draws a new meeting key, commits the epoch, and once the outcome
+// and every tentative read are proven, seals the key to every other member.
+func (s *Session) commit(ctx context.Context, tip *verify.Snapshot, m meetingtypes.Meeting, ls *leaderState, reqs map[DeviceRef]meetingtypes.JoinRequest, reason meetingtypes.Reason) error {
 	epoch := m.Epoch + 1
-	ids := make([]string, 0, len(reqs))
-	for id := range reqs {
-		ids = append(ids, id)
+	refs := sortedRefs(reqs)
+	mrefs := make([]meetingtypes.MemberRef, len(refs))
+	roster := make([]meetingtypes.Member, len(refs))
+	ephs := make([][]byte, len(refs))
+	for i, ref := range refs {
+		r := reqs[ref]
+		mrefs[i] = meetingtypes.MemberRef{UserId: ref.User, DeviceId: ref.Device}
+		roster[i] = meetingtypes.Member{UserId: ref.User, DeviceId: ref.Device, EphPkHash: meetingtypes.EphKeyHash(r.EphPk)}
+		ephs[i] = r.EphPk
 	}
-	sort.Strings(ids)
-	refs := make([]meetingtypes.MemberRef, 0, len(ids))
-	members := make([]meetingtypes.Member, 0, len(ids))
-	for _, id := range ids {
-		r := reqs[id]
-		refs = append(refs, meetingtypes.MemberRef{UserId: r.UserId, DeviceId: r.DeviceId})
-		members = append(members, meetingtypes.Member{UserId: r.UserId, DeviceId: r.DeviceId, EphPkHash: meetingtypes.EphKeyHash(r.EphPk)})
-	}
-	meetingtypes.SortMembers(members)
-	rosterHash := meetingtypes.RosterHash(s.cfg.MeetingID, members)
+	meetingtypes.SortMembers(roster)
+	rosterHash := meetingtypes.RosterHash(s.cfg.MeetingID, roster)
 	mk := keyschedule.NewMeetingKey()
+	defer clear(mk)
 	kctx := s.ksContext(epoch, rosterHash)
 	commitment, err := keyschedule.Commit(mk, kctx)
 	if err != nil {
 		return err
 	}
-	if _, _, err := Commit(ctx, s.cfg.Chain, s.cfg.Device, s.cfg.MeetingID, refs, rosterHash, commitment, reason); err != nil {
+	if _, err := Commit(ctx, s.cfg.Chain, s.cfg.Device, s.cfg.MeetingID, epoch, mrefs, rosterHash, commitment, reason); err != nil {
 		return err
 	}
+	// The commit is proven in its block with the chain's roster hash equal
+	// to ours; now every tentative read must check out before the key
+	// leaves this device.
+	if err := tip.Confirm(ctx); err != nil {
+		return fmt.Errorf("epoch %d is committed, but a read it rests on did not verify, so its key is not sent: %w", epoch, err)
+	}
+	members, err := s.dir.members(ctx, tip, refs, ephs)
+	if err != nil {
+		return err
+	}
+	self := slices.Index(refs, s.self())
 	var recipients []keyschedule.Recipient
-	for _, id := range ids {
-		r := reqs[id]
-		if r.UserId == s.cfg.Device.UserID && r.DeviceId == s.cfg.Device.DeviceID {
+	for i, mem := range members {
+		if i == self {
 			continue
 		}
-		recipients = append(recipients, keyschedule.Recipient{UserID: r.UserId, DeviceID: r.DeviceId, PublicKey: r.EphPk, Parsed: s.parsedKey(r.EphPk)})
+		recipients = append(recipients, keyschedule.Recipient{UserID: mem.User, DeviceID: mem.Device, PublicKey: mem.EphPub, Parsed: ls.parsedKey(mem.EphPub)})
 	}
 	leader := keyschedule.Leader{UserID: s.cfg.Device.UserID, DeviceID: s.cfg.Device.DeviceID, Signer: cryptoSigner{s.cfg.Device.Key}}
 	envs, err := keyschedule.SealAll(ctx, leader, kctx, mk, recipients)
@@ -179,30 +304,37 @@ func (s *Session) commit(ctx context.Context, m meetingtypes.Meeting, reqs map[s
 	}
 	s.mu.Lock()
 	s.rotate = false
-	for id := range s.removals {
-		if _, still := reqs[id]; !still {
-			delete(s.removals, id)
+	for ref := range s.removals {
+		if _, still := reqs[ref]; !still {
+			delete(s.removals, ref)
 		}
 	}
 	s.mu.Unlock()
-	return s.install(epoch, mk, rosterHash, commitment, members)
+	for ref, r := range ls.requests {
+		_, in := reqs[ref]
+		switch {
+		case in:
+			r.Status = meetingtypes.RequestStatus_REQUEST_STATUS_ADMITTED
+		case r.Status == meetingtypes.RequestStatus_REQUEST_STATUS_ADMITTED:
+			r.Status = meetingtypes.RequestStatus_REQUEST_STATUS_REMOVED
+		}
+		ls.requests[ref] = r
+	}
+	ls.roster, ls.rosterOf = roster, epoch
+	key := append([]byte(nil), mk...)
+	return s.install(Epoch{Number: epoch, Key: key, Reason: reason, Leader: s.self(), Members: members, Self: self}, rosterHash, commitment)
 }
 
 // parsedKey returns a member's ephemeral key parsed once per meeting (nil
 // if it does not parse; SealAll then reports the member's error).
-func (s *Session) parsedKey(pub []byte) hpke.PublicKey {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.parsed == nil {
-		s.parsed = map[string]hpke.PublicKey{}
-	}
-	if pk, ok := s.parsed[string(pub)]; ok {
+func (ls *leaderState) parsedKey(pub []byte) hpke.PublicKey {
+	if pk, ok := ls.parsed[string(pub)]; ok {
 		return pk
 	}
 	pk, err := keyschedule.ParseEphemeralPublicKey(pub)
 	if err != nil {
 		return nil
 	}
-	s.parsed[string(pub)] = pk
+	ls.parsed[string(pub)] = pk
 	return pk
 }

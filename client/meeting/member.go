@@ -1,51 +1,61 @@
 package meeting
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 
 	"github.com/parleynet/parley/client/keyschedule"
-	identitytypes "github.com/parleynet/parley/x/identity/types"
+	"github.com/parleynet/parley/client/verify"
 	meetingtypes "github.com/parleynet/parley/x/meeting/types"
 )
 
-// memberStep installs the current epoch's key once its envelope arrives and
-// checks out, and claims leadership when the leader timed out and this
-// device is first in line.
-func (s *Session) memberStep(ctx context.Context, m meetingtypes.Meeting, height int64) error {
-	q := s.cfg.Chain.Meeting()
-	if m.Epoch > 0 {
-		s.mu.Lock()
-		installed := s.installed
-		s.mu.Unlock()
-		if m.Epoch > installed {
-			er, err := q.Epoch(ctx, &meetingtypes.QueryEpochRequest{MeetingId: s.cfg.MeetingID, Epoch: m.Epoch})
-			if err != nil {
-				return err
-			}
-			e := er.Epoch
-			if meetingtypes.SenderIndex(e.Members, s.cfg.Device.UserID, s.cfg.Device.DeviceID) < 0 {
-				s.mu.Lock()
-				was := s.wasMember
-				s.mu.Unlock()
-				if was {
-					s.keys.EraseAll()
-					s.cfg.OnEvent(EventRemoved{Epoch: e.Epoch})
-					return ErrRemoved
-				}
-			} else if err := s.tryEnvelopes(ctx, e); err != nil {
+// memberStep installs the newest epoch's key once its envelope has
+// arrived and checks out against the proven epoch, notices a removal, and
+// claims leadership when the leader timed out and this device is first in
+// line. Everything it reads is proven (snap).
+func (s *Session) memberStep(ctx context.Context, snap *verify.Snapshot, m meetingtypes.Meeting) error {
+	s.mu.Lock()
+	installed, was, leading := s.installed, s.wasMember, s.leader != nil
+	s.mu.Unlock()
+	if m.Epoch > installed && !leading {
+		e, err := snap.Epoch(ctx, s.cfg.MeetingID, m.Epoch)
+		if err != nil {
+			return err
+		}
+		self := meetingtypes.SenderIndex(e.Members, s.cfg.Device.UserID, s.cfg.Device.DeviceID)
+		switch {
+		case self < 0 && was:
+			s.cfg.OnEvent(EventRemoved{Epoch: e.Epoch})
+			return ErrRemoved
+		case self >= 0:
+			if err := s.tryEnvelopes(ctx, snap, e, self); err != nil {
 				return err
 			}
 		}
 	}
-	return s.maybeClaim(ctx, m, height)
+	if leading {
+		return nil
+	}
+	return s.maybeClaim(ctx, snap, m)
 }
 
-// tryEnvelopes opens the waiting envelopes for epoch e; the first that
-// passes every check installs the key. Each failure is reported with the
-// sender and the reason, and the session stays on its last good key.
-func (s *Session) tryEnvelopes(ctx context.Context, e meetingtypes.Epoch) error {
+// tryEnvelopes opens the waiting envelopes for the proven epoch e, in
+// which this device is member self; the first that passes every check
+// installs the key. Each failure is reported with the sender and the
+// reason, and the session stays on its last good key.
+func (s *Session) tryEnvelopes(ctx context.Context, snap *verify.Snapshot, e meetingtypes.Epoch, self int) error {
+	// The roster must be the one its hash commits to, and list this
+	// device with this device's own ephemeral key: otherwise the leader
+	// sealed the key to someone else's.
+	if got := meetingtypes.RosterHash(s.cfg.MeetingID, e.Members); !bytes.Equal(got, e.RosterHash) {
+		return fmt.Errorf("epoch %d: roster hash %X does not match its members (%X)", e.Epoch, e.RosterHash, got)
+	}
+	eph := s.EphemeralKey()
+	if want := meetingtypes.EphKeyHash(eph.PublicKey().Bytes()); !bytes.Equal(e.Members[self].EphPkHash, want) {
+		return fmt.Errorf("epoch %d lists %s with an ephemeral key that is not this device's", e.Epoch, s.self())
+	}
 	s.mu.Lock()
 	waiting := s.pending[e.Epoch]
 	s.pending[e.Epoch] = nil
@@ -53,45 +63,83 @@ func (s *Session) tryEnvelopes(ctx context.Context, e meetingtypes.Epoch) error 
 	if len(waiting) == 0 {
 		return nil
 	}
-	leader, err := s.cfg.Chain.Identity().Device(ctx, &identitytypes.QueryDeviceRequest{UserId: e.LeaderUser, DeviceId: e.LeaderDevice})
+	leader, err := snap.Device(ctx, e.LeaderUser, e.LeaderDevice)
 	if err != nil {
 		return fmt.Errorf("leader %s/%s: %w", e.LeaderUser, e.LeaderDevice, err)
 	}
+	if leader.RevokedHeight != 0 && leader.RevokedHeight <= e.Height {
+		return fmt.Errorf("leader %s/%s: device revoked at height %d, before epoch %d (height %d)", e.LeaderUser, e.LeaderDevice, leader.RevokedHeight, e.Epoch, e.Height)
+	}
 	want := keyschedule.Expectation{
 		ChainID: s.cfg.Chain.ChainID(), MeetingID: s.cfg.MeetingID, Epoch: e.Epoch, RosterHash: e.RosterHash,
-		KeyCommitment: e.KeyCommitment, LeaderPubKey: leader.Device.Pubkey,
+		KeyCommitment: e.KeyCommitment, LeaderPubKey: leader.Pubkey,
 		LeaderUser: e.LeaderUser, LeaderDevice: e.LeaderDevice,
 	}
-	for _, d := range waiting {
+	for i, d := range waiting {
 		var env keyschedule.Envelope
 		if err := env.Unmarshal(d.Body); err != nil {
 			continue
 		}
-		mk, err := keyschedule.Open(&env, s.eph, want)
+		mk, err := keyschedule.Open(&env, eph, want)
 		if err != nil {
 			s.cfg.OnEvent(EventProblem{Peer: d.FromUser + "/" + d.FromDevice, Err: err})
 			continue
 		}
-		return s.install(e.Epoch, mk, e.RosterHash, e.KeyCommitment, e.Members)
+		ep, err := s.epochFrom(ctx, snap, e, self, mk)
+		if err != nil {
+			clear(mk)
+			// Keep the envelopes not tried yet and this one: the
+			// members' records may read at the next block.
+			s.mu.Lock()
+			s.pending[e.Epoch] = append(s.pending[e.Epoch], waiting[i:]...)
+			s.mu.Unlock()
+			return err
+		}
+		return s.install(ep, e.RosterHash, e.KeyCommitment)
 	}
 	return nil
 }
 
+// epochFrom builds the verified Epoch of the proven epoch record e and
+// its opened key: each member's device key and ephemeral key, proven.
+func (s *Session) epochFrom(ctx context.Context, snap *verify.Snapshot, e meetingtypes.Epoch, self int, mk []byte) (Epoch, error) {
+	refs := make([]DeviceRef, len(e.Members))
+	ephs := make([][]byte, len(e.Members))
+	for i, m := range e.Members {
+		refs[i] = DeviceRef{m.UserId, m.DeviceId}
+		r, err := snap.Request(ctx, s.cfg.MeetingID, m.UserId, m.DeviceId)
+		if err != nil {
+			return Epoch{}, fmt.Errorf("member %s: %w", refs[i], err)
+		}
+		// The request now holds the key the member signals with; it is the
+		// roster's unless the member rotated it since the commit.
+		ephs[i] = r.EphPk
+	}
+	members, err := s.dir.members(ctx, snap, refs, ephs)
+	if err != nil {
+		return Epoch{}, err
+	}
+	return Epoch{
+		Number: e.Epoch, Key: mk, Reason: e.Reason, Leader: DeviceRef{e.LeaderUser, e.LeaderDevice},
+		Members: members, Self: self, Height: e.Height,
+	}, nil
+}
+
 // maybeClaim takes over when a rekey has been due for leader_timeout_blocks
 // and this device is first in line (the chain checks both again).
-func (s *Session) maybeClaim(ctx context.Context, m meetingtypes.Meeting, height int64) error {
+func (s *Session) maybeClaim(ctx context.Context, snap *verify.Snapshot, m meetingtypes.Meeting) error {
 	if m.RekeyDueHeight == 0 || m.Epoch == 0 {
 		return nil
 	}
-	params, err := s.cfg.Chain.Meeting().Params(ctx, &meetingtypes.QueryParamsRequest{})
+	params, err := snap.MeetingParams(ctx)
 	if err != nil {
 		return err
 	}
-	if height < m.RekeyDueHeight+int64(params.Params.LeaderTimeoutBlocks) {
+	if snap.Height() < m.RekeyDueHeight+int64(params.LeaderTimeoutBlocks) {
 		return nil
 	}
-	first, err := s.firstInLine(ctx, m)
-	if err != nil || first != s.cfg.Device.UserID+"/"+s.cfg.Device.DeviceID {
+	first, err := s.firstInLine(ctx, snap, m)
+	if err != nil || first != s.self() {
 		return err
 	}
 	if _, err := Claim(ctx, s.cfg.Chain, s.cfg.Eph, s.cfg.Device, s.cfg.MeetingID); err != nil {
@@ -113,49 +161,27 @@ func (s *Session) maybeClaim(ctx context.Context, m meetingtypes.Meeting, height
 
 // firstInLine mirrors the chain's rule: the first member of the current
 // roster that is not the leader, is still admitted and has an active device.
-func (s *Session) firstInLine(ctx context.Context, m meetingtypes.Meeting) (string, error) {
-	er, err := s.cfg.Chain.Meeting().Epoch(ctx, &meetingtypes.QueryEpochRequest{MeetingId: s.cfg.MeetingID, Epoch: m.Epoch})
+func (s *Session) firstInLine(ctx context.Context, snap *verify.Snapshot, m meetingtypes.Meeting) (DeviceRef, error) {
+	e, err := snap.Epoch(ctx, s.cfg.MeetingID, m.Epoch)
 	if err != nil {
-		return "", err
+		return DeviceRef{}, err
 	}
-	reqs, err := s.requests(ctx)
-	if err != nil {
-		return "", err
-	}
-	for _, mem := range er.Epoch.Members {
-		id := mem.UserId + "/" + mem.DeviceId
+	for _, mem := range e.Members {
 		if mem.UserId == m.LeaderUser && mem.DeviceId == m.LeaderDevice {
 			continue
 		}
-		if r, ok := reqs[id]; !ok || r.Status != meetingtypes.RequestStatus_REQUEST_STATUS_ADMITTED {
+		r, err := snap.Request(ctx, s.cfg.MeetingID, mem.UserId, mem.DeviceId)
+		if err != nil && !errors.Is(err, verify.ErrNotFound) {
+			return DeviceRef{}, err
+		}
+		if err != nil || r.Status != meetingtypes.RequestStatus_REQUEST_STATUS_ADMITTED {
 			continue
 		}
-		d, err := s.cfg.Chain.Identity().Device(ctx, &identitytypes.QueryDeviceRequest{UserId: mem.UserId, DeviceId: mem.DeviceId})
-		if err != nil || d.Device.RevokedHeight != 0 {
+		d, err := snap.Device(ctx, mem.UserId, mem.DeviceId)
+		if err != nil || d.RevokedHeight != 0 {
 			continue
 		}
-		return id, nil
+		return DeviceRef{mem.UserId, mem.DeviceId}, nil
 	}
-	return "", errors.New("no member is in line to take over")
-}
-
-// requests returns every request of the meeting by "user/device".
-func (s *Session) requests(ctx context.Context) (map[string]meetingtypes.JoinRequest, error) {
-	out := map[string]meetingtypes.JoinRequest{}
-	var next []byte
-	for {
-		res, err := s.cfg.Chain.Meeting().JoinRequests(ctx, &meetingtypes.QueryJoinRequestsRequest{
-			MeetingId: s.cfg.MeetingID, Pagination: pageAfter(next),
-		})
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range res.Requests {
-			out[r.UserId+"/"+r.DeviceId] = r
-		}
-		if res.Pagination == nil || len(res.Pagination.NextKey) == 0 {
-			return out, nil
-		}
-		next = res.Pagination.NextKey
-	}
+	return DeviceRef{}, errors.New("no member is in line to take over")
 }

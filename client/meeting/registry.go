@@ -1,6 +1,7 @@
 package meeting
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/hpke"
@@ -13,18 +14,33 @@ import (
 	"time"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
-	"github.com/cosmos/cosmos-sdk/types/query"
 
 	"github.com/parleynet/parley/client/keyschedule"
+	"github.com/parleynet/parley/client/verify"
 	meetingtypes "github.com/parleynet/parley/x/meeting/types"
 )
 
-// Chain is what this package needs of a node.
+// Chain is what this package needs of the chain: proven reads and
+// transactions whose outcome is proven (client/verify.Client).
 type Chain interface {
 	ChainID() string
 	Account() string
-	Meeting() meetingtypes.QueryClient
+	Reader() *verify.Reader
 	Broadcast(ctx context.Context, msgs ...sdk.Msg) (*sdk.TxResponse, error)
+	BroadcastProven(ctx context.Context, msgs ...sdk.Msg) (*sdk.TxResponse, verify.TxOutcome, error)
+}
+
+// provenMeeting reads the meeting with a proof.
+func provenMeeting(ctx context.Context, c Chain, meetingID []byte) (meetingtypes.Meeting, error) {
+	snap, err := c.Reader().Latest(ctx)
+	if err != nil {
+		return meetingtypes.Meeting{}, err
+	}
+	m, err := snap.Meeting(ctx, meetingID)
+	if err != nil {
+		return m, fmt.Errorf("meeting %x: %w", meetingID, err)
+	}
+	return m, nil
 }
 
 // Signer is a device key.
@@ -171,20 +187,25 @@ func Create(ctx context.Context, c Chain, eph EphStore, d Device, o CreateOption
 	return id, res, key.Save()
 }
 
-// Request publishes a fresh ephemeral key of d for the meeting.
+// Request publishes a fresh ephemeral key of d for the meeting. sealed is
+// opaque to the chain; Join fills it with a passcode proof.
 func Request(ctx context.Context, c Chain, eph EphStore, d Device, meetingID, sealed []byte) (*sdk.TxResponse, error) {
-	m, err := c.Meeting().Meeting(ctx, &meetingtypes.QueryMeetingRequest{MeetingId: meetingID})
+	m, err := provenMeeting(ctx, c, meetingID)
 	if err != nil {
-		return nil, fmt.Errorf("meeting %x: %w", meetingID, err)
+		return nil, err
 	}
-	key, err := eph.New(meetingID, d)
+	return request(ctx, c, eph, d, m, sealed)
+}
+
+func request(ctx context.Context, c Chain, eph EphStore, d Device, m meetingtypes.Meeting, sealed []byte) (*sdk.TxResponse, error) {
+	key, err := eph.New(m.MeetingId, d)
 	if err != nil {
 		return nil, err
 	}
 	pub := key.Public()
 	msg := &meetingtypes.MsgRequestJoin{
-		Signer: c.Account(), MeetingId: meetingID, UserId: d.UserID, DeviceId: d.DeviceID, EphPk: pub, Sealed: sealed,
-		Sig: d.Key.Sign(meetingtypes.RequestSignBytes(c.ChainID(), meetingID, m.Meeting.CreatedHeight, d.UserID, d.DeviceID, pub, sealed)),
+		Signer: c.Account(), MeetingId: m.MeetingId, UserId: d.UserID, DeviceId: d.DeviceID, EphPk: pub, Sealed: sealed,
+		Sig: d.Key.Sign(meetingtypes.RequestSignBytes(c.ChainID(), m.MeetingId, m.CreatedHeight, d.UserID, d.DeviceID, pub, sealed)),
 	}
 	res, err := c.Broadcast(ctx, msg)
 	if err != nil {
@@ -193,56 +214,28 @@ func Request(ctx context.Context, c Chain, eph EphStore, d Device, meetingID, se
 	return res, key.Save()
 }
 
-// Commit commits the next epoch with the given members, the roster hash
-// the leader computed from their ephemeral keys and the key commitment,
-// signed by the leader d. It reads the current epoch first. The chain
-// refuses the commit if its own roster hash differs from rosterHash.
-func Commit(ctx context.Context, c Chain, d Device, meetingID []byte, members []meetingtypes.MemberRef, rosterHash, commitment []byte, reason meetingtypes.Reason) (uint64, *sdk.TxResponse, error) {
-	m, err := c.Meeting().Meeting(ctx, &meetingtypes.QueryMeetingRequest{MeetingId: meetingID})
-	if err != nil {
-		return 0, nil, fmt.Errorf("meeting %x: %w", meetingID, err)
-	}
-	epoch := m.Meeting.Epoch + 1
+// Commit commits epoch (the current epoch + 1) with the given members,
+// the roster hash the leader computed from their ephemeral keys (the chain
+// refuses the commit if its own differs) and the key commitment, signed by
+// the leader d. It returns once the outcome is proven, and checks that the
+// chain committed exactly this epoch with this roster hash.
+func Commit(ctx context.Context, c Chain, d Device, meetingID []byte, epoch uint64, members []meetingtypes.MemberRef, rosterHash, commitment []byte, reason meetingtypes.Reason) (*sdk.TxResponse, error) {
 	msg := &meetingtypes.MsgCommitEpoch{
-		Signer: c.Account(), MeetingId: meetingID, Epoch: epoch, Members: members, RosterHash: rosterHash,
-		KeyCommitment: commitment, Reason: reason,
+		Signer: c.Account(), MeetingId: meetingID, Epoch: epoch, Members: members, RosterHash: rosterHash, KeyCommitment: commitment, Reason: reason,
 		Sig: d.Key.Sign(meetingtypes.CommitSignBytes(c.ChainID(), meetingID, epoch, members, rosterHash, commitment, reason)),
 	}
-	res, err := c.Broadcast(ctx, msg)
-	return epoch, res, err
-}
-
-// ChainRosterHash computes the roster hash of members over the ephemeral
-// keys of their join requests as the node reports them, the way the chain
-// computes it. It trusts the node: it serves hand-driven commits (`parley
-// meeting commit`) and tests; a session computes the hash from requests
-// it has verified.
-func ChainRosterHash(ctx context.Context, c Chain, meetingID []byte, members []meetingtypes.MemberRef) ([]byte, error) {
-	keys := map[string][]byte{}
-	page := &query.PageRequest{}
-	for {
-		res, err := c.Meeting().JoinRequests(ctx, &meetingtypes.QueryJoinRequestsRequest{MeetingId: meetingID, Pagination: page})
-		if err != nil {
-			return nil, fmt.Errorf("join requests of meeting %x: %w", meetingID, err)
-		}
-		for _, r := range res.Requests {
-			keys[r.UserId+"/"+r.DeviceId] = r.EphPk
-		}
-		if res.Pagination == nil || len(res.Pagination.NextKey) == 0 {
-			break
-		}
-		page = &query.PageRequest{Key: res.Pagination.NextKey}
+	res, out, err := c.BroadcastProven(ctx, msg)
+	if err != nil || !c.Reader().Verified() {
+		return res, err
 	}
-	ms := make([]meetingtypes.Member, len(members))
-	for i, ref := range members {
-		key, ok := keys[ref.UserId+"/"+ref.DeviceId]
-		if !ok {
-			return nil, fmt.Errorf("%s/%s has no request in meeting %x", ref.UserId, ref.DeviceId, meetingID)
-		}
-		ms[i] = meetingtypes.Member{UserId: ref.UserId, DeviceId: ref.DeviceId, EphPkHash: meetingtypes.EphKeyHash(key)}
+	var resp meetingtypes.MsgCommitEpochResponse
+	if err := out.MsgResponse(0, &resp); err != nil {
+		return res, fmt.Errorf("commit of epoch %d: %w", epoch, err)
 	}
-	meetingtypes.SortMembers(ms)
-	return meetingtypes.RosterHash(meetingID, ms), nil
+	if resp.Epoch != epoch || !bytes.Equal(resp.RosterHash, rosterHash) {
+		return res, fmt.Errorf("commit of epoch %d: the chain committed epoch %d with roster hash %X, not %X", epoch, resp.Epoch, resp.RosterHash, rosterHash)
+	}
+	return res, nil
 }
 
 // Leave takes d out of the meeting and erases its ephemeral key.
@@ -295,9 +288,9 @@ func RotateEphKey(ctx context.Context, c Chain, eph EphStore, d Device, meetingI
 
 // Claim takes over leadership from a timed-out leader with a fresh ephemeral key.
 func Claim(ctx context.Context, c Chain, eph EphStore, d Device, meetingID []byte) (*sdk.TxResponse, error) {
-	m, err := c.Meeting().Meeting(ctx, &meetingtypes.QueryMeetingRequest{MeetingId: meetingID})
+	m, err := provenMeeting(ctx, c, meetingID)
 	if err != nil {
-		return nil, fmt.Errorf("meeting %x: %w", meetingID, err)
+		return nil, err
 	}
 	key, err := eph.New(meetingID, d)
 	if err != nil {
@@ -306,7 +299,7 @@ func Claim(ctx context.Context, c Chain, eph EphStore, d Device, meetingID []byt
 	pub := key.Public()
 	msg := &meetingtypes.MsgClaimLeadership{
 		Signer: c.Account(), MeetingId: meetingID, UserId: d.UserID, DeviceId: d.DeviceID, EphPk: pub,
-		Sig: d.Key.Sign(meetingtypes.ClaimSignBytes(c.ChainID(), meetingID, m.Meeting.Epoch, m.Meeting.LeaderChanges, d.UserID, d.DeviceID, pub)),
+		Sig: d.Key.Sign(meetingtypes.ClaimSignBytes(c.ChainID(), meetingID, m.Epoch, m.LeaderChanges, d.UserID, d.DeviceID, pub)),
 	}
 	res, err := c.Broadcast(ctx, msg)
 	if err != nil {
@@ -317,13 +310,13 @@ func Claim(ctx context.Context, c Chain, eph EphStore, d Device, meetingID []byt
 
 // End ends the meeting (d must lead it) and erases d's ephemeral key.
 func End(ctx context.Context, c Chain, eph EphStore, d Device, meetingID []byte) (*sdk.TxResponse, error) {
-	m, err := c.Meeting().Meeting(ctx, &meetingtypes.QueryMeetingRequest{MeetingId: meetingID})
+	m, err := provenMeeting(ctx, c, meetingID)
 	if err != nil {
-		return nil, fmt.Errorf("meeting %x: %w", meetingID, err)
+		return nil, err
 	}
 	msg := &meetingtypes.MsgEndMeeting{
 		Signer: c.Account(), MeetingId: meetingID,
-		Sig: d.Key.Sign(meetingtypes.EndSignBytes(c.ChainID(), meetingID, m.Meeting.Epoch)),
+		Sig: d.Key.Sign(meetingtypes.EndSignBytes(c.ChainID(), meetingID, m.Epoch)),
 	}
 	res, err := c.Broadcast(ctx, msg)
 	if err != nil {

@@ -11,14 +11,16 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/parleynet/parley/client/keyschedule"
-	identitytypes "github.com/parleynet/parley/x/identity/types"
+	"github.com/parleynet/parley/client/verify"
 	meetingtypes "github.com/parleynet/parley/x/meeting/types"
 )
 
-// SessionChain is what a running session needs of a node.
+// SessionChain is what a running session needs of the chain: proven reads
+// (Reader), transactions with proven outcomes, and the newest height as a
+// cheap, unproven signal that something may have changed.
 type SessionChain interface {
 	Chain
-	Identity() identitytypes.QueryClient
+	BroadcastProven(ctx context.Context, msgs ...sdk.Msg) (*sdk.TxResponse, verify.TxOutcome, error)
 	Height(ctx context.Context) (int64, error)
 }
 
@@ -50,10 +52,12 @@ type Config struct {
 	RotateEvery time.Duration
 	// Poll is how often the chain is read; default 100 ms (blocks are ~300 ms).
 	Poll time.Duration
-	// Grace keeps the previous epoch's key for frames in flight; default 2 s.
-	Grace time.Duration
 	// OnEvent receives what happens; it must not block.
 	OnEvent func(Event)
+	// OnEpoch receives each verified epoch, key included, on the session's
+	// goroutine; the key is cleared when it returns, so whoever needs it
+	// copies it (the call engine derives its SFrame keys at once).
+	OnEpoch func(Epoch)
 	// OnSignal receives the call signalling (KindSignal) delivered to this
 	// device's ephemeral key; it must not block. Nil drops them.
 	OnSignal func(Delivery)
@@ -63,20 +67,20 @@ type Config struct {
 // checks each epoch's key; as leader it admits, removes and rotates.
 type Session struct {
 	cfg  Config
-	keys *keyschedule.EpochKeys
+	dir  *directory
+	wake chan struct{}
 
 	mu        sync.Mutex
 	eph       hpke.PrivateKey
 	installed uint64 // highest epoch whose key is installed
 	code      string
 	pending   map[uint64][]Delivery // envelopes by epoch, waiting for the chain
-	removals  map[string]bool       // "user/device" the leader will drop
+	removals  map[DeviceRef]bool    // the leader will drop these
 	rotate    bool
 	lastKey   time.Time
 	subCancel context.CancelFunc
-	parsed    map[string]hpke.PublicKey // members' ephemeral keys, parsed once
-	rejected  map[string]bool           // requests already reported as refused
 	wasMember bool
+	leader    *leaderState // nil unless this device leads
 }
 
 // NewSession prepares a session; Run runs it.
@@ -87,19 +91,19 @@ func NewSession(cfg Config) (*Session, error) {
 	if cfg.Poll == 0 {
 		cfg.Poll = 100 * time.Millisecond
 	}
-	if cfg.Grace == 0 {
-		cfg.Grace = keyschedule.DefaultGrace
-	}
 	if cfg.OnEvent == nil {
 		cfg.OnEvent = func(Event) {}
+	}
+	if cfg.OnEpoch == nil {
+		cfg.OnEpoch = func(Epoch) {}
 	}
 	eph, err := cfg.Eph.Load(cfg.MeetingID, cfg.Device)
 	if err != nil {
 		return nil, err
 	}
 	return &Session{
-		cfg: cfg, eph: eph, keys: keyschedule.NewEpochKeys(keyschedule.WithGrace(cfg.Grace)),
-		pending: map[uint64][]Delivery{}, removals: map[string]bool{}, rejected: map[string]bool{},
+		cfg: cfg, eph: eph, dir: newDirectory(), wake: make(chan struct{}, 1),
+		pending: map[uint64][]Delivery{}, removals: map[DeviceRef]bool{},
 	}, nil
 }
 
@@ -111,12 +115,12 @@ func (s *Session) EphemeralKey() hpke.PrivateKey {
 	return s.eph
 }
 
-// Key returns the current epoch and its meeting key.
-func (s *Session) Key() (uint64, []byte, error) { return s.keys.Current() }
-
-// Keys returns the session's epoch key store (current and, during the grace
-// window, previous epoch), for the media layer.
-func (s *Session) Keys() *keyschedule.EpochKeys { return s.keys }
+// Epoch returns the newest installed epoch number (0 before the first).
+func (s *Session) Epoch() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.installed
+}
 
 // Code returns the current epoch's security code.
 func (s *Session) Code() string {
@@ -128,8 +132,9 @@ func (s *Session) Code() string {
 // Remove asks the leader's session to drop a member at the next epoch.
 func (s *Session) Remove(userID, deviceID string) {
 	s.mu.Lock()
-	s.removals[userID+"/"+deviceID] = true
+	s.removals[DeviceRef{userID, deviceID}] = true
 	s.mu.Unlock()
+	s.poke()
 }
 
 // Rotate asks the leader's session for a new epoch with the same members.
@@ -137,12 +142,20 @@ func (s *Session) Rotate() {
 	s.mu.Lock()
 	s.rotate = true
 	s.mu.Unlock()
+	s.poke()
+}
+
+// poke makes Run step at once instead of at the next block.
+func (s *Session) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
 }
 
 // Run drives the session until ctx ends, the meeting ends (ErrEnded) or
-// this device is removed (ErrRemoved). Keys are erased on the way out.
+// this device is removed (ErrRemoved).
 func (s *Session) Run(ctx context.Context) error {
-	defer s.keys.EraseAll()
 	if err := s.subscribe(ctx); err != nil {
 		return err
 	}
@@ -151,21 +164,27 @@ func (s *Session) Run(ctx context.Context) error {
 	defer tick.Stop()
 	var lastHeight int64
 	for {
-		h, err := s.cfg.Chain.Height(ctx)
-		if err != nil {
-			s.cfg.OnEvent(EventProblem{Peer: "node", Err: err})
-		} else if h != lastHeight {
-			lastHeight = h
-			if err := s.step(ctx, h); errors.Is(err, ErrEnded) || errors.Is(err, ErrRemoved) {
-				return err
-			} else if err != nil && ctx.Err() == nil {
-				s.cfg.OnEvent(EventProblem{Peer: "chain", Err: err})
-			}
-		}
+		woken := false
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-tick.C:
+		case <-s.wake:
+			woken = true
+		}
+		h, err := s.cfg.Chain.Height(ctx)
+		if err != nil {
+			s.cfg.OnEvent(EventProblem{Peer: "node", Err: err})
+			continue
+		}
+		if h == lastHeight && !woken {
+			continue
+		}
+		lastHeight = h
+		if err := s.step(ctx); errors.Is(err, ErrEnded) || errors.Is(err, ErrRemoved) {
+			return err
+		} else if err != nil && ctx.Err() == nil {
+			s.cfg.OnEvent(EventProblem{Peer: "chain", Err: err})
 		}
 	}
 }
@@ -177,94 +196,104 @@ func (s *Session) subscribe(ctx context.Context) error {
 	}
 	subCtx, cancel := context.WithCancel(ctx)
 	s.subCancel = cancel
-	ch, err := s.cfg.Mailbox.Subscribe(subCtx, s.eph, s.cfg.MeetingID)
+	ch, err := s.cfg.Mailbox.Subscribe(subCtx, s.EphemeralKey(), s.cfg.MeetingID)
 	if err != nil {
 		cancel()
 		return fmt.Errorf("mailbox subscription: %w", err)
 	}
 	go func() {
 		for d := range ch {
-			if d.Kind == KindSignal && s.cfg.OnSignal != nil {
-				s.cfg.OnSignal(d)
-				continue
-			}
-			if d.Kind != KindMeetingKey {
-				continue
-			}
-			var env keyschedule.Envelope
-			if err := env.Unmarshal(d.Body); err != nil {
-				s.cfg.OnEvent(EventProblem{Peer: d.FromUser + "/" + d.FromDevice, Err: fmt.Errorf("unreadable key envelope: %w", err)})
-				continue
-			}
-			s.mu.Lock()
-			if env.Epoch > s.installed {
-				s.pending[env.Epoch] = append(s.pending[env.Epoch], d)
-			}
-			s.mu.Unlock()
+			s.deliver(d)
 		}
 	}()
 	return nil
 }
 
-func (s *Session) step(ctx context.Context, height int64) error {
-	q := s.cfg.Chain.Meeting()
-	res, err := q.Meeting(ctx, &meetingtypes.QueryMeetingRequest{MeetingId: s.cfg.MeetingID})
+// deliver takes one delivery from the mailbox.
+func (s *Session) deliver(d Delivery) {
+	if d.Kind == KindSignal {
+		if s.cfg.OnSignal != nil {
+			s.cfg.OnSignal(d)
+		}
+		return
+	}
+	if d.Kind != KindMeetingKey {
+		return
+	}
+	var env keyschedule.Envelope
+	if err := env.Unmarshal(d.Body); err != nil {
+		s.cfg.OnEvent(EventProblem{Peer: d.FromUser + "/" + d.FromDevice, Err: fmt.Errorf("unreadable key envelope: %w", err)})
+		return
+	}
+	s.mu.Lock()
+	fresh := env.Epoch > s.installed
+	if fresh {
+		s.pending[env.Epoch] = append(s.pending[env.Epoch], d)
+	}
+	s.mu.Unlock()
+	if fresh {
+		s.poke() // the epoch may already be proven: try at once
+	}
+}
+
+// step reads the meeting: proven for ending, membership and keys; as
+// leader also tentatively (see leader.go).
+func (s *Session) step(ctx context.Context) error {
+	snap, err := s.cfg.Chain.Reader().Latest(ctx)
 	if err != nil {
 		return err
 	}
-	m := res.Meeting
+	m, err := snap.Meeting(ctx, s.cfg.MeetingID)
+	if err != nil {
+		return err
+	}
 	if m.Status == meetingtypes.Status_STATUS_ENDED {
 		s.cfg.OnEvent(EventEnded{})
 		return ErrEnded
 	}
-	if m.LeaderUser == s.cfg.Device.UserID && m.LeaderDevice == s.cfg.Device.DeviceID {
-		return s.leaderStep(ctx, m)
+	if err := s.memberStep(ctx, snap, m); err != nil {
+		return err
 	}
-	return s.memberStep(ctx, m, height)
+	return s.leaderStep(ctx)
 }
 
-// context of an epoch for the key schedule.
+func (s *Session) self() DeviceRef { return DeviceRef{s.cfg.Device.UserID, s.cfg.Device.DeviceID} }
+
+// ksContext is the key schedule's context of an epoch.
 func (s *Session) ksContext(epoch uint64, rosterHash []byte) keyschedule.Context {
 	return keyschedule.Context{ChainID: s.cfg.Chain.ChainID(), MeetingID: s.cfg.MeetingID, Epoch: epoch, RosterHash: rosterHash}
 }
 
-func (s *Session) install(epoch uint64, mk, rosterHash, commitment []byte, members []meetingtypes.Member) error {
-	if err := s.keys.Install(epoch, mk); err != nil {
-		return err
-	}
-	code, err := keyschedule.SecurityCode(s.ksContext(epoch, rosterHash), commitment)
+// install hands a verified epoch down and clears its key.
+func (s *Session) install(ep Epoch, rosterHash, commitment []byte) error {
+	defer clear(ep.Key)
+	code, err := keyschedule.SecurityCode(s.ksContext(ep.Number, rosterHash), commitment)
 	if err != nil {
 		return err
 	}
+	ep.Code = code
 	s.mu.Lock()
-	s.installed, s.code, s.lastKey, s.wasMember = epoch, code, time.Now(), true
+	s.installed, s.code, s.lastKey, s.wasMember = ep.Number, code, time.Now(), true
 	for e := range s.pending {
-		if e <= epoch {
+		if e <= ep.Number {
 			delete(s.pending, e)
 		}
 	}
+	leader := s.leader != nil
 	s.mu.Unlock()
-	s.cfg.OnEvent(EventKey{Epoch: epoch, Code: code, Members: members, SenderIndex: meetingtypes.SenderIndex(members, s.cfg.Device.UserID, s.cfg.Device.DeviceID)})
+	s.cfg.OnEpoch(ep)
+	s.cfg.OnEvent(EventKey{Epoch: ep.Number, Code: code, Members: ep.Members, SenderIndex: ep.Self})
 	if s.cfg.Control != nil {
-		st := Status{Role: "member", Epoch: epoch, Code: code, Updated: time.Now().UTC()}
-		for _, m := range members {
-			st.Members = append(st.Members, m.UserId+"/"+m.DeviceId)
+		st := Status{Role: "member", Epoch: ep.Number, Code: code, Updated: time.Now().UTC()}
+		if leader {
+			st.Role = "leader"
 		}
-		if len(members) > 0 {
-			if m, err := s.cfg.Chain.Meeting().Meeting(context.Background(), &meetingtypes.QueryMeetingRequest{MeetingId: s.cfg.MeetingID}); err == nil &&
-				m.Meeting.LeaderUser == s.cfg.Device.UserID && m.Meeting.LeaderDevice == s.cfg.Device.DeviceID {
-				st.Role = "leader"
-			}
+		for _, m := range ep.Members {
+			st.Members = append(st.Members, m.String())
 		}
 		if err := s.cfg.Control.WriteStatus(st); err != nil {
 			s.cfg.OnEvent(EventProblem{Peer: "status file", Err: err})
 		}
 	}
 	return nil
-}
-
-// broadcast is a narrow helper so leader and member code share error text.
-func (s *Session) broadcast(ctx context.Context, msg sdk.Msg) error {
-	_, err := s.cfg.Chain.Broadcast(ctx, msg)
-	return err
 }

@@ -27,6 +27,29 @@ import (
 type recorder struct {
 	mu     sync.Mutex
 	events []meeting.Event
+	epKeys map[uint64][]byte // copies of the epoch keys the session handed down
+	newest uint64
+}
+
+// onEpoch keeps a copy of each epoch's key (the session clears its own).
+func (r *recorder) onEpoch(ep meeting.Epoch) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.epKeys == nil {
+		r.epKeys = map[uint64][]byte{}
+	}
+	r.epKeys[ep.Number] = append([]byte(nil), ep.Key...)
+	r.newest = max(r.newest, ep.Number)
+}
+
+// key returns the newest epoch and its key, as Session.Key once did.
+func (r *recorder) key() (uint64, []byte, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.newest == 0 {
+		return 0, nil, errors.New("no epoch yet")
+	}
+	return r.newest, r.epKeys[r.newest], nil
 }
 
 func (r *recorder) on(e meeting.Event) {
@@ -74,7 +97,7 @@ func (p *party) start(t *testing.T, ctx context.Context, id []byte) {
 	p.rec = &recorder{}
 	s, err := meeting.NewSession(meeting.Config{
 		Chain: p.chain, Mailbox: p.mbox, Device: p.dev, MeetingID: id,
-		Eph: p.eph, OnEvent: p.rec.on, Grace: 50 * time.Millisecond,
+		Eph: p.eph, OnEvent: p.rec.on, OnEpoch: p.rec.onEpoch,
 	})
 	require.NoError(t, err)
 	p.session = s
@@ -118,7 +141,7 @@ func TestSessionsAgreeRemoveEquivocateClaim(t *testing.T) {
 	mk := func(account, user, device string) *party {
 		k, err := st.Create(user, device, nil, keystore.CreateOptions{Unencrypted: true})
 		require.NoError(t, err)
-		c := net.Client(t, account)
+		c := net.Verified(t, account)
 		_, err = identity.Register(ctx, c, user, device, k)
 		require.NoError(t, err)
 		mc, err := mailbox.New(mailbox.Config{Nodes: []string{nodes[nodeOf%2].Addr}, ChainID: net.ChainID, User: user, Device: device, Key: k})
@@ -142,12 +165,12 @@ func TestSessionsAgreeRemoveEquivocateClaim(t *testing.T) {
 	// Everyone reaches the epoch with all three, with one key and one code.
 	var epochAll uint64
 	waitFor(t, "a 3-member epoch installed everywhere", func() bool {
-		e, k, err := carol.session.Key()
+		e, k, err := carol.rec.key()
 		if err != nil {
 			return false
 		}
-		e2, k2, err2 := bob.session.Key()
-		e1, k1, err1 := alice.session.Key()
+		e2, k2, err2 := bob.rec.key()
+		e1, k1, err1 := alice.rec.key()
 		if err1 != nil || err2 != nil || e != e1 || e != e2 {
 			return false
 		}
@@ -165,7 +188,7 @@ func TestSessionsAgreeRemoveEquivocateClaim(t *testing.T) {
 	require.NoError(t, err)
 	n := len(roster.Epoch.Members)
 	carolIdx := uint32(meetingtypes.SenderIndex(roster.Epoch.Members, "carol", "desk"))
-	_, mkAll, _ := alice.session.Key()
+	_, mkAll, _ := alice.rec.key()
 	carolSender, err := sframe.NewSender()
 	require.NoError(t, err)
 	require.NoError(t, carolSender.SetEpoch(epochAll, mkAll, carolIdx))
@@ -189,8 +212,8 @@ func TestSessionsAgreeRemoveEquivocateClaim(t *testing.T) {
 	var epochNoCarol uint64
 	var mkNoCarol []byte
 	waitFor(t, "alice and bob on a new epoch", func() bool {
-		e1, k1, err1 := alice.session.Key()
-		e2, k2, err2 := bob.session.Key()
+		e1, k1, err1 := alice.rec.key()
+		e2, k2, err2 := bob.rec.key()
 		if err1 != nil || err2 != nil || e1 != e2 || e1 <= epochAll {
 			return false
 		}
@@ -268,8 +291,8 @@ func TestSessionsAgreeRemoveEquivocateClaim(t *testing.T) {
 		return false
 	})
 	waitFor(t, "bob on the rotated epoch with alice's real key", func() bool {
-		e1, k1, err1 := alice.session.Key()
-		e2, k2, err2 := bob.session.Key()
+		e1, k1, err1 := alice.rec.key()
+		e2, k2, err2 := bob.rec.key()
 		return err1 == nil && err2 == nil && e1 == e2 && e1 == epochNoCarol+1 && string(k1) == string(k2) && string(k2) != string(forged)
 	})
 
@@ -280,8 +303,8 @@ func TestSessionsAgreeRemoveEquivocateClaim(t *testing.T) {
 	require.NoError(t, err)
 	dave.start(t, ctx, id)
 	waitFor(t, "dave admitted", func() bool {
-		e, _, err := dave.session.Key()
-		e1, _, _ := bob.session.Key()
+		e, _, err := dave.rec.key()
+		e1, _, _ := bob.rec.key()
 		return err == nil && e == e1
 	})
 	alice.cancel()
@@ -296,7 +319,7 @@ func TestSessionsAgreeRemoveEquivocateClaim(t *testing.T) {
 	})
 	waitFor(t, "bob to commit a new epoch as leader", func() bool {
 		m, err := bob.chain.Meeting().Meeting(ctx, &meetingtypes.QueryMeetingRequest{MeetingId: id})
-		e, _, kerr := bob.session.Key()
+		e, _, kerr := bob.rec.key()
 		return err == nil && m.Meeting.RekeyDueHeight == 0 && kerr == nil && e == m.Meeting.Epoch
 	})
 	bob.cancel()

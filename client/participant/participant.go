@@ -5,7 +5,6 @@
 package participant
 
 import (
-	"bytes"
 	"context"
 	"crypto"
 	"crypto/ed25519"
@@ -19,8 +18,6 @@ import (
 	"github.com/parleynet/parley/client/call"
 	"github.com/parleynet/parley/client/keyschedule"
 	"github.com/parleynet/parley/client/meeting"
-	identitytypes "github.com/parleynet/parley/x/identity/types"
-	meetingtypes "github.com/parleynet/parley/x/meeting/types"
 )
 
 // Config configures one participant.
@@ -30,8 +27,9 @@ type Config struct {
 	Sinks         call.SinkFactory
 	SettingEngine *webrtc.SettingEngine
 	ICEServers    []webrtc.ICEServer
-	// OnEpoch is told each epoch the engine switches to.
-	OnEpoch func(call.Epoch)
+	// OnEpoch is told each verified epoch after the engine switched to it,
+	// on the session's goroutine; ep.Key is valid only during the call.
+	OnEpoch func(meeting.Epoch)
 }
 
 // Participant is a running session and call engine.
@@ -40,35 +38,19 @@ type Participant struct {
 	session *meeting.Session
 	engine  *call.Engine
 	signals chan call.Inbound
-	mu      sync.Mutex
-	epoch   uint64
-
-	keyEvents chan meeting.EventKey
 }
 
 // New prepares a participant; Run runs it.
 func New(cfg Config) (*Participant, error) {
 	p := &Participant{cfg: cfg, signals: make(chan call.Inbound, 1024)}
 	sc := cfg.Session
-	userEvent := sc.OnEvent
 	sc.OnSignal = func(d meeting.Delivery) {
 		select {
 		case p.signals <- call.Inbound{FromUser: d.FromUser, FromDevice: d.FromDevice, Body: d.Body}:
 		default: // a flood cannot block the session; the peer resends
 		}
 	}
-	keys := make(chan meeting.EventKey, 16)
-	sc.OnEvent = func(e meeting.Event) {
-		if k, ok := e.(meeting.EventKey); ok {
-			select {
-			case keys <- k:
-			default:
-			}
-		}
-		if userEvent != nil {
-			userEvent(e)
-		}
-	}
+	sc.OnEpoch = p.onEpoch
 	s, err := meeting.NewSession(sc)
 	if err != nil {
 		return nil, err
@@ -84,7 +66,6 @@ func New(cfg Config) (*Participant, error) {
 		return nil, err
 	}
 	p.engine = e
-	p.keyEvents = keys
 	return p, nil
 }
 
@@ -100,77 +81,37 @@ func (p *Participant) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		_ = p.engine.Run(ctx)
-	}()
-	go func() {
-		defer wg.Done()
-		p.followEpochs(ctx)
-	}()
+	wg.Go(func() { _ = p.engine.Run(ctx) })
 	err := p.session.Run(ctx)
 	cancel()
 	wg.Wait()
 	return errors.Join(err, p.engine.Close())
 }
 
-// followEpochs gives the engine each verified epoch: the roster in order,
-// each member's device key (to check its signals) and ephemeral key (to
-// seal signals to it), and the meeting key.
-func (p *Participant) followEpochs(ctx context.Context) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case k := <-p.keyEvents:
-			ep, err := p.epochFor(ctx, k)
-			if err != nil {
-				if p.cfg.Session.OnEvent != nil {
-					p.cfg.Session.OnEvent(meeting.EventProblem{Peer: "roster", Err: err})
-				}
-				continue
-			}
-			if err := p.engine.SetEpoch(ep); err == nil {
-				p.mu.Lock()
-				p.epoch = ep.Number
-				p.mu.Unlock()
-				if p.cfg.OnEpoch != nil {
-					p.cfg.OnEpoch(ep)
-				}
-			}
-			clear(ep.Key)
+// onEpoch gives the engine the session's verified epoch as it is: the
+// roster in order with each member's proven device and ephemeral keys,
+// and the meeting key. An epoch the engine refuses is reported, never
+// dropped in silence.
+func (p *Participant) onEpoch(ep meeting.Epoch) {
+	ce := CallEpoch(ep)
+	if err := p.engine.SetEpoch(ce); err != nil {
+		if p.cfg.Session.OnEvent != nil {
+			p.cfg.Session.OnEvent(meeting.EventProblem{Peer: "call", Err: fmt.Errorf("the call cannot take epoch %d: %w", ep.Number, err)})
 		}
+		return
+	}
+	if p.cfg.OnEpoch != nil {
+		p.cfg.OnEpoch(ep)
 	}
 }
 
-func (p *Participant) epochFor(ctx context.Context, k meeting.EventKey) (call.Epoch, error) {
-	mk, err := p.session.Keys().Get(k.Epoch)
-	if err != nil {
-		return call.Epoch{}, err
+// CallEpoch is the call engine's view of a verified epoch.
+func CallEpoch(ep meeting.Epoch) call.Epoch {
+	ce := call.Epoch{Number: ep.Number, Key: ep.Key, Members: make([]call.Member, len(ep.Members))}
+	for i, m := range ep.Members {
+		ce.Members[i] = call.Member{UserID: m.User, DeviceID: m.Device, DevicePub: m.DevicePub, EphPub: m.EphPub}
 	}
-	c := p.cfg.Session.Chain
-	reqs, err := c.Meeting().JoinRequests(ctx, &meetingtypes.QueryJoinRequestsRequest{MeetingId: p.cfg.Session.MeetingID})
-	if err != nil {
-		return call.Epoch{}, err
-	}
-	byID := map[string]meetingtypes.JoinRequest{}
-	for _, r := range reqs.Requests {
-		byID[r.UserId+"/"+r.DeviceId] = r
-	}
-	ep := call.Epoch{Number: k.Epoch, Key: bytes.Clone(mk)}
-	for _, m := range k.Members {
-		r, ok := byID[m.UserId+"/"+m.DeviceId]
-		if !ok || !bytes.Equal(meetingtypes.EphKeyHash(r.EphPk), m.EphPkHash) {
-			return call.Epoch{}, fmt.Errorf("member %s/%s: its ephemeral key on chain does not match the roster", m.UserId, m.DeviceId)
-		}
-		d, err := c.Identity().Device(ctx, &identitytypes.QueryDeviceRequest{UserId: m.UserId, DeviceId: m.DeviceId})
-		if err != nil {
-			return call.Epoch{}, fmt.Errorf("member %s/%s: %w", m.UserId, m.DeviceId, err)
-		}
-		ep.Members = append(ep.Members, call.Member{UserID: m.UserId, DeviceID: m.DeviceId, DevicePub: d.Device.Pubkey, EphPub: r.EphPk})
-	}
-	return ep, nil
+	return ce
 }
 
 // transport carries the engine's sealed signals through the mailbox.

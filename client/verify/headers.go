@@ -126,6 +126,11 @@ func NewHeaders(ctx context.Context, cfg HeadersConfig) (*Headers, error) {
 	if err := h.initFromAnchor(ctx); err != nil {
 		return nil, err
 	}
+	if cfg.Save != nil {
+		if err := cfg.Save(h.latest); err != nil {
+			cfg.OnNotice("cannot save the trusted header: " + err.Error())
+		}
+	}
 	return h, nil
 }
 

@@ -46,3 +46,35 @@ func (s *Snapshot) History(ctx context.Context, userID string) (identitytypes.Us
 	}
 	return u, out, g.Wait()
 }
+
+// Devices reads a user's history and every device it names, revoked ones
+// included, in the order they were added: a proven list, since the user
+// record's seq bounds the history and each device is read by key.
+func (s *Snapshot) Devices(ctx context.Context, userID string) (identitytypes.User, []identitytypes.HistoryEntry, []identitytypes.Device, error) {
+	u, hist, err := s.History(ctx, userID)
+	if err != nil {
+		return u, nil, nil, err
+	}
+	var ids []string
+	seen := map[string]bool{}
+	for _, e := range hist {
+		switch e.Op {
+		case identitytypes.Op_OP_REGISTER, identitytypes.Op_OP_ADD, identitytypes.Op_OP_RESET:
+			if !seen[e.DeviceId] {
+				seen[e.DeviceId] = true
+				ids = append(ids, e.DeviceId)
+			}
+		}
+	}
+	devs := make([]identitytypes.Device, len(ids))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for i, id := range ids {
+		g.Go(func() error {
+			d, err := s.Device(gctx, userID, id)
+			devs[i] = d
+			return err
+		})
+	}
+	return u, hist, devs, g.Wait()
+}

@@ -91,12 +91,23 @@ func (r *Reader) Latest(ctx context.Context) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
+	if lb.Height-1 < minProvableHeight {
+		// A new chain: the SDK proves no state before height 2.
+		if lb, err = r.headers.At(ctx, minProvableHeight+1); err != nil {
+			return nil, err
+		}
+	}
 	return &Snapshot{r: r, height: lb.Height - 1, appHash: lb.AppHash, time: lb.Time}, nil
 }
+
+// minProvableHeight is the first height whose state the SDK answers with
+// a proof ("cannot query with proof when height <= 1").
+const minProvableHeight = 2
 
 // At returns a snapshot of the state after block height, waiting (until
 // ctx ends) for the header of height+1 that proves it.
 func (r *Reader) At(ctx context.Context, height int64) (*Snapshot, error) {
+	height = max(height, minProvableHeight)
 	if r.headers == nil {
 		return &Snapshot{r: r, height: height}, nil
 	}
@@ -119,6 +130,7 @@ func (r *Reader) Tip(ctx context.Context) (*Snapshot, error) {
 			// Never behind what is already proven.
 			s.height = t.Height - 1
 		}
+		s.height = max(s.height, minProvableHeight)
 	}
 	return s, nil
 }
@@ -163,6 +175,13 @@ func (s *Snapshot) Confirm(ctx context.Context) error {
 	s.pending = nil
 	s.appHash, s.time = lb.AppHash, lb.Time
 	return nil
+}
+
+// Get reads the raw value at key in a module's store (what names it in
+// errors), proven as the snapshot is; for state this package has no typed
+// read of (e.g. another module's parameters).
+func (s *Snapshot) Get(ctx context.Context, store, what string, key []byte) ([]byte, error) {
+	return s.get(ctx, store, what, key)
 }
 
 // get reads key from store: proven, tentative (kept for Confirm), or

@@ -11,14 +11,12 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/parleynet/parley/client/call"
 	"github.com/parleynet/parley/client/meeting"
 	"github.com/parleynet/parley/client/participant"
 	"github.com/parleynet/parley/client/sframe"
-	identitytypes "github.com/parleynet/parley/x/identity/types"
+	"github.com/parleynet/parley/client/verify"
 	meetingtypes "github.com/parleynet/parley/x/meeting/types"
 )
 
@@ -269,15 +267,23 @@ func (c *controller) signIn(user, device string, pass []byte) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	res, err := c.cfg.Chain.Identity().Device(ctx, &identitytypes.QueryDeviceRequest{UserId: user, DeviceId: device})
+	snap, err := c.cfg.Chain.Reader().Latest(ctx)
+	if err != nil {
+		done()
+		return fmt.Errorf("cannot read the chain: %w", err)
+	}
+	dev, err := snap.Device(ctx, user, device)
 	switch {
+	case errors.Is(err, verify.ErrNotFound):
+		done()
+		return fmt.Errorf("device %s/%s is not on chain %s (register it with `parley identity register`)", user, device, c.cfg.Chain.ChainID())
 	case err != nil:
 		done()
-		return fmt.Errorf("device %s/%s is not on chain %s (register it with `parley identity register`): %w", user, device, c.cfg.Chain.ChainID(), err)
-	case res.Device.RevokedHeight != 0:
+		return fmt.Errorf("cannot check device %s/%s on chain %s: %w", user, device, c.cfg.Chain.ChainID(), err)
+	case dev.RevokedHeight != 0:
 		done()
-		return fmt.Errorf("device %s/%s was revoked at height %d", user, device, res.Device.RevokedHeight)
-	case !bytes.Equal(res.Device.Pubkey, d.Key.PublicKey()):
+		return fmt.Errorf("device %s/%s was revoked at height %d", user, device, dev.RevokedHeight)
+	case !bytes.Equal(dev.Pubkey, d.Key.PublicKey()):
 		done()
 		return fmt.Errorf("device %s/%s: the chain holds a different key than this keystore", user, device)
 	}
@@ -344,28 +350,7 @@ func (c *controller) join(ctx context.Context, invite, passcode string) error {
 	if err != nil {
 		return err
 	}
-	m, err := c.cfg.Chain.Meeting().Meeting(ctx, &meetingtypes.QueryMeetingRequest{MeetingId: id})
-	if status.Code(err) == codes.NotFound {
-		return fmt.Errorf("no meeting %x on chain %s: check the invite", id, c.cfg.Chain.ChainID())
-	}
-	if err != nil {
-		return fmt.Errorf("cannot look up meeting %x: %w", id, err)
-	}
-	if m.Meeting.Status != meetingtypes.Status_STATUS_OPEN {
-		return fmt.Errorf("meeting %x has ended", id)
-	}
-	var sealed []byte
-	switch {
-	case m.Meeting.Policy.PasscodeRequired && passcode == "":
-		return fmt.Errorf("meeting %x needs a passcode: enter the one its leader gave you", id)
-	case m.Meeting.Policy.PasscodeRequired:
-		// The proof is sealed to the leader's ephemeral key: chain
-		// observers cannot test guesses against it.
-		if sealed, err = meeting.SealPasscode(c.cfg.Chain.ChainID(), id, d.UserID, d.DeviceID, passcode, m.Meeting.LeaderEphPk); err != nil {
-			return fmt.Errorf("seal the passcode proof: %w", err)
-		}
-	}
-	if _, err := meeting.Request(ctx, c.cfg.Chain, c.cfg.Eph, d, id, sealed); err != nil {
+	if _, err := meeting.Join(ctx, c.cfg.Chain, c.cfg.Eph, d, id, passcode); err != nil {
 		return fmt.Errorf("ask to join %x: %w", id, err)
 	}
 	c.logf("asked to join %x", id)
@@ -516,29 +501,43 @@ func (c *controller) onEvent(e meeting.Event) {
 }
 
 // onEpoch gives the page the epoch's keys: for each member the SFrame key
-// and salt of its KID, never the meeting key. It runs before the
-// participant erases its copy of ep.Key.
-func (c *controller) onEpoch(ep call.Epoch) {
+// and salt of its KID, never the meeting key, and what the session proved
+// of each member. It runs on the session's goroutine, before the key is
+// cleared.
+func (c *controller) onEpoch(ep meeting.Epoch) {
 	c.mu.Lock()
 	self, p := c.dev, c.part
 	c.mu.Unlock()
 	if self == nil || p == nil {
 		return
 	}
-	slots := c.slots.assign(ep.Members, self.UserID, self.DeviceID)
-	msg := &epochMsg{Type: "epoch", Epoch: ep.Number, Code: p.Session().Code(), Suite: uint16(sframe.DefaultSuite), GraceMS: sframe.DefaultGrace.Milliseconds()}
+	refs := make([]call.Member, len(ep.Members))
+	for i, m := range ep.Members {
+		refs[i] = call.Member{UserID: m.User, DeviceID: m.Device}
+	}
+	slots := c.slots.assign(refs, self.UserID, self.DeviceID)
+	msg := &epochMsg{Type: "epoch", Epoch: ep.Number, Code: ep.Code, Suite: uint16(sframe.DefaultSuite), GraceMS: sframe.DefaultGrace.Milliseconds()}
 	for i, m := range ep.Members {
 		kid, key, salt, err := sframe.SenderKeyMaterial(sframe.DefaultSuite, ep.Key, uint32(i), ep.Number) //nolint:gosec // i < call.MaxMembers
 		if err != nil {
 			c.notice("error", "", "Cannot derive the keys of epoch "+fmt.Sprint(ep.Number)+": "+err.Error())
 			return
 		}
-		mi := memberInfo{User: m.UserID, Device: m.DeviceID, KID: kid, Key: key, Salt: salt, Slot: slots[m.UserID+"/"+m.DeviceID]}
-		if m.UserID == self.UserID && m.DeviceID == self.DeviceID {
+		mi := memberInfo{User: m.User, Device: m.Device, KID: kid, Key: key, Salt: salt, Slot: slots[m.User+"/"+m.Device]}
+		if i == ep.Self {
 			mi.Self, mi.Slot = true, -1
 			msg.SelfKID = kid
 		}
-		mi.Verified, mi.Problem = c.verify(m)
+		// Every member of a verified epoch is proven: its device key is
+		// the one the chain binds to it. A device that came with an
+		// account reset is marked, since no earlier device signed it.
+		mi.Verified = c.cfg.Chain.Reader().Verified()
+		switch {
+		case !mi.Verified:
+			mi.Problem = "not verified: this client trusts its node (--insecure-trust-node)"
+		case m.Reset:
+			mi.Problem = "added by an account reset: no earlier device of " + m.User + " approved it"
+		}
 		msg.Members = append(msg.Members, mi)
 	}
 	c.mu.Lock()
@@ -565,23 +564,6 @@ func (c *controller) pageEpochLocked() *epochMsg {
 	m.CtrBase = c.ctrNext
 	c.ctrNext += pageCounterSpan
 	return &m
-}
-
-// verify checks a member's device on chain: registered, not revoked, with
-// the key the roster uses.
-func (c *controller) verify(m call.Member) (bool, string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	res, err := c.cfg.Chain.Identity().Device(ctx, &identitytypes.QueryDeviceRequest{UserId: m.UserID, DeviceId: m.DeviceID})
-	switch {
-	case err != nil:
-		return false, "cannot check the chain: " + err.Error()
-	case res.Device.RevokedHeight != 0:
-		return false, fmt.Sprintf("device revoked at height %d", res.Device.RevokedHeight)
-	case !bytes.Equal(res.Device.Pubkey, m.DevicePub):
-		return false, "the chain holds a different device key"
-	}
-	return true, ""
 }
 
 // watch reports the chain's view of the meeting and the node's health.

@@ -16,8 +16,8 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/pion/webrtc/v4"
 
-	"github.com/parleynet/parley/client/chain"
 	"github.com/parleynet/parley/client/meeting"
+	"github.com/parleynet/parley/client/verify"
 )
 
 //go:embed assets
@@ -48,7 +48,7 @@ type Config struct {
 	// Addr to listen on; must be a loopback address. Default 127.0.0.1:0
 	// (a free port).
 	Addr  string
-	Chain *chain.Client
+	Chain *verify.Client
 	Keys  Keys
 	// NewMailbox makes the mailbox client of the signed-in device.
 	NewMailbox func(d meeting.Device) (Mailbox, error)

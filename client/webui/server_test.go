@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"context"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 	"github.com/parleynet/parley/client/call"
 	"github.com/parleynet/parley/client/chain"
 	"github.com/parleynet/parley/client/meeting"
+	"github.com/parleynet/parley/client/verify"
 )
 
 type noKeys struct{}
@@ -21,14 +23,25 @@ func (noKeys) Unlock(string, string, []byte) (meeting.Device, func(), error) {
 	return meeting.Device{}, nil, http.ErrNotSupported
 }
 
+// offlineChain is a chain client for tests that never reach a node (so
+// nothing is verified; the page's gate does not read the chain).
+func offlineChain(t *testing.T) *verify.Client {
+	t.Helper()
+	ch, err := verify.Open(context.Background(), verify.Config{
+		Chain:      chain.Config{Node: "tcp://127.0.0.1:1", ChainID: "parley-test", KeyringDir: t.TempDir(), KeyringBackend: "test"},
+		Unverified: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ch
+}
+
 // newTestServer serves the page without a reachable chain: enough for
 // the HTTP and WebSocket gate.
 func newTestServer(t *testing.T) *Server {
 	t.Helper()
-	ch, err := chain.New(chain.Config{Node: "tcp://127.0.0.1:1", ChainID: "parley-test", KeyringDir: t.TempDir(), KeyringBackend: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ch := offlineChain(t)
 	s, err := New(Config{Chain: ch, Keys: noKeys{}, NewMailbox: func(meeting.Device) (Mailbox, error) { return nil, http.ErrNotSupported }})
 	if err != nil {
 		t.Fatal(err)
@@ -39,10 +52,7 @@ func newTestServer(t *testing.T) *Server {
 }
 
 func TestServerRefusesNonLoopback(t *testing.T) {
-	ch, err := chain.New(chain.Config{Node: "tcp://127.0.0.1:1", ChainID: "parley-test", KeyringDir: t.TempDir(), KeyringBackend: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ch := offlineChain(t)
 	for _, addr := range []string{"0.0.0.0:0", "192.0.2.1:0", ":0"} {
 		if _, err := New(Config{Addr: addr, Chain: ch, Keys: noKeys{}, NewMailbox: func(meeting.Device) (Mailbox, error) { return nil, nil }}); err == nil || !strings.Contains(err.Error(), "loopback") {
 			t.Errorf("address %q: %v, want a loopback error", addr, err)

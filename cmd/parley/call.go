@@ -13,11 +13,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/parleynet/parley/client/call"
-	"github.com/parleynet/parley/client/chain"
+	"github.com/parleynet/parley/client/verify"
 	"github.com/parleynet/parley/client/mailbox"
 	"github.com/parleynet/parley/client/meeting"
 	"github.com/parleynet/parley/client/participant"
-	meetingtypes "github.com/parleynet/parley/x/meeting/types"
 )
 
 func newCallCmd(g *globals) *cobra.Command {
@@ -60,17 +59,7 @@ func newCallCmd(g *globals) *cobra.Command {
 				if id, err = meeting.ParseMeetingID(args[0]); err != nil {
 					return err
 				}
-				var sealed []byte
-				if passcode != "" {
-					m, err := ch.Meeting().Meeting(ctx, &meetingtypes.QueryMeetingRequest{MeetingId: id})
-					if err != nil {
-						return fmt.Errorf("meeting %s: %w", args[0], err)
-					}
-					if sealed, err = meeting.SealPasscode(ch.ChainID(), id, user, device, passcode, m.Meeting.LeaderEphPk); err != nil {
-						return err
-					}
-				}
-				if _, err := meeting.Request(ctx, ch, eph, d, id, sealed); err != nil {
+				if _, err := meeting.Join(ctx, ch, eph, d, id, passcode); err != nil {
 					return err
 				}
 				cmd.Printf("asked to join %s; waiting for the leader\n", args[0])
@@ -145,7 +134,7 @@ func callSources(video, audio string) (call.Source, call.Source, error) {
 	return v, a, nil
 }
 
-func printCallStatus(ctx context.Context, cmd *cobra.Command, p *participant.Participant, ch *chain.Client) {
+func printCallStatus(ctx context.Context, cmd *cobra.Command, p *participant.Participant, ch *verify.Client) {
 	t := time.NewTicker(2 * time.Second)
 	defer t.Stop()
 	for {
@@ -158,7 +147,7 @@ func printCallStatus(ctx context.Context, cmd *cobra.Command, p *participant.Par
 	}
 }
 
-func printPeers(cmd *cobra.Command, p *participant.Participant, ch *chain.Client) {
+func printPeers(cmd *cobra.Command, p *participant.Participant, ch *verify.Client) {
 	code := p.Session().Code()
 	cmd.Printf("epoch %d  security code %s\n", p.Engine().Epoch(), code)
 	ctx, cancel := context.WithTimeout(cmd.Context(), 3*time.Second)

@@ -13,20 +13,20 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/parleynet/parley/client/call"
-	"github.com/parleynet/parley/client/chain"
 	"github.com/parleynet/parley/client/identity"
 	"github.com/parleynet/parley/client/keystore"
 	"github.com/parleynet/parley/client/mailbox"
 	"github.com/parleynet/parley/client/meeting"
 	"github.com/parleynet/parley/client/participant"
 	"github.com/parleynet/parley/client/sframe"
+	"github.com/parleynet/parley/client/verify"
 	meetingtypes "github.com/parleynet/parley/x/meeting/types"
 )
 
 // demoParty is one participant of the demo and what it measured.
 type demoParty struct {
 	user, device, account string
-	chain                 *chain.Client
+	chain                 *verify.Client
 	dev                   meeting.Device
 	p                     *participant.Participant
 	done                  chan error
@@ -122,10 +122,10 @@ func runDemo(cmd *cobra.Command, g *globals, media string, talk, after time.Dura
 			return err
 		}
 		d.dev = meeting.Device{UserID: d.user, DeviceID: d.device, Key: key}
-		if d.chain, err = chain.New(chain.Config{Node: g.node, ChainID: g.chainID, KeyringDir: g.keyringDir,
-			KeyringBackend: g.keyringBackend, From: d.account, Fees: g.fees}); err != nil {
+		if d.chain, err = g.chainAs(d.account); err != nil {
 			return err
 		}
+		defer d.chain.Close()
 		if _, err := identity.Register(ctx, d.chain, d.user, d.device, key); err != nil {
 			return fmt.Errorf("registering %s: %w", d.user, err)
 		}
@@ -155,7 +155,7 @@ func runDemo(cmd *cobra.Command, g *globals, media string, talk, after time.Dura
 		d.p, err = participant.New(participant.Config{
 			Session: meeting.Config{Chain: d.chain, Mailbox: mb, Device: d.dev, MeetingID: id, Eph: eph, OnEvent: d.onEvent},
 			Video:   video, Audio: audio, Sinks: call.DiscardSinks(), SettingEngine: call.LoopbackSettingEngine(),
-			OnEpoch: func(ep call.Epoch) {
+			OnEpoch: func(ep meeting.Epoch) {
 				d.mu.Lock()
 				d.keys[ep.Number] = append([]byte(nil), ep.Key...)
 				d.mu.Unlock()
@@ -199,8 +199,7 @@ func runDemo(cmd *cobra.Command, g *globals, media string, talk, after time.Dura
 	}); err != nil {
 		return fmt.Errorf("the three never all decrypted each other: %w", err)
 	}
-	full := alice.p.Session().Keys()
-	fullEpoch, _, _ := full.Current()
+	fullEpoch := alice.p.Session().Epoch()
 	say("all three decrypt each other's audio and video in epoch %d; talking for %s", fullEpoch, talk)
 	sleepCtx(ctx, talk)
 
@@ -232,7 +231,9 @@ func runDemo(cmd *cobra.Command, g *globals, media string, talk, after time.Dura
 	carol.mu.Lock()
 	carolKey := carol.keys[fullEpoch]
 	carol.mu.Unlock()
-	newKey, _ := alice.p.Session().Keys().Get(newEpoch)
+	alice.mu.Lock()
+	newKey := alice.keys[newEpoch]
+	alice.mu.Unlock()
 	forCarol := "no frame checked"
 	if carolKey != nil && newKey != nil {
 		forCarol = checkRemovedCannotDecrypt(carolKey, fullEpoch, newKey, newEpoch)
@@ -253,8 +254,11 @@ func runDemo(cmd *cobra.Command, g *globals, media string, talk, after time.Dura
 		case <-time.After(15 * time.Second):
 		}
 	}
-	m, err := alice.chain.Meeting().Meeting(ctx, &meetingtypes.QueryMeetingRequest{MeetingId: id})
-	ended := err == nil && m.Meeting.Status == meetingtypes.Status_STATUS_ENDED
+	ended := false
+	if snap, err := alice.chain.Reader().Latest(ctx); err == nil {
+		m, err := snap.Meeting(ctx, id)
+		ended = err == nil && m.Status == meetingtypes.Status_STATUS_ENDED
+	}
 
 	// Summary and verdict.
 	var failures []string

@@ -2,19 +2,25 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"golang.org/x/term"
 
 	"github.com/parleynet/parley/client/chain"
 	"github.com/parleynet/parley/client/identity"
 	"github.com/parleynet/parley/client/keystore"
+	"github.com/parleynet/parley/client/verify"
 )
 
-func (g *globals) chain(needAccount bool) (*chain.Client, error) {
+// chain connects to the nodes, verifying what they say against the trust
+// anchor of the chain (see trust.go); with --insecure-trust-node it
+// trusts them, and says so on every run.
+func (g *globals) chain(needAccount bool) (*verify.Client, error) {
 	if needAccount && g.from == "" {
 		return nil, errors.New("this command sends a transaction: set --from (or PARLEY_FROM) to a keyring account")
 	}
@@ -22,14 +28,43 @@ func (g *globals) chain(needAccount bool) (*chain.Client, error) {
 	if !needAccount {
 		from = ""
 	}
-	return chain.New(chain.Config{
-		Node: g.node, ChainID: g.chainID, KeyringDir: g.keyringDir,
-		KeyringBackend: g.keyringBackend, From: from, Fees: g.fees,
-		OnFailover: func(from, to string, err error) {
-			fmt.Fprintf(os.Stderr, "chain node %s stopped answering (%v); using %s\n", from, err, to)
-		},
-	})
+	return g.chainAs(from)
 }
+
+// chainAs is chain paying with the keyring account from ("" for none).
+func (g *globals) chainAs(from string) (*verify.Client, error) {
+	cfg := verify.Config{
+		Chain: chain.Config{
+			Node: g.node, ChainID: g.chainID, KeyringDir: g.keyringDir,
+			KeyringBackend: g.keyringBackend, From: from, Fees: g.fees,
+			OnFailover: func(from, to string, err error) {
+				if errors.Is(err, chain.ErrBadAnswer) {
+					fmt.Fprintf(os.Stderr, "chain node %s gave an answer that does not verify (%v); using %s\n", from, err, to)
+					return
+				}
+				fmt.Fprintf(os.Stderr, "chain node %s stopped answering (%v); using %s\n", from, err, to)
+			},
+		},
+		OnNotice: func(s string) { fmt.Fprintln(os.Stderr, "chain: "+s) },
+	}
+	if g.insecure {
+		fmt.Fprintln(os.Stderr, insecureWarning)
+		cfg.Unverified = true
+	} else {
+		st, err := g.trustState()
+		if err != nil {
+			return nil, err
+		}
+		cfg.State = st
+		cfg.Save = func(st verify.State) error { return verify.SaveState(g.trustDir(), st) }
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	return verify.Open(ctx, cfg)
+}
+
+const insecureWarning = "WARNING: --insecure-trust-node: nothing the chain nodes say is verified. A lying node can hand out its own\n" +
+	"keys and rosters and read your meetings. Use this flag for debugging only."
 
 func (g *globals) store() (*keystore.Store, error) {
 	return keystore.Open(filepath.Join(g.home, "keys"))

@@ -125,9 +125,11 @@ func addDeviceCmd(g *globals) *cobra.Command {
 			// The approver is a device this person holds too: remember it,
 			// with the key the chain has for it, so audits on this device
 			// know it.
-			if d, err := ch.Identity().Device(cmd.Context(), &identitytypes.QueryDeviceRequest{UserId: user, DeviceId: a.Approver}); err == nil {
-				if err := g.known().Add(user, a.Approver, d.Device.Pubkey, "approver"); err != nil {
-					return err
+			if snap, err := ch.Reader().Latest(cmd.Context()); err == nil {
+				if d, err := snap.Device(cmd.Context(), user, a.Approver); err == nil {
+					if err := g.known().Add(user, a.Approver, d.Pubkey, "approver"); err != nil {
+						return err
+					}
 				}
 			}
 			cmd.Printf("added device %s to %s (approved by %s)\n", device, user, a.Approver)
@@ -211,21 +213,21 @@ func showCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx, q := cmd.Context(), ch.Identity()
-			u, err := q.User(ctx, &identitytypes.QueryUserRequest{UserId: args[0]})
-			if err != nil {
-				return fmt.Errorf("user %s: %w", args[0], err)
-			}
-			cmd.Printf("user %s  owner %s  registered at height %d  seq %d\n", u.User.UserId, u.User.Owner, u.User.CreatedHeight, u.User.Seq)
-			if u.User.ResetCount > 0 {
-				cmd.Printf("!!! WARNING: this user was RESET %d time(s): all earlier devices were replaced by the owner account\n", u.User.ResetCount)
-			}
-			devs, err := q.Devices(ctx, &identitytypes.QueryDevicesRequest{UserId: args[0], IncludeRevoked: true})
+			ctx := cmd.Context()
+			snap, err := ch.Reader().Latest(ctx)
 			if err != nil {
 				return err
 			}
+			u, hist, devs, err := snap.Devices(ctx, args[0])
+			if err != nil {
+				return fmt.Errorf("user %s: %w", args[0], err)
+			}
+			cmd.Printf("user %s  owner %s  registered at height %d  seq %d  (proven at height %d)\n", u.UserId, u.Owner, u.CreatedHeight, u.Seq, snap.Height())
+			if u.ResetCount > 0 {
+				cmd.Printf("!!! WARNING: this user was RESET %d time(s): all earlier devices were replaced by the owner account\n", u.ResetCount)
+			}
 			cmd.Println("devices:")
-			for _, d := range devs.Devices {
+			for _, d := range devs {
 				state := "active"
 				if d.RevokedHeight != 0 {
 					state = fmt.Sprintf("REVOKED at height %d", d.RevokedHeight)
@@ -236,12 +238,8 @@ func showCmd(g *globals) *cobra.Command {
 				}
 				cmd.Printf("  %-16s %x  added at %d by %s  %s\n", d.DeviceId, d.Pubkey, d.AddedHeight, by, state)
 			}
-			hist, err := q.History(ctx, &identitytypes.QueryHistoryRequest{UserId: args[0]})
-			if err != nil {
-				return err
-			}
 			cmd.Println("history:")
-			for _, e := range hist.Entries {
+			for _, e := range hist {
 				op := strings.TrimPrefix(e.Op.String(), "OP_")
 				if e.Op == identitytypes.Op_OP_RESET {
 					op = "!!! RESET"

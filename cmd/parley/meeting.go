@@ -173,13 +173,9 @@ func meetingCommitCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			// The chain refuses a commit whose roster hash is not its own,
-			// so it is computed from the members' requests as the chain does.
-			rosterHash, err := meeting.ChainRosterHash(cmd.Context(), ch, id, refs)
-			if err != nil {
-				return err
-			}
-			epoch, _, err := meeting.Commit(cmd.Context(), ch, d, id, refs, rosterHash, commit, meetingtypes.Reason(r))
+			// The chain refuses a commit whose roster hash is not its own;
+			// CommitNext computes it from the members' requests as the chain does.
+			epoch, _, err := meeting.CommitNext(cmd.Context(), ch, d, id, refs, commit, meetingtypes.Reason(r))
 			if err != nil {
 				return err
 			}
@@ -211,11 +207,14 @@ func meetingShowCmd(g *globals) *cobra.Command {
 				return err
 			}
 			ctx, q := cmd.Context(), ch.Meeting()
-			res, err := q.Meeting(ctx, &meetingtypes.QueryMeetingRequest{MeetingId: id})
+			snap, err := ch.Reader().Latest(ctx)
+			if err != nil {
+				return err
+			}
+			m, err := snap.Meeting(ctx, id)
 			if err != nil {
 				return fmt.Errorf("meeting %s: %w", args[0], err)
 			}
-			m := res.Meeting
 			cmd.Printf("meeting %x  %s  leader %s/%s  epoch %d  expires %s\n", m.MeetingId,
 				strings.TrimPrefix(m.Status.String(), "STATUS_"), m.LeaderUser, m.LeaderDevice, m.Epoch,
 				time.Unix(m.ExpiresAt, 0).UTC().Format(time.RFC3339))
@@ -226,13 +225,13 @@ func meetingShowCmd(g *globals) *cobra.Command {
 				cmd.Printf("REKEY DUE since height %d\n", m.RekeyDueHeight)
 			}
 			if m.Epoch > 0 {
-				e, err := q.Epoch(ctx, &meetingtypes.QueryEpochRequest{MeetingId: id})
+				e, err := snap.Epoch(ctx, id, m.Epoch)
 				if err != nil {
 					return err
 				}
-				cmd.Printf("epoch %d (%s, height %d) roster %x commitment %x\n", e.Epoch.Epoch,
-					strings.ToLower(strings.TrimPrefix(e.Epoch.Reason.String(), "REASON_")), e.Epoch.Height, e.Epoch.RosterHash, e.Epoch.KeyCommitment)
-				for i, mem := range e.Epoch.Members {
+				cmd.Printf("epoch %d (%s, height %d) roster %x commitment %x\n", e.Epoch,
+					strings.ToLower(strings.TrimPrefix(e.Reason.String(), "REASON_")), e.Height, e.RosterHash, e.KeyCommitment)
+				for i, mem := range e.Members {
 					cmd.Printf("  [%d] %s/%s  key %x\n", i, mem.UserId, mem.DeviceId, mem.EphPkHash[:8])
 				}
 			}
@@ -240,7 +239,7 @@ func meetingShowCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cmd.Println("requests:")
+			cmd.Println("requests (as the node lists them; not proven):")
 			for _, r := range reqs.Requests {
 				cmd.Printf("  %s/%s  %s  height %d\n", r.UserId, r.DeviceId,
 					strings.ToLower(strings.TrimPrefix(r.Status.String(), "REQUEST_STATUS_")), r.Height)

@@ -21,6 +21,8 @@ type globals struct {
 	fees           string
 	passphraseFile string
 	mailbox        string
+	trust          string
+	insecure       bool
 }
 
 func envOr(name, def string) string {
@@ -51,9 +53,12 @@ func newRootCmd() *cobra.Command {
 	f.StringVar(&g.from, "from", envOr("PARLEY_FROM", ""), "keyring account that signs and pays for transactions (PARLEY_FROM)")
 	f.StringVar(&g.fees, "fees", envOr("PARLEY_FEES", ""), "fees per transaction, e.g. 0uparley (PARLEY_FEES)")
 	f.StringVar(&g.mailbox, "mailbox", envOr("PARLEY_MAILBOX", "127.0.0.1:26680"), "mailbox gRPC addresses of nodes, comma-separated, tried in order (PARLEY_MAILBOX)")
+	f.StringVar(&g.trust, "trust", envOr("PARLEY_TRUST", ""), "trust anchor HEIGHT:HASH of the chain (PARLEY_TRUST); replaces the stored one (see `parley trust`)")
+	f.BoolVar(&g.insecure, "insecure-trust-node", false, "DEBUGGING ONLY: do not verify what nodes say; any node can then read your meetings")
 	f.StringVar(&g.passphraseFile, "passphrase-file", envOr("PARLEY_PASSPHRASE_FILE", ""), "file holding the device key passphrase (PARLEY_PASSPHRASE_FILE; or PARLEY_PASSPHRASE)")
 
 	root.AddCommand(
+		newTrustCmd(g),
 		newDeviceCmd(g),
 		newIdentityCmd(g),
 		newMeetingCmd(g),

@@ -138,19 +138,7 @@ func meetingJoinCmd(g *globals) *cobra.Command {
 				done()
 				return err
 			}
-			var sealed []byte
-			if f.passcode != "" {
-				m, err := ch.Meeting().Meeting(cmd.Context(), &meetingtypes.QueryMeetingRequest{MeetingId: id})
-				if err != nil {
-					done()
-					return fmt.Errorf("meeting %s: %w", args[0], err)
-				}
-				if sealed, err = meeting.SealPasscode(ch.ChainID(), id, f.user, f.device, f.passcode, m.Meeting.LeaderEphPk); err != nil {
-					done()
-					return err
-				}
-			}
-			_, err = meeting.Request(cmd.Context(), ch, g.ephStore(), d, id, sealed)
+			_, err = meeting.Join(cmd.Context(), ch, g.ephStore(), d, id, f.passcode)
 			done()
 			if err != nil {
 				return err

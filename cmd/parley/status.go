@@ -7,7 +7,6 @@ import (
 
 	"github.com/parleynet/parley/client/keyschedule"
 	"github.com/parleynet/parley/client/meeting"
-	meetingtypes "github.com/parleynet/parley/x/meeting/types"
 )
 
 func meetingStatusCmd(g *globals) *cobra.Command {
@@ -27,24 +26,28 @@ func meetingStatusCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx, q := cmd.Context(), ch.Meeting()
-			m, err := q.Meeting(ctx, &meetingtypes.QueryMeetingRequest{MeetingId: id})
+			ctx := cmd.Context()
+			snap, err := ch.Reader().Latest(ctx)
 			if err != nil {
 				return err
 			}
-			cmd.Printf("meeting %s  %s  leader %s/%s  epoch %d\n", args[0], strings.TrimPrefix(m.Meeting.Status.String(), "STATUS_"),
-				m.Meeting.LeaderUser, m.Meeting.LeaderDevice, m.Meeting.Epoch)
-			if m.Meeting.Epoch > 0 {
-				e, err := q.Epoch(ctx, &meetingtypes.QueryEpochRequest{MeetingId: id})
+			m, err := snap.Meeting(ctx, id)
+			if err != nil {
+				return err
+			}
+			cmd.Printf("meeting %s  %s  leader %s/%s  epoch %d  (proven at height %d)\n", args[0], strings.TrimPrefix(m.Status.String(), "STATUS_"),
+				m.LeaderUser, m.LeaderDevice, m.Epoch, snap.Height())
+			if m.Epoch > 0 {
+				e, err := snap.Epoch(ctx, id, m.Epoch)
 				if err != nil {
 					return err
 				}
-				code, err := keyschedule.SecurityCode(keyschedule.Context{ChainID: ch.ChainID(), MeetingID: id, Epoch: e.Epoch.Epoch, RosterHash: e.Epoch.RosterHash}, e.Epoch.KeyCommitment)
+				code, err := keyschedule.SecurityCode(keyschedule.Context{ChainID: ch.ChainID(), MeetingID: id, Epoch: e.Epoch, RosterHash: e.RosterHash}, e.KeyCommitment)
 				if err != nil {
 					return err
 				}
 				cmd.Printf("security code (chain): %s\n", code)
-				for i, mem := range e.Epoch.Members {
+				for i, mem := range e.Members {
 					cmd.Printf("  [%d] user %-16s device %s\n", i, mem.UserId, mem.DeviceId)
 				}
 			}

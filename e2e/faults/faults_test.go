@@ -11,6 +11,7 @@ import (
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 
 	"github.com/parleynet/parley/client/chain"
+	"github.com/parleynet/parley/client/verify"
 	"github.com/parleynet/parley/client/meeting"
 	"github.com/parleynet/parley/internal/localnet"
 )
@@ -219,7 +220,7 @@ func TestFaults(t *testing.T) {
 	})
 }
 
-func height(t *testing.T, ctx context.Context, c *chain.Client) int64 {
+func height(t *testing.T, ctx context.Context, c *verify.Client) int64 {
 	t.Helper()
 	h, err := c.Height(ctx)
 	if err != nil {

@@ -17,8 +17,8 @@ import (
 	"github.com/parleynet/parley/client/mailbox"
 	"github.com/parleynet/parley/client/meeting"
 	"github.com/parleynet/parley/client/participant"
+	"github.com/parleynet/parley/client/verify"
 	"github.com/parleynet/parley/internal/localnet"
-	meetingtypes "github.com/parleynet/parley/x/meeting/types"
 )
 
 // party is one device in the meeting, run in this process: its own chain
@@ -26,7 +26,7 @@ import (
 // own order, so that each party starts on a different node.
 type party struct {
 	user, device string
-	chain        *chain.Client
+	chain        *verify.Client
 	mbox         *mailbox.Client
 	dev          meeting.Device
 	eph          meeting.EphStore
@@ -51,13 +51,23 @@ func newParty(t *testing.T, net *localnet.Network, first int, account, user, dev
 	for _, n := range net.Nodes() {
 		rpcs, boxes = append(rpcs, n.RPC), append(boxes, n.Mailbox)
 	}
-	ch, err := chain.New(chain.Config{
-		Nodes: rotate(rpcs, first), ChainID: net.ChainID(), KeyringDir: net.KeyringDir(), KeyringBackend: "test",
-		From: account, HaltAfter: 4 * time.Second,
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	anchor, err := net.Anchor(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := verify.Open(ctx, verify.Config{
+		Chain: chain.Config{
+			Nodes: rotate(rpcs, first), ChainID: net.ChainID(), KeyringDir: net.KeyringDir(), KeyringBackend: "test",
+			From: account, HaltAfter: 4 * time.Second,
+		},
+		State: verify.State{Anchor: anchor},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = ch.Close() })
 	st, err := keystore.Open(filepath.Join(t.TempDir(), "keys"))
 	if err != nil {
 		t.Fatal(err)
@@ -66,8 +76,6 @@ func newParty(t *testing.T, net *localnet.Network, first int, account, user, dev
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
 	if _, err := identity.Register(ctx, ch, user, device, key); err != nil {
 		t.Fatalf("register %s/%s: %v", user, device, err)
 	}
@@ -185,7 +193,11 @@ func contains(list []string, s string) bool {
 func (p *party) waitMeeting(t *testing.T, ctx context.Context, id []byte) {
 	t.Helper()
 	waitFor(t, 20*time.Second, p.name()+"'s node to have the meeting", func() bool {
-		_, err := p.chain.Meeting().Meeting(ctx, &meetingtypes.QueryMeetingRequest{MeetingId: id})
+		snap, err := p.chain.Reader().Latest(ctx)
+		if err != nil {
+			return false
+		}
+		_, err = snap.Meeting(ctx, id)
 		return err == nil
 	})
 }

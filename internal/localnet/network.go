@@ -16,6 +16,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+
+	"github.com/parleynet/parley/client/verify"
 )
 
 // Options configure Start. The zero value is four validators on free
@@ -459,4 +463,19 @@ func (n *Network) logTails(t testing.TB) {
 		lines = lines[max(0, len(lines)-25):]
 		t.Logf("localnet: last lines of %s:\n%s", path, strings.Join(lines, "\n"))
 	}
+}
+
+// Anchor returns a trust anchor for the network: the header at height 1
+// as node 0 serves it (a test trusts the network it started).
+func (n *Network) Anchor(ctx context.Context) (verify.Anchor, error) {
+	rpc, err := rpchttp.New(n.nodes[0].RPC, "/websocket")
+	if err != nil {
+		return verify.Anchor{}, err
+	}
+	h := int64(1)
+	res, err := rpc.Commit(ctx, &h)
+	if err != nil {
+		return verify.Anchor{}, fmt.Errorf("localnet: header 1: %w", err)
+	}
+	return verify.Anchor{ChainID: n.chainID, Height: h, Hash: res.Hash(), TrustingPeriod: verify.DefaultTrustingPeriod}, nil
 }
