@@ -13,10 +13,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/parleynet/parley/client/call"
-	"github.com/parleynet/parley/client/verify"
 	"github.com/parleynet/parley/client/mailbox"
 	"github.com/parleynet/parley/client/meeting"
 	"github.com/parleynet/parley/client/participant"
+	"github.com/parleynet/parley/client/verify"
 )
 
 func newCallCmd(g *globals) *cobra.Command {

@@ -11,8 +11,8 @@ import (
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 
 	"github.com/parleynet/parley/client/chain"
-	"github.com/parleynet/parley/client/verify"
 	"github.com/parleynet/parley/client/meeting"
+	"github.com/parleynet/parley/client/verify"
 	"github.com/parleynet/parley/internal/localnet"
 )
 
