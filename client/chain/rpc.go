@@ -25,3 +25,16 @@ func (c *Client) Nodes() []string {
 	}
 	return out
 }
+
+// Distrust reports that node gave an answer that failed a check made
+// after the call returned (a tentative read confirmed later): if it is
+// the node in use, the client moves to the next, as it would have had
+// the check been made inside RPC.
+func (c *Client) Distrust(node string, err error) {
+	for _, n := range c.nodes {
+		if n.addr == node {
+			c.failover(n, err)
+			return
+		}
+	}
+}

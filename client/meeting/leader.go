@@ -267,6 +267,14 @@ func (s *Session) commit(ctx context.Context, tip *verify.Snapshot, m meetingtyp
 		return err
 	}
 	if _, err := Commit(ctx, s.cfg.Chain, s.cfg.Device, s.cfg.MeetingID, epoch, mrefs, rosterHash, commitment, reason); err != nil {
+		if errors.Is(err, chain.ErrTxFailed) {
+			// Refused: perhaps the node fed this device a request or a key
+			// the chain does not hold. Checking the tentative reads names
+			// it (and leaves it); otherwise the chain moved on meanwhile.
+			if cerr := tip.Confirm(ctx); cerr != nil {
+				return fmt.Errorf("the chain refused epoch %d because a read it rested on was false: %w (chain: %v)", epoch, cerr, err)
+			}
+		}
 		return err
 	}
 	// The commit is proven in its block with the chain's roster hash equal

@@ -36,12 +36,13 @@ func checkQuery(prt *merkle.ProofRuntime, node, what, store string, key []byte, 
 	kp := merkle.KeyPath{}.AppendKey([]byte(store), merkle.KeyEncodingURL).AppendKey(key, merkle.KeyEncodingURL)
 	if len(resp.Value) == 0 {
 		if err := prt.VerifyAbsence(resp.ProofOps, appHash, kp.String()); err != nil {
-			return nil, lie(node, what, height, "absence proof: %v", err)
+			return nil, lie(node, what, height, "it says there is none, but its proof of absence does not check out against the app hash of header %d", height+1)
 		}
 		return nil, fmt.Errorf("%s at height %d: %w", what, height, ErrNotFound)
 	}
 	if err := prt.VerifyValue(resp.ProofOps, appHash, kp.String(), resp.Value); err != nil {
-		return nil, lie(node, what, height, "value proof: %v", err)
+		// (The proof library's own message quotes raw key and value bytes.)
+		return nil, lie(node, what, height, "the value it gave does not match its proof and the app hash of header %d", height+1)
 	}
 	return resp.Value, nil
 }

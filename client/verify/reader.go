@@ -15,6 +15,9 @@ import (
 // failover (client/chain.Client.RPC).
 type Chain interface {
 	RPC(ctx context.Context, call func(ctx context.Context, node string, rpc rpcclient.Client) error) error
+	// Distrust leaves node when a check made after RPC returned (Confirm)
+	// finds its answer false.
+	Distrust(node string, err error)
 }
 
 // Reader reads the chain's state with proofs.
@@ -169,6 +172,7 @@ func (s *Snapshot) Confirm(ctx context.Context) error {
 	defer s.mu.Unlock()
 	for _, p := range s.pending {
 		if _, err := checkQuery(s.r.prt, p.node, p.what, p.store, p.key, s.height, lb.AppHash, p.resp); err != nil && !isNotFound(err) {
+			s.r.chain.Distrust(p.node, err)
 			return err
 		}
 	}
