@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -37,6 +38,7 @@ type Client struct {
 	*chain.Client
 	reader  *Reader
 	headers *Headers
+	anchor  Anchor
 }
 
 // Reader returns the proven reader.
@@ -78,11 +80,40 @@ func Open(ctx context.Context, cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{Client: ch, reader: NewReader(ch, h), headers: h}, nil
+	return &Client{Client: ch, reader: NewReader(ch, h), headers: h, anchor: cfg.State.Anchor}, nil
 }
 
 // Headers returns the light client (nil when verification is off).
 func (c *Client) Headers() *Headers { return c.headers }
+
+// Anchor returns the trust anchor the client verifies from (zero when
+// verification is off).
+func (c *Client) Anchor() Anchor { return c.anchor }
+
+// CheckAnchor checks another anchor of this chain ("HEIGHT:HASH", as an
+// invite carries it) against the light client: the header at its height
+// must have its hash. A mismatch means someone shows one of the two
+// people another chain (or the invite was altered): ErrAnchorMismatch.
+func (c *Client) CheckAnchor(ctx context.Context, s string) error {
+	if c.headers == nil {
+		return nil
+	}
+	a, err := ParseAnchor(c.ChainID(), s)
+	if err != nil {
+		return err
+	}
+	if a.Height == c.anchor.Height && bytes.Equal(a.Hash, c.anchor.Hash) {
+		return nil
+	}
+	lb, err := c.headers.At(ctx, a.Height)
+	if err != nil {
+		return fmt.Errorf("checking trust anchor %s: %w", a, err)
+	}
+	if !bytes.Equal(lb.Hash(), a.Hash) {
+		return fmt.Errorf("%w: it says block %d has hash %X; the chain this client verifies has %X", ErrAnchorMismatch, a.Height, a.Hash, lb.Hash())
+	}
+	return nil
+}
 
 // Close saves the newest trusted header.
 func (c *Client) Close() error {

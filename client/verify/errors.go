@@ -19,6 +19,9 @@ var (
 	// them are faulty) or a node is attacking this client; neither node is
 	// used again.
 	ErrAttack = errors.New("possible attack: nodes served conflicting signed headers")
+	// ErrAnchorMismatch: an anchor from elsewhere (an invite) names a
+	// header that is not on the chain this client verifies.
+	ErrAnchorMismatch = errors.New("the trust anchor does not match this chain: compare anchors out of band")
 	// ErrNotFound: the chain proves that the key holds no value.
 	ErrNotFound = errors.New("not on chain (proven absent)")
 	// ErrNoNodes: every node was stopped being used.

@@ -10,8 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/parleynet/parley/client/call"
 	"github.com/parleynet/parley/client/meeting"
 	"github.com/parleynet/parley/client/participant"
@@ -103,16 +101,28 @@ func (c *controller) close() {
 	}
 }
 
-// attach makes ws the page's connection, replacing an older one.
-func (c *controller) attach(ws *websocket.Conn) {
-	p := newPageConn(ws)
+// attach makes p, which proved the page secret, the page's connection as
+// mode asks: modeResume only when no live page is attached, modeTake
+// replacing the live page (closed with closeReplaced), modeAsk never.
+// When p is not attached, attach returns the live page's done channel
+// (nil when there is none) and p stays the caller's.
+func (c *controller) attach(p *pageConn, mode attachMode) (attached bool, live <-chan struct{}) {
 	c.mu.Lock()
 	old := c.page
+	if old != nil && old.isClosed() {
+		old = nil
+	}
+	if mode == modeAsk || (mode != modeTake && old != nil) {
+		c.mu.Unlock()
+		if old == nil {
+			return false, nil
+		}
+		return false, old.done
+	}
 	c.page = p
 	c.mu.Unlock()
 	if old != nil {
-		old.send(noticeMsg{Type: "notice", Level: "error", Text: "Parley was opened in another tab; this one is closed."})
-		old.close()
+		old.closeWith(closeReplaced, "Parley was opened in another tab.")
 	}
 	c.sendState()
 	c.mu.Lock()
@@ -128,6 +138,7 @@ func (c *controller) attach(ws *websocket.Conn) {
 		}
 		c.mu.Unlock()
 	}()
+	return true, nil
 }
 
 // send gives the page a message, if a page is attached.
@@ -152,7 +163,11 @@ func (c *controller) sendState() {
 	}
 	if c.id != nil {
 		st.Meeting = hex.EncodeToString(c.id)
-		st.Invite = inviteLink(c.cfg.Chain.ChainID(), c.id)
+		inv := meeting.Invite{ChainID: c.cfg.Chain.ChainID(), MeetingID: c.id}
+		if a := c.cfg.Chain.Anchor(); a.Height > 0 {
+			inv.Trust = a.String()
+		}
+		st.Invite = inv.Link()
 	}
 	phase := c.phase
 	c.mu.Unlock()
@@ -346,10 +361,18 @@ func (c *controller) join(ctx context.Context, invite, passcode string) error {
 	if err != nil {
 		return err
 	}
-	id, err := parseInvite(invite, c.cfg.Chain.ChainID())
+	inv, err := parseInvite(invite, c.cfg.Chain.ChainID())
 	if err != nil {
 		return err
 	}
+	if inv.Trust != "" {
+		// The inviter's client trusts this header: it must be on the chain
+		// this one verifies, or one of the two is shown another chain.
+		if err := c.cfg.Chain.CheckAnchor(ctx, inv.Trust); err != nil {
+			return fmt.Errorf("the invite's trust anchor: %w", err)
+		}
+	}
+	id := inv.MeetingID
 	if _, err := meeting.Join(ctx, c.cfg.Chain, c.cfg.Eph, d, id, passcode); err != nil {
 		return fmt.Errorf("ask to join %x: %w", id, err)
 	}
@@ -581,7 +604,6 @@ func (c *controller) watch() {
 	if c.lastEp != nil {
 		epoch = c.lastEp.Epoch
 	}
-	moved := c.node != "" && c.node != st.Node
 	c.node = st.Node
 	c.mu.Unlock()
 	switch {
@@ -592,9 +614,6 @@ func (c *controller) watch() {
 		c.notice("warn", "chain", "The chain node "+st.Node+" is still catching up with the chain.")
 	default:
 		c.notice("info", "chain", "")
-	}
-	if moved {
-		c.notice("warn", "", "The chain node stopped answering; now using "+st.Node+".")
 	}
 	c.mu.Lock()
 	id, p, b := c.id, c.part, c.bridge

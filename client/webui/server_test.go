@@ -167,15 +167,20 @@ func TestTokenGate(t *testing.T) {
 
 func TestParseInvite(t *testing.T) {
 	id := "00112233445566778899aabbccddeeff"
-	link := inviteLink("parley-test", mustHex(t, id))
+	link := meeting.Invite{ChainID: "parley-test", MeetingID: mustHex(t, id)}.Link()
 	if link != "parley:join?chain=parley-test&meeting="+id {
 		t.Errorf("invite link %q", link)
 	}
-	for _, ok := range []string{id, " " + id + "\n", link} {
+	anchor := "12:" + strings.Repeat("AB", 32)
+	withTrust := meeting.Invite{ChainID: "parley-test", MeetingID: mustHex(t, id), Trust: anchor}.Link()
+	for _, ok := range []string{id, " " + id + "\n", link, withTrust} {
 		got, err := parseInvite(ok, "parley-test")
-		if err != nil || len(got) != 16 || got[15] != 0xff {
-			t.Errorf("parseInvite(%q) = %x, %v", ok, got, err)
+		if err != nil || len(got.MeetingID) != 16 || got.MeetingID[15] != 0xff || got.ChainID != "parley-test" {
+			t.Errorf("parseInvite(%q) = %+v, %v", ok, got, err)
 		}
+	}
+	if got, _ := parseInvite(withTrust, "parley-test"); got.Trust != anchor {
+		t.Errorf("the invite's anchor came back as %q, want %q", got.Trust, anchor)
 	}
 	for in, want := range map[string]string{
 		"":                                      "enter a meeting ID",
@@ -186,6 +191,7 @@ func TestParseInvite(t *testing.T) {
 		"parley:join?chain=other&meeting=" + id: `for chain "other"`,
 		"parley:join?chain=parley-test&meeting=zz": "want 32 hex digits",
 		"parley:join?chain=parley-test":            "want 32 hex digits",
+		"parley:join?meeting=" + id:                "names no chain",
 	} {
 		if _, err := parseInvite(in, "parley-test"); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("parseInvite(%q): %v, want an error with %q", in, err, want)
@@ -195,7 +201,7 @@ func TestParseInvite(t *testing.T) {
 
 func mustHex(t *testing.T, s string) []byte {
 	t.Helper()
-	id, err := parseID(s)
+	id, err := meeting.ParseMeetingID(s)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,7 @@ func newCallCmd(g *globals) *cobra.Command {
 	var create bool
 	var duration time.Duration
 	c := &cobra.Command{
-		Use:   "call [MEETING-ID]",
+		Use:   "call [MEETING-ID | INVITE-LINK]",
 		Short: "Join (or with --create, create and lead) a meeting and run the call headless",
 		Long: "Sends VP8 from an IVF file and Opus from an Ogg file (looped, at real-time pace; synthetic\n" +
 			"frames when none is given), end-to-end encrypted with SFrame under the epoch's key, and\n" +
@@ -36,8 +36,17 @@ func newCallCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer done()
+			var id []byte
+			if len(args) == 1 {
+				if id, err = g.meetingArg(args[0]); err != nil {
+					return err
+				}
+			}
 			ch, err := g.chain(true)
 			if err != nil {
+				return err
+			}
+			if err := g.checkInvite(cmd.Context(), ch); err != nil {
 				return err
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -48,7 +57,6 @@ func newCallCmd(g *globals) *cobra.Command {
 				defer cancel()
 			}
 			eph := g.ephStore()
-			var id []byte
 			switch {
 			case create && len(args) == 0:
 				if id, _, err = meeting.Create(ctx, ch, eph, d, meeting.CreateOptions{}); err != nil {
@@ -56,9 +64,6 @@ func newCallCmd(g *globals) *cobra.Command {
 				}
 				cmd.Printf("created meeting %s — others join with: parley call %s\n", hex.EncodeToString(id), hex.EncodeToString(id))
 			case !create && len(args) == 1:
-				if id, err = meeting.ParseMeetingID(args[0]); err != nil {
-					return err
-				}
 				if _, err := meeting.Join(ctx, ch, eph, d, id, passcode); err != nil {
 					return err
 				}

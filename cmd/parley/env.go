@@ -38,14 +38,14 @@ func (g *globals) chainAs(from string) (*verify.Client, error) {
 			Node: g.node, ChainID: g.chainID, KeyringDir: g.keyringDir,
 			KeyringBackend: g.keyringBackend, From: from, Fees: g.fees,
 			OnFailover: func(from, to string, err error) {
+				msg := fmt.Sprintf("chain node %s stopped answering (%v); using %s", from, err, to)
 				if errors.Is(err, chain.ErrBadAnswer) {
-					fmt.Fprintf(os.Stderr, "chain node %s gave an answer that does not verify (%v); using %s\n", from, err, to)
-					return
+					msg = fmt.Sprintf("chain node %s gave an answer that does not verify (%v); using %s", from, err, to)
 				}
-				fmt.Fprintf(os.Stderr, "chain node %s stopped answering (%v); using %s\n", from, err, to)
+				g.chainEvent(msg)
 			},
 		},
-		OnNotice: func(s string) { fmt.Fprintln(os.Stderr, "chain: "+s) },
+		OnNotice: func(s string) { g.chainEvent(s) },
 	}
 	if g.insecure {
 		fmt.Fprintln(os.Stderr, insecureWarning)
@@ -61,6 +61,15 @@ func (g *globals) chainAs(from string) (*verify.Client, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	return verify.Open(ctx, cfg)
+}
+
+// chainEvent reports what the chain client says on stderr (and in the
+// page, for parley ui).
+func (g *globals) chainEvent(msg string) {
+	fmt.Fprintln(os.Stderr, "chain: "+msg)
+	if g.onChainEvent != nil {
+		g.onChainEvent(msg)
+	}
 }
 
 const insecureWarning = "WARNING: --insecure-trust-node: nothing the chain nodes say is verified. A lying node can hand out its own\n" +

@@ -23,6 +23,10 @@ type globals struct {
 	mailbox        string
 	trust          string
 	insecure       bool
+	inviteTrust    string // the anchor of an invite being joined, used when none is stored
+	// onChainEvent, if set, is also told what the chain client reports
+	// (failovers, lies, attacks): parley ui shows it in the page.
+	onChainEvent func(string)
 }
 
 func envOr(name, def string) string {

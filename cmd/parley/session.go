@@ -121,11 +121,11 @@ func meetingRunCmd(g *globals) *cobra.Command {
 func meetingJoinCmd(g *globals) *cobra.Command {
 	f := &sessionFlags{}
 	c := &cobra.Command{
-		Use:   "join MEETING-ID",
+		Use:   "join MEETING-ID | INVITE-LINK",
 		Short: "Request to join and run the session: wait for the key, check it against the chain, show the security code",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := meeting.ParseMeetingID(args[0])
+			id, err := g.meetingArg(args[0])
 			if err != nil {
 				return err
 			}
@@ -135,6 +135,10 @@ func meetingJoinCmd(g *globals) *cobra.Command {
 			}
 			ch, err := g.chain(true)
 			if err != nil {
+				done()
+				return err
+			}
+			if err := g.checkInvite(cmd.Context(), ch); err != nil {
 				done()
 				return err
 			}

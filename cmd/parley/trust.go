@@ -16,6 +16,7 @@ import (
 
 	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
 
+	"github.com/parleynet/parley/client/meeting"
 	"github.com/parleynet/parley/client/verify"
 )
 
@@ -31,6 +32,16 @@ func (g *globals) trustState() (verify.State, error) {
 	stored, err := verify.LoadState(g.trustDir(), g.chainID)
 	if err != nil && !errors.Is(err, verify.ErrNoAnchor) {
 		return verify.State{}, err
+	}
+	if g.trust == "" && errors.Is(err, verify.ErrNoAnchor) && g.inviteTrust != "" {
+		// First contact with this chain, by invite: trust what the
+		// inviter's client trusts.
+		a, perr := verify.ParseAnchor(g.chainID, g.inviteTrust)
+		if perr != nil {
+			return verify.State{}, fmt.Errorf("the invite's trust anchor: %w", perr)
+		}
+		fmt.Fprintf(os.Stderr, "no trust anchor stored for chain %s: trusting the invite's, %s (the inviter's client verifies from it)\n", g.chainID, a)
+		return verify.State{Anchor: a, SetAt: time.Now()}, nil
 	}
 	if g.trust == "" {
 		return stored, err
@@ -62,12 +73,18 @@ func trustInitCmd(g *globals) *cobra.Command {
 	var (
 		yes    bool
 		period time.Duration
+		invite string
 	)
 	c := &cobra.Command{
 		Use:   "init",
 		Short: "Fetch the chain's newest header from a node, show its hash, and trust it once you confirm",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if invite != "" {
+				if err := g.useInvite(invite, true); err != nil {
+					return err
+				}
+			}
 			if g.chainID == "" {
 				return errors.New("no chain ID (set --chain-id or PARLEY_CHAIN_ID)")
 			}
@@ -112,6 +129,7 @@ func trustInitCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
+	c.Flags().StringVar(&invite, "invite", "", "an invite link (parley:join?…&trust=…): trust the anchor it carries, the one the inviter's client trusts")
 	c.Flags().BoolVar(&yes, "yes", false, "trust the node's newest header without asking (trust on first use: only for a node you run)")
 	c.Flags().DurationVar(&period, "trusting-period", verify.DefaultTrustingPeriod, "how long a verified header may vouch for the next; must be below the chain's unbonding time")
 	return c
@@ -203,4 +221,58 @@ func confirm(cmd *cobra.Command, prompt string) bool {
 	cmd.Print(prompt)
 	line, _ := bufio.NewReader(cmd.InOrStdin()).ReadString('\n')
 	return strings.TrimSpace(strings.ToLower(line)) == "yes"
+}
+
+// useInvite reads an invite link for the chain it names and, when it
+// carries an anchor, makes it the anchor of this run: as --trust if
+// asTrust, else only when no anchor is stored. It returns the meeting ID.
+func (g *globals) useInvite(link string, asTrust bool) error {
+	inv, err := meeting.ParseInvite(link)
+	if err != nil {
+		return err
+	}
+	switch {
+	case inv.ChainID == "":
+	case g.chainID == "":
+		g.chainID = inv.ChainID
+	case g.chainID != inv.ChainID:
+		return fmt.Errorf("the invite is for chain %q, but this client is set for %q (--chain-id, PARLEY_CHAIN_ID)", inv.ChainID, g.chainID)
+	}
+	if inv.Trust == "" {
+		if asTrust {
+			return errors.New("the invite carries no trust anchor")
+		}
+		return nil
+	}
+	if asTrust {
+		g.trust = inv.Trust
+	} else {
+		g.inviteTrust = inv.Trust
+	}
+	return nil
+}
+
+// meetingArg reads a command's MEETING argument: a meeting ID or an invite
+// link (whose chain and anchor then apply, see useInvite).
+func (g *globals) meetingArg(arg string) ([]byte, error) {
+	inv, err := meeting.ParseInvite(arg)
+	if err != nil {
+		return nil, err
+	}
+	if err := g.useInvite(arg, false); err != nil {
+		return nil, err
+	}
+	return inv.MeetingID, nil
+}
+
+// checkInvite checks, after the chain is open, that an invite's anchor is
+// on the chain this client verifies.
+func (g *globals) checkInvite(ctx context.Context, ch *verify.Client) error {
+	if g.inviteTrust == "" {
+		return nil
+	}
+	if err := ch.CheckAnchor(ctx, g.inviteTrust); err != nil {
+		return fmt.Errorf("the invite's trust anchor: %w", err)
+	}
+	return nil
 }

@@ -2,11 +2,13 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
 	"os/signal"
 	"strconv"
+	"sync"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -14,6 +16,7 @@ import (
 	"github.com/parleynet/parley/client/keystore"
 	"github.com/parleynet/parley/client/mailbox"
 	"github.com/parleynet/parley/client/meeting"
+	"github.com/parleynet/parley/client/verify"
 	"github.com/parleynet/parley/client/webui"
 )
 
@@ -29,10 +32,26 @@ func newUICmd(g *globals) *cobra.Command {
 			"process; the page encrypts and decrypts the media with the keys the client gives it.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			var (
+				mu     sync.Mutex
+				server *webui.Server
+			)
+			g.onChainEvent = func(msg string) {
+				mu.Lock()
+				s := server
+				mu.Unlock()
+				if s != nil {
+					s.ChainNotice(msg)
+				}
+			}
 			ch, err := g.chain(true)
+			if errors.Is(err, verify.ErrNoAnchor) {
+				return fmt.Errorf("%w\n(joining by invite? `parley trust init --invite 'parley:join?…'` trusts the anchor the invite carries)", err)
+			}
 			if err != nil {
 				return err
 			}
+			defer ch.Close()
 			st, err := g.store()
 			if err != nil {
 				return err
@@ -50,6 +69,9 @@ func newUICmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			mu.Lock()
+			server = srv
+			mu.Unlock()
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			cmd.Printf("Parley is ready. Open this link in a browser on this machine (it works once):\n\n  %s\n\nCtrl-C stops it.\n", srv.URL())
