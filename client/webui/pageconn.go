@@ -3,6 +3,7 @@ package webui
 import (
 	"encoding/json"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -12,13 +13,18 @@ import (
 // offer is a few kilobytes).
 const maxPageMessage = 256 << 10
 
+// closeWait is how long a connection the client closes with a reason may
+// take to answer the close before it is cut.
+const closeWait = time.Second
+
 // pageConn is the WebSocket to the page: one writer goroutine, so that
 // messages keep their order and a slow page cannot block the client.
 type pageConn struct {
-	ws   *websocket.Conn
-	out  chan []byte
-	once sync.Once
-	done chan struct{}
+	ws      *websocket.Conn
+	out     chan []byte
+	once    sync.Once
+	done    chan struct{}
+	closing atomic.Bool // closeWith was called: take no more requests
 }
 
 func newPageConn(ws *websocket.Conn) *pageConn {
@@ -57,7 +63,8 @@ func (p *pageConn) writeLoop() {
 	}
 }
 
-// readLoop hands each message to handle until the connection closes.
+// readLoop hands each message to handle until the connection closes or
+// closeWith is called.
 func (p *pageConn) readLoop(handle func([]byte)) {
 	defer p.close()
 	for {
@@ -65,9 +72,36 @@ func (p *pageConn) readLoop(handle func([]byte)) {
 		if err != nil {
 			return
 		}
-		if kind == websocket.TextMessage {
+		if kind == websocket.TextMessage && !p.closing.Load() {
 			handle(b)
 		}
+	}
+}
+
+// closeWith ends the connection with a close code and reason the page
+// shows (protocol.go), and takes no more requests from it. The page's
+// answer to the close ends readLoop; without one the connection is cut
+// after closeWait.
+func (p *pageConn) closeWith(code int, reason string) {
+	p.closing.Store(true)
+	_ = p.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(closeWait))
+	time.AfterFunc(closeWait, p.close)
+}
+
+// refuse is closeWith for a connection whose readLoop is not running: it
+// waits for the page's answer to the close, at most closeWait.
+func (p *pageConn) refuse(code int, reason string) {
+	p.closeWith(code, reason)
+	p.readLoop(func([]byte) {})
+}
+
+// isClosed reports whether the connection has ended or is ending.
+func (p *pageConn) isClosed() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return p.closing.Load()
 	}
 }
 

@@ -27,6 +27,40 @@ type inbound struct {
 	// admit, remove: User and Device
 }
 
+// authMsg is the page's first message on every WebSocket: it proves the
+// page secret (auth.go) and says whether to attach.
+type authMsg struct {
+	Type   string     `json:"type"`   // "auth"
+	Secret string     `json:"secret"` // 64 hex digits
+	Mode   attachMode `json:"mode"`
+}
+
+// attachMode is what a page that proved the secret asks for.
+type attachMode string
+
+const (
+	// modeResume: this tab opened the link or was the page before it
+	// reloaded; attach unless another live page is attached.
+	modeResume attachMode = "resume"
+	// modeAsk: a tab that has not been the page; never attach, only say
+	// whether another tab is the page (closeBusy or closeFree).
+	modeAsk attachMode = "ask"
+	// modeTake: the person chose this tab; attach, closing the live page
+	// with closeReplaced.
+	modeTake attachMode = "take"
+)
+
+// Close codes the client ends a page's WebSocket with (RFC 6455 leaves
+// 4000-4999 to applications); the close reason says the same in words.
+// The page retries on no other code than the ones of a lost connection.
+const (
+	closeBadAuth   = 4000 // the first message was not an auth message, or came late
+	closeReplaced  = 4001 // another tab took over (modeTake)
+	closeBusy      = 4002 // another tab is the page (modeResume, modeAsk)
+	closeBadSecret = 4003 // no page secret, or not this client's
+	closeFree      = 4004 // modeAsk: no tab is the page
+)
+
 // Phases of the page, in the order a person goes through them.
 const (
 	phaseSignIn  = "signin"  // choose and unlock a device key

@@ -60,17 +60,32 @@ type Config struct {
 	Log io.Writer
 }
 
+// authWait is how long a new WebSocket has to send its auth message.
+const authWait = 5 * time.Second
+
+// closingGrace is how long a page that asks to attach (modeResume, or
+// modeAsk for an answer) waits for an attached page that is going away:
+// a reloaded page's new connection may arrive just before the client has
+// seen the old one close.
+const closingGrace = time.Second
+
 // Server serves the page and runs its device's meetings.
 type Server struct {
-	cfg   Config
-	ln    net.Listener
-	port  string
-	url   string
-	gate  *gate
-	http  *http.Server
-	ctl   *controller
-	ws    websocket.Upgrader
-	close sync.Once
+	cfg      Config
+	ln       net.Listener
+	port     string
+	url      string
+	gate     *gate
+	page     []byte // index.html, for the response that carries the secret
+	authWait time.Duration
+	http     *http.Server
+	ctl      *controller
+	ws       websocket.Upgrader
+	close    sync.Once
+
+	mu      sync.Mutex
+	closed  bool
+	unknown map[*websocket.Conn]bool // WebSockets that have not proven the secret yet
 }
 
 // New listens on cfg.Addr and prepares the server; Serve serves.
@@ -96,7 +111,12 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("webui: listen on %s: %w", cfg.Addr, err)
 	}
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	s := &Server{cfg: cfg, ln: ln, port: port, gate: newGate()}
+	page, err := assets.ReadFile("assets/index.html")
+	if err != nil {
+		_ = ln.Close()
+		return nil, fmt.Errorf("webui: %w", err)
+	}
+	s := &Server{cfg: cfg, ln: ln, port: port, gate: newGate(), page: page, authWait: authWait, unknown: map[*websocket.Conn]bool{}}
 	s.url = fmt.Sprintf("http://127.0.0.1:%s/?t=%s", port, s.gate.token)
 	s.ws = websocket.Upgrader{CheckOrigin: func(r *http.Request) bool { return sameOrigin(r, s.port) }}
 	s.ctl = newController(cfg)
@@ -129,6 +149,12 @@ func (s *Server) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = s.http.Shutdown(ctx)
+		s.mu.Lock()
+		s.closed = true
+		for ws := range s.unknown {
+			_ = ws.Close() // ends its serveWS, which is waiting for the auth message
+		}
+		s.mu.Unlock()
 		s.ctl.close()
 	})
 	return nil
@@ -152,12 +178,14 @@ func (s *Server) guard(next http.Handler) http.Handler {
 			return
 		}
 		if spent {
+			// The one response with the page secret: to the request
+			// that carries the link's token, which only the person's
+			// browser has; the page drops the token from the address
+			// bar once it has kept the secret.
 			http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: s.gate.session, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
-			if r.URL.Path == "/" {
-				// Drop the spent token from the address bar.
-				http.Redirect(w, r, "/", http.StatusSeeOther)
-				return
-			}
+			h.Set("Content-Type", "text/html; charset=utf-8")
+			_, _ = w.Write(withSecret(s.page, s.gate.secret))
+			return
 		}
 		if strings.HasSuffix(r.URL.Path, ".js") {
 			h.Set("Content-Type", "text/javascript; charset=utf-8")
@@ -166,16 +194,93 @@ func (s *Server) guard(next http.Handler) http.Handler {
 	})
 }
 
-// serveWS upgrades the page's WebSocket (same origin only) and hands it to
-// the controller; a newer page replaces an older one.
+// serveWS upgrades a WebSocket from the page's origin and admits it as
+// the page only once its first message proves the page secret; what it
+// may then do is up to its attach mode (protocol.go). A connection that
+// does not prove the secret gets nothing from the client and displaces no
+// page.
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	if !sameOrigin(r, s.port) {
 		http.Error(w, "Parley: WebSocket from another origin refused", http.StatusForbidden)
 		return
 	}
-	c, err := s.ws.Upgrade(w, r, nil)
+	ws, err := s.ws.Upgrade(w, r, nil)
 	if err != nil {
 		return // Upgrade answered the client
 	}
-	s.ctl.attach(c)
+	if !s.hold(ws) {
+		_ = ws.Close()
+		return
+	}
+	a, code, err := s.authenticate(ws)
+	s.release(ws)
+	p := newPageConn(ws)
+	if err != nil {
+		s.ctl.logf("page connection refused: %v", err)
+		p.refuse(code, err.Error())
+		return
+	}
+	s.admit(p, a.Mode)
+}
+
+// hold records a WebSocket that has not proven the secret, so that Close
+// can end it; false when the server is closed.
+func (s *Server) hold(ws *websocket.Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.unknown[ws] = true
+	return true
+}
+
+func (s *Server) release(ws *websocket.Conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.unknown, ws)
+}
+
+// authenticate reads ws's first message, within authWait, and checks it
+// proves the page secret. On error it returns the close code to refuse
+// with.
+func (s *Server) authenticate(ws *websocket.Conn) (authMsg, int, error) {
+	ws.SetReadLimit(maxAuthMessage)
+	_ = ws.SetReadDeadline(time.Now().Add(s.authWait))
+	kind, b, err := ws.ReadMessage()
+	if err != nil {
+		return authMsg{}, closeBadAuth, fmt.Errorf("no auth message within %v: %w", s.authWait, err)
+	}
+	_ = ws.SetReadDeadline(time.Time{})
+	m, err := parseAuth(kind, b)
+	if err != nil {
+		return authMsg{}, closeBadAuth, err
+	}
+	if !s.gate.checkSecret(m.Secret) {
+		return authMsg{}, closeBadSecret, errBadSecret
+	}
+	return m, 0, nil
+}
+
+// admit attaches p as mode asks, waiting up to closingGrace for a page
+// that is going away, and otherwise tells p why not.
+func (s *Server) admit(p *pageConn, mode attachMode) {
+	grace := time.NewTimer(closingGrace)
+	defer grace.Stop()
+	for {
+		ok, live := s.ctl.attach(p, mode)
+		switch {
+		case ok:
+			return
+		case live == nil:
+			p.refuse(closeFree, "Parley is not open in another tab.")
+			return
+		}
+		select {
+		case <-live:
+		case <-grace.C:
+			p.refuse(closeBusy, "Parley is open in another tab.")
+			return
+		}
+	}
 }

@@ -10,6 +10,9 @@ const RECENT_MS = 3000;  // a failure this recent is shown on the tile
 
 const $ = (id) => document.getElementById(id);
 let ws = null;
+let conn = 'connecting';   // attached, or why not: busy, replaced, free, nokey, refused, lost
+let connReason = '';       // the client's words for conn
+let received = 0;          // messages from the client since the page loaded
 let state = {phase: 'connecting'};
 let epoch = null;          // last epoch message (with keys)
 let meeting = null;        // last meeting message
@@ -23,6 +26,8 @@ const notices = new Map(); // key -> element
 // For tests and the curious: what the page counted.
 window.parley = {
   state: () => state,
+  conn: () => conn,
+  received: () => received,
   stats: () => pageStats(),
   epoch: () => epoch && epoch.epoch,
 };
@@ -31,15 +36,124 @@ function send(msg) {
   if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg));
 }
 
-function connect() {
-  ws = new WebSocket(`ws://${location.host}/ws`);
-  ws.onopen = () => { clearNotice('ws'); send({type: 'hello'}); };
-  ws.onmessage = (e) => dispatch(JSON.parse(e.data));
-  ws.onclose = () => {
-    showNotice({level: 'error', key: 'ws', text: 'Lost the connection to the Parley client. Is `parley ui` still running? Retrying…'});
-    setTimeout(connect, 2000);
+// ---- the connection to the client
+//
+// The client takes one page at a time, and only one that proves the page
+// secret. The secret came once, in the page that the link `parley ui`
+// printed opened (a <meta> element), and lives in this origin's
+// localStorage, which no other port's pages can read; the session cookie,
+// which every server on 127.0.0.1 receives, is not enough. A tab attaches
+// by itself only if it opened the link or was the page before it reloaded
+// (sessionStorage, which is per tab, marks it); another tab asks, says
+// whether Parley is open elsewhere, and attaches only when the person
+// clicks. See docs/PROTOCOL.md section 8.
+
+const SECRET = 'parley.secret'; // localStorage
+const HOLDS = 'parley.holds';   // sessionStorage: this tab is the page
+let memSecret = null;           // this load's secret, should storage fail
+let memHolds = false;
+
+function stored(area, key) {
+  try { return area.getItem(key); } catch (e) { return null; }
+}
+
+function store(area, key, value) {
+  try {
+    if (value === null) area.removeItem(key); else area.setItem(key, value);
+  } catch (e) { /* storage disabled: memSecret keeps this load going */ }
+}
+
+// takeSecret keeps the secret of a page that came with one, and drops
+// the spent token from the address bar.
+function takeSecret() {
+  const m = document.querySelector('meta[name="parley-secret"]');
+  if (m) {
+    memSecret = m.content;
+    store(localStorage, SECRET, m.content);
+    setHolds(true);
+    m.remove();
+  }
+  if (location.search) history.replaceState(null, '', location.pathname + location.hash);
+}
+
+function secret() { return memSecret || stored(localStorage, SECRET); }
+function holds() { return memHolds || stored(sessionStorage, HOLDS) === '1'; }
+function setHolds(yes) { memHolds = yes; store(sessionStorage, HOLDS, yes ? '1' : null); }
+
+// connect opens the WebSocket and proves the secret; mode is resume (this
+// tab is the page), ask (is Parley open in another tab?) or take (the
+// person chose this tab).
+function connect(mode) {
+  const key = secret();
+  if (!key) { setConn('nokey', ''); return; }
+  const sock = new WebSocket(`ws://${location.host}/ws`);
+  ws = sock;
+  sock.onopen = () => sock.send(JSON.stringify({type: 'auth', secret: key, mode}));
+  sock.onmessage = (e) => {
+    received++;
+    if (conn !== 'attached') { setHolds(true); clearNotice('ws'); setConn('attached', ''); }
+    dispatch(JSON.parse(e.data));
+  };
+  sock.onclose = (e) => {
+    if (ws !== sock) return;
+    ws = null;
+    switch (e.code) {
+      case 4001: // replaced: another tab took over
+      case 4002: // busy: another tab is the page
+        setHolds(false);
+        detach();
+        setConn(e.code === 4001 ? 'replaced' : 'busy', e.reason);
+        break;
+      case 4003: // this secret is not the client's (an earlier run's)
+        store(localStorage, SECRET, null);
+        memSecret = null;
+        setHolds(false);
+        detach();
+        setConn('nokey', e.reason);
+        break;
+      case 4004: setConn('free', e.reason); break;
+      case 4000: detach(); setConn('refused', e.reason); break;
+      default:
+        if (TAB_TEXT[conn]) { // the person was choosing: let them choose again
+          showNotice({level: 'error', text: 'Could not reach the Parley client. Is `parley ui` still running?'});
+          render();
+          break;
+        }
+        showNotice({level: 'error', key: 'ws', text: 'Lost the connection to the Parley client. Is `parley ui` still running? Retrying…'});
+        conn = 'lost';
+        setTimeout(() => connect(holds() ? 'resume' : 'ask'), 2000);
+    }
   };
 }
+
+function setConn(c, reason) {
+  conn = c;
+  connReason = reason || '';
+  render();
+}
+
+// detach forgets the meeting view of a page that is no longer the page.
+function detach() {
+  stopMedia();
+  epoch = null;
+  meeting = null;
+  state = {phase: 'connecting'};
+  for (const t of document.querySelectorAll('.tile')) t.remove();
+}
+
+// What a tab that is not the page shows: title, text, whether it offers
+// to take over, whether it shows the client's reason.
+const TAB_TEXT = {
+  busy: ['Parley is open in another tab',
+    'This Parley client works in one tab at a time, and another tab of this browser has it. Go on there, or use it here instead: the other tab then stops.', true, false],
+  replaced: ['Parley is now open in another tab',
+    'Another tab of this browser took over this Parley client, so this tab stopped. Go on there, or use it here again: the other tab then stops.', true, false],
+  free: ['Parley is not open in another tab',
+    'This tab has not used this Parley client yet; it starts when you choose.', true, false],
+  nokey: ['This tab cannot use this Parley client',
+    'Open the link that `parley ui` printed when it started. Each link works once: if it was opened already, use the tab it opened, or restart `parley ui` for a new link.', false, true],
+  refused: ['The Parley client refused this page', 'Reload the page; if that does not help, restart `parley ui`.', false, true],
+};
 
 function dispatch(msg) {
   switch (msg.type) {
@@ -209,10 +323,23 @@ setInterval(() => {
 // ---- rendering
 
 function show(id) {
-  for (const s of ['signin', 'lobby', 'waiting', 'call', 'over']) $(s).hidden = s !== id;
+  for (const s of ['tab', 'signin', 'lobby', 'waiting', 'call', 'over']) $(s).hidden = s !== id;
+}
+
+function renderTab() {
+  const [title, text, canTake, why] = TAB_TEXT[conn];
+  show('tab');
+  $('tab').dataset.conn = conn;
+  $('tab-title').textContent = title;
+  $('tab-text').textContent = text;
+  $('tab-reason').textContent = connReason ? 'The client said: ' + connReason : '';
+  $('tab-reason').hidden = !why || !connReason;
+  $('take-btn').hidden = !canTake;
+  $('take-btn').disabled = false;
 }
 
 function render() {
+  if (TAB_TEXT[conn]) { $('whoami').textContent = ''; renderTab(); return; }
   const self = state.self;
   $('whoami').textContent = self ? `${self.user}/${self.device}` : '';
   switch (state.phase) {
@@ -370,10 +497,12 @@ $('end-btn').onclick = () => { if (confirm('End the meeting for everyone?')) sen
 $('lobby-btn').onclick = () => send({type: 'leave'});
 $('mute-btn').onclick = () => toggle('audio');
 $('camera-btn').onclick = () => toggle('video');
+$('take-btn').onclick = () => { $('take-btn').disabled = true; connect('take'); };
 $('copy-invite').onclick = async () => {
   try { await navigator.clipboard.writeText(state.invite); showNotice({level: 'info', text: 'Invite link copied.'}); } catch (e) {
     showNotice({level: 'warn', text: 'Copy the invite link by hand: ' + state.invite});
   }
 };
 
-connect();
+takeSecret();
+connect(holds() ? 'resume' : 'ask');
