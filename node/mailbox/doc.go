@@ -15,7 +15,13 @@
 //   - Verifier: Validate plus the Ed25519 signature against DeviceKeys.
 //   - RateLimiter: a token bucket per sender device.
 //   - Intake: the single way in, shared by Post and gossip.
-//   - Server: the gRPC service (Post, Challenge, Subscribe).
+//   - Server: the gRPC service (Post, Challenge, Subscribe, TurnCredentials),
+//     every error named by a reason (status.go), every request that does
+//     not decode answered MALFORMED_REQUEST (decode.go).
+//   - relay: TurnCredentials behind EnableRelay: a signed, fresh,
+//     single-use request from an active device (and, if the node wants, a
+//     member of a current roster) gets a credential from the node's TURN
+//     server (node/turn) through a CredentialIssuer.
 //   - Reactor: the CometBFT p2p reactor on mailboxv1.ChannelID.
 //   - Mailbox: all of them assembled, with Run and Serve.
 //
@@ -29,7 +35,11 @@
 //   - serve an envelope to anyone who has not just proved, with a
 //     single-use challenge, that they hold the recipient key;
 //   - forward an envelope it has not verified, or one it already had —
-//     the duplicate check is what ends gossip loops.
+//     the duplicate check is what ends gossip loops;
+//   - give a TURN credential for a request it has not verified against
+//     the device's active key, or for the same (device, nonce) twice; and
+//     keep anything about credential requests but their nonces, for no
+//     longer than the request window.
 //
 // Package mailboxtest has the fakes and in-process networks for tests.
 package mailbox

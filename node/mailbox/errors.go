@@ -4,7 +4,7 @@ import "errors"
 
 // Errors of the mailbox. Every error it returns wraps one of these (or one
 // of mailboxv1's) with %w and says which field or limit it is about; the
-// gRPC server maps them to status codes in status.go.
+// gRPC server maps them to status codes and named reasons in status.go.
 var (
 	// ErrDuplicate: the node already holds an envelope with this ID.
 	ErrDuplicate = errors.New("mailbox: duplicate envelope")
@@ -40,6 +40,17 @@ var (
 	// ErrSlowSubscriber: a subscriber fell so far behind that its buffer
 	// filled; it is dropped and should subscribe again.
 	ErrSlowSubscriber = errors.New("mailbox: subscriber too slow")
+	// ErrStaleRequest: a TURN credential request whose created_at_ms is
+	// outside the node's window.
+	ErrStaleRequest = errors.New("mailbox: request outside the time window")
+	// ErrReplayedRequest: a TURN credential request with a (device, nonce)
+	// the node already accepted within the window.
+	ErrReplayedRequest = errors.New("mailbox: request replayed")
+	// ErrTooManyRequests: the replay window holds as many nonces as allowed.
+	ErrTooManyRequests = errors.New("mailbox: too many requests")
+	// ErrNotMember: the node relays only for members of a current roster,
+	// and the device is not in the current epoch of the named meeting.
+	ErrNotMember = errors.New("mailbox: device not in a current roster")
 	// ErrClosed: the mailbox is stopping.
 	ErrClosed = errors.New("mailbox: closed")
 )

@@ -30,6 +30,8 @@ type Mailbox struct {
 	Intake  *Intake
 	Reactor *Reactor
 	Server  *Server
+
+	clock Clock // Config.Clock, for EnableRelay
 }
 
 // ShutdownTimeout is how long Serve waits for calls in flight when it stops.
@@ -61,7 +63,18 @@ func New(cfg Config) (*Mailbox, error) {
 		Intake:  intake,
 		Reactor: reactor,
 		Server:  NewServer(intake, reactor, cfg.Challenge),
+		clock:   cfg.Clock,
 	}, nil
+}
+
+// EnableRelay makes the mailbox hand out credentials for the node's TURN
+// relay (Server.EnableRelay). Config.Clock is used when cfg has none.
+// Call it before Serve.
+func (m *Mailbox) EnableRelay(issuer CredentialIssuer, cfg RelayConfig) error {
+	if cfg.Clock == nil {
+		cfg.Clock = m.clock
+	}
+	return m.Server.EnableRelay(issuer, cfg)
 }
 
 // Run sweeps expired envelopes until ctx ends, then ends every
@@ -78,10 +91,12 @@ func (m *Mailbox) Run(ctx context.Context) error {
 // It returns nil after a stop through ctx, or the error that stopped the
 // server otherwise. lis is closed either way.
 func (m *Mailbox) Serve(ctx context.Context, lis net.Listener, opts ...grpc.ServerOption) error {
+	codec := newDecodeCodec()
 	gs := grpc.NewServer(append([]grpc.ServerOption{
 		grpc.MaxRecvMsgSize(mailboxv1.MaxEnvelopeSize + 1024),
+		grpc.ForceServerCodecV2(codec),
 	}, opts...)...)
-	mailboxv1.RegisterMailboxServer(gs, m.Server)
+	gs.RegisterService(codec.serviceDesc(), m.Server)
 
 	served := make(chan error, 1)
 	go func() { served <- gs.Serve(lis) }()

@@ -5,9 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	mailboxv1 "github.com/parleynet/parley/api/mailbox/v1"
 )
@@ -24,6 +23,7 @@ type Server struct {
 	store      *Store
 	challenges *challenges
 	relay      Relay
+	turn       atomic.Pointer[relay] // nil: the node does not relay
 
 	done      chan struct{}
 	closeOnce sync.Once
@@ -65,7 +65,7 @@ func (s *Server) Post(ctx context.Context, req *mailboxv1.PostRequest) (*mailbox
 		return nil, toStatus(ErrClosed)
 	}
 	if req.GetEnvelope() == nil {
-		return nil, status.Error(codes.InvalidArgument, "envelope: missing")
+		return nil, toStatus(fmt.Errorf("%w: envelope: missing", mailboxv1.ErrMalformedRequest))
 	}
 	id, err := s.intake.Accept(ctx, req.Envelope)
 	if errors.Is(err, ErrDuplicate) {
@@ -100,13 +100,13 @@ func (s *Server) Subscribe(req *mailboxv1.SubscribeRequest, stream mailboxv1.Mai
 		return toStatus(ErrClosed)
 	}
 	if n := len(req.GetChallengeId()); n != mailboxv1.ChallengeIDSize {
-		return status.Errorf(codes.InvalidArgument, "challenge_id: want %d bytes, got %d", mailboxv1.ChallengeIDSize, n)
+		return toStatus(fmt.Errorf("%w: challenge_id: want %d bytes, got %d", mailboxv1.ErrMalformedRequest, mailboxv1.ChallengeIDSize, n))
 	}
 	if n := len(req.GetAnswer()); n != mailboxv1.ChallengeAnswerSize {
-		return status.Errorf(codes.InvalidArgument, "answer: want %d bytes, got %d", mailboxv1.ChallengeAnswerSize, n)
+		return toStatus(fmt.Errorf("%w: answer: want %d bytes, got %d", mailboxv1.ErrMalformedRequest, mailboxv1.ChallengeAnswerSize, n))
 	}
 	if n := len(req.GetMeetingId()); n != 0 && n != mailboxv1.MeetingIDSize {
-		return status.Errorf(codes.InvalidArgument, "meeting_id: want empty or %d bytes, got %d", mailboxv1.MeetingIDSize, n)
+		return toStatus(fmt.Errorf("%w: meeting_id: want empty or %d bytes, got %d", mailboxv1.ErrMalformedRequest, mailboxv1.MeetingIDSize, n))
 	}
 	to, err := s.challenges.redeem(req.ChallengeId, req.Answer)
 	if err != nil {
@@ -140,34 +140,31 @@ func (s *Server) Subscribe(req *mailboxv1.SubscribeRequest, stream mailboxv1.Mai
 	}
 }
 
-// toStatus maps the mailbox's errors to gRPC status codes, keeping the
-// message, which names the field or limit.
-func toStatus(err error) error {
-	code := codes.Internal
-	switch {
-	case errors.Is(err, mailboxv1.ErrInvalidEnvelope),
-		errors.Is(err, mailboxv1.ErrInvalidRecipientKey),
-		errors.Is(err, mailboxv1.ErrInvalidChallenge),
-		errors.Is(err, ErrExpired),
-		errors.Is(err, ErrFromFuture):
-		code = codes.InvalidArgument
-	case errors.Is(err, ErrBadSignature),
-		errors.Is(err, ErrUnknownSender),
-		errors.Is(err, ErrChallengeFailed):
-		code = codes.PermissionDenied
-	case errors.Is(err, ErrRateLimited),
-		errors.Is(err, ErrStoreFull),
-		errors.Is(err, ErrSenderQuota),
-		errors.Is(err, ErrTooManyChallenges),
-		errors.Is(err, ErrTooManySubscribers),
-		errors.Is(err, ErrSlowSubscriber):
-		code = codes.ResourceExhausted
-	case errors.Is(err, ErrKeysUnavailable), errors.Is(err, ErrClosed):
-		code = codes.Unavailable
-	case errors.Is(err, context.Canceled):
-		code = codes.Canceled
-	case errors.Is(err, context.DeadlineExceeded):
-		code = codes.DeadlineExceeded
+// EnableRelay makes the server answer TurnCredentials with credentials
+// from issuer, under cfg's checks. Until it is called, the server answers
+// ErrRelayDisabled. Call it before serving.
+func (s *Server) EnableRelay(issuer CredentialIssuer, cfg RelayConfig) error {
+	r, err := newRelay(issuer, s.intake.verifier, cfg)
+	if err != nil {
+		return err
 	}
-	return status.Error(code, fmt.Sprint(err))
+	s.turn.Store(r)
+	return nil
+}
+
+// TurnCredentials gives a registered, unrevoked device a short-lived
+// credential for the node's TURN relay, once per signed request.
+func (s *Server) TurnCredentials(ctx context.Context, req *mailboxv1.TurnCredentialsRequest) (*mailboxv1.TurnCredentialsResponse, error) {
+	if s.closed() {
+		return nil, toStatus(ErrClosed)
+	}
+	r := s.turn.Load()
+	if r == nil {
+		return nil, toStatus(fmt.Errorf("%w: ask another node", mailboxv1.ErrRelayDisabled))
+	}
+	resp, err := r.issue(ctx, req)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return resp, nil
 }

@@ -44,18 +44,25 @@ func (v *Verifier) Verify(ctx context.Context, e *mailboxv1.Envelope) error {
 	if err := mailboxv1.Validate(e); err != nil {
 		return err
 	}
-	key, err := v.keys.ActiveDeviceKey(ctx, e.FromUser, e.FromDevice)
+	return v.VerifyDevice(ctx, e.FromUser, e.FromDevice, mailboxv1.SignBytes(v.chainID, e), e.Sig)
+}
+
+// VerifyDevice checks sig over signBytes against the key the chain holds
+// for user/device, which must not be revoked: the one check behind
+// envelopes and TURN credential requests alike.
+func (v *Verifier) VerifyDevice(ctx context.Context, user, device string, signBytes, sig []byte) error {
+	key, err := v.keys.ActiveDeviceKey(ctx, user, device)
 	switch {
 	case errors.Is(err, ErrUnknownSender):
 		return err
 	case err != nil:
-		return fmt.Errorf("%w: device %s/%s: %v", ErrKeysUnavailable, e.FromUser, e.FromDevice, err)
+		return fmt.Errorf("%w: device %s/%s: %v", ErrKeysUnavailable, user, device, err)
 	case len(key) != ed25519.PublicKeySize:
-		return fmt.Errorf("%w: device %s/%s has a %d-byte key", ErrKeysUnavailable, e.FromUser, e.FromDevice, len(key))
+		return fmt.Errorf("%w: device %s/%s has a %d-byte key", ErrKeysUnavailable, user, device, len(key))
 	}
-	if !ed25519.Verify(key, mailboxv1.SignBytes(v.chainID, e), e.Sig) {
+	if !ed25519.Verify(key, signBytes, sig) {
 		return fmt.Errorf("%w: sig does not verify with the key of device %s/%s on chain %s",
-			ErrBadSignature, e.FromUser, e.FromDevice, v.chainID)
+			ErrBadSignature, user, device, v.chainID)
 	}
 	return nil
 }

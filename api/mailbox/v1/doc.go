@@ -77,6 +77,36 @@
 // only those of one meeting, followed by new ones as they arrive. Clients
 // deduplicate by ID: after a reconnect the stored envelopes come again.
 //
+// # TURN credential request
+//
+// A device asks a node for a credential for the node's TURN relay
+// (PROTOCOL.md section 11) with TurnCredentials. The request carries user,
+// device, created_at_ms (the device's clock, Unix milliseconds), a 16-byte
+// random nonce, an optional 16-byte meeting_id, and sig, the device's
+// Ed25519 signature over TURNSignBytes(chain_id, request):
+//
+//	u16(34) "parley/v1/mailbox/turn-credentials"
+//	u16(len(chain_id))  chain_id
+//	u16(len(user))      user
+//	u16(len(device))    device
+//	u64(created_at_ms)  as two's complement
+//	u16(16)             nonce
+//	u16(len(meeting_id)) meeting_id   (0 or 16 bytes)
+//
+// The node answers only if created_at_ms is within its window of its own
+// clock (30 seconds either way by default), the signature verifies with
+// the key x/identity holds for the device, which must not be revoked, and
+// it has not accepted the same (user, device, nonce) within the window. A
+// node that relays only for members of a current roster also needs
+// meeting_id to name an open meeting whose current epoch lists the device.
+//
+// # Errors
+//
+// Every error status carries a google.rpc.ErrorInfo detail with domain
+// ErrorDomain and a reason (the Reason* constants; Reason reads it). A
+// request the node cannot decode is INVALID_ARGUMENT, MALFORMED_REQUEST,
+// never gRPC's generic INTERNAL.
+//
 // The proof restricts who may pull envelopes (and so learn their metadata);
 // confidentiality rests on the HPKE sealing of the bodies, which the mailbox
 // never touches. The mailbox port speaks plain gRPC; expose it through TLS

@@ -13,4 +13,11 @@ var (
 	// ErrInvalidChallenge: a challenge response with fields of the wrong
 	// size, a private key of another KEM, or an answer that does not open.
 	ErrInvalidChallenge = errors.New("mailbox: invalid challenge")
+	// ErrMalformedRequest: a request that does not decode as the RPC's
+	// message, or a TURN credential request with a field of the wrong size
+	// or value.
+	ErrMalformedRequest = errors.New("mailbox: malformed request")
+	// ErrRelayDisabled: the node does not run a TURN relay, or does not
+	// give credentials for it; ask another node.
+	ErrRelayDisabled = errors.New("mailbox: this node does not relay")
 )

@@ -475,6 +475,176 @@ func (m *GossipMessage) GetEnvelope() *Envelope {
 	return nil
 }
 
+// TurnCredentialsRequest proves that the caller holds the key of an active
+// device. The sign bytes are defined in api/mailbox/v1/doc.go.
+type TurnCredentialsRequest struct {
+	// user is the device's user ID in x/identity.
+	User string `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	// device is the device ID in x/identity.
+	Device string `protobuf:"bytes,2,opt,name=device,proto3" json:"device,omitempty"`
+	// created_at_ms is the device's clock when it signed, in Unix
+	// milliseconds; the node accepts it within its request window.
+	CreatedAtMs int64 `protobuf:"varint,3,opt,name=created_at_ms,json=createdAtMs,proto3" json:"created_at_ms,omitempty"`
+	// nonce is 16 random bytes; each (device, nonce) is accepted once.
+	Nonce []byte `protobuf:"bytes,4,opt,name=nonce,proto3" json:"nonce,omitempty"`
+	// meeting_id, when set (16 bytes), names the meeting the relay is for; a
+	// node that relays only for members of a current roster requires it.
+	MeetingId []byte `protobuf:"bytes,5,opt,name=meeting_id,json=meetingId,proto3" json:"meeting_id,omitempty"`
+	// sig is the device's Ed25519 signature over the sign bytes.
+	Sig []byte `protobuf:"bytes,6,opt,name=sig,proto3" json:"sig,omitempty"`
+}
+
+func (m *TurnCredentialsRequest) Reset()         { *m = TurnCredentialsRequest{} }
+func (m *TurnCredentialsRequest) String() string { return proto.CompactTextString(m) }
+func (*TurnCredentialsRequest) ProtoMessage()    {}
+func (*TurnCredentialsRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_83bed90be80d4351, []int{7}
+}
+func (m *TurnCredentialsRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *TurnCredentialsRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_TurnCredentialsRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *TurnCredentialsRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_TurnCredentialsRequest.Merge(m, src)
+}
+func (m *TurnCredentialsRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *TurnCredentialsRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_TurnCredentialsRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_TurnCredentialsRequest proto.InternalMessageInfo
+
+func (m *TurnCredentialsRequest) GetUser() string {
+	if m != nil {
+		return m.User
+	}
+	return ""
+}
+
+func (m *TurnCredentialsRequest) GetDevice() string {
+	if m != nil {
+		return m.Device
+	}
+	return ""
+}
+
+func (m *TurnCredentialsRequest) GetCreatedAtMs() int64 {
+	if m != nil {
+		return m.CreatedAtMs
+	}
+	return 0
+}
+
+func (m *TurnCredentialsRequest) GetNonce() []byte {
+	if m != nil {
+		return m.Nonce
+	}
+	return nil
+}
+
+func (m *TurnCredentialsRequest) GetMeetingId() []byte {
+	if m != nil {
+		return m.MeetingId
+	}
+	return nil
+}
+
+func (m *TurnCredentialsRequest) GetSig() []byte {
+	if m != nil {
+		return m.Sig
+	}
+	return nil
+}
+
+// TurnCredentialsResponse is a time-limited TURN credential of the
+// "TURN REST API" kind: username "expiry:opaque-id", password
+// base64(HMAC-SHA1(node secret, username)).
+type TurnCredentialsResponse struct {
+	// urls are the node's STUN and TURN URLs (RFC 7064, RFC 7065).
+	Urls []string `protobuf:"bytes,1,rep,name=urls,proto3" json:"urls,omitempty"`
+	// username is "<expiry as Unix seconds>:<opaque ID>".
+	Username string `protobuf:"bytes,2,opt,name=username,proto3" json:"username,omitempty"`
+	// password is the credential for username.
+	Password string `protobuf:"bytes,3,opt,name=password,proto3" json:"password,omitempty"`
+	// expires_at_ms is when the node stops accepting the credential for new
+	// allocations, in Unix milliseconds.
+	ExpiresAtMs int64 `protobuf:"varint,4,opt,name=expires_at_ms,json=expiresAtMs,proto3" json:"expires_at_ms,omitempty"`
+}
+
+func (m *TurnCredentialsResponse) Reset()         { *m = TurnCredentialsResponse{} }
+func (m *TurnCredentialsResponse) String() string { return proto.CompactTextString(m) }
+func (*TurnCredentialsResponse) ProtoMessage()    {}
+func (*TurnCredentialsResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_83bed90be80d4351, []int{8}
+}
+func (m *TurnCredentialsResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *TurnCredentialsResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_TurnCredentialsResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *TurnCredentialsResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_TurnCredentialsResponse.Merge(m, src)
+}
+func (m *TurnCredentialsResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *TurnCredentialsResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_TurnCredentialsResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_TurnCredentialsResponse proto.InternalMessageInfo
+
+func (m *TurnCredentialsResponse) GetUrls() []string {
+	if m != nil {
+		return m.Urls
+	}
+	return nil
+}
+
+func (m *TurnCredentialsResponse) GetUsername() string {
+	if m != nil {
+		return m.Username
+	}
+	return ""
+}
+
+func (m *TurnCredentialsResponse) GetPassword() string {
+	if m != nil {
+		return m.Password
+	}
+	return ""
+}
+
+func (m *TurnCredentialsResponse) GetExpiresAtMs() int64 {
+	if m != nil {
+		return m.ExpiresAtMs
+	}
+	return 0
+}
+
 func init() {
 	proto.RegisterType((*Envelope)(nil), "parley.mailbox.v1.Envelope")
 	proto.RegisterType((*PostRequest)(nil), "parley.mailbox.v1.PostRequest")
@@ -483,48 +653,58 @@ func init() {
 	proto.RegisterType((*ChallengeResponse)(nil), "parley.mailbox.v1.ChallengeResponse")
 	proto.RegisterType((*SubscribeRequest)(nil), "parley.mailbox.v1.SubscribeRequest")
 	proto.RegisterType((*GossipMessage)(nil), "parley.mailbox.v1.GossipMessage")
+	proto.RegisterType((*TurnCredentialsRequest)(nil), "parley.mailbox.v1.TurnCredentialsRequest")
+	proto.RegisterType((*TurnCredentialsResponse)(nil), "parley.mailbox.v1.TurnCredentialsResponse")
 }
 
 func init() { proto.RegisterFile("parley/mailbox/v1/mailbox.proto", fileDescriptor_83bed90be80d4351) }
 
 var fileDescriptor_83bed90be80d4351 = []byte{
-	// 561 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x9c, 0x94, 0x3d, 0x8f, 0xd3, 0x4e,
-	0x10, 0xc6, 0xcf, 0x49, 0xfe, 0xb9, 0x78, 0xec, 0xfc, 0x95, 0xdb, 0x02, 0x59, 0x39, 0x70, 0x72,
-	0x86, 0x22, 0x55, 0x42, 0x0e, 0x10, 0x05, 0x34, 0xbc, 0x1e, 0x57, 0x04, 0x4e, 0x3e, 0x41, 0x41,
-	0x63, 0xf9, 0x65, 0x48, 0x56, 0x71, 0xbc, 0xc6, 0xbb, 0x09, 0x77, 0xdf, 0x82, 0x8f, 0x45, 0x79,
-	0x25, 0x25, 0x4a, 0xbe, 0x03, 0x0d, 0x0d, 0xf2, 0x66, 0x6d, 0xa2, 0x10, 0x0e, 0x89, 0xee, 0xf1,
-	0x6f, 0xc7, 0xcf, 0x8e, 0x9e, 0x19, 0x2d, 0x74, 0x52, 0x3f, 0x8b, 0xf1, 0x72, 0x30, 0xf3, 0x69,
-	0x1c, 0xb0, 0x8b, 0xc1, 0x62, 0x58, 0xc8, 0x7e, 0x9a, 0x31, 0xc1, 0xc8, 0xc1, 0xba, 0xa0, 0x5f,
-	0xd0, 0xc5, 0xd0, 0xf9, 0xae, 0x41, 0xe3, 0x45, 0xb2, 0xc0, 0x98, 0xa5, 0x48, 0xfe, 0x87, 0x8a,
-	0x60, 0x96, 0xd6, 0xd5, 0x7a, 0xa6, 0x5b, 0x11, 0x8c, 0x1c, 0x82, 0xfe, 0x21, 0x63, 0x33, 0x6f,
-	0xce, 0x31, 0xb3, 0x2a, 0x5d, 0xad, 0xa7, 0xbb, 0x8d, 0x1c, 0xbc, 0xe5, 0x98, 0x91, 0x0e, 0x18,
-	0xf2, 0x30, 0xc2, 0x05, 0x0d, 0xd1, 0xaa, 0xca, 0x63, 0xc8, 0xd1, 0x73, 0x49, 0xc8, 0x2d, 0x80,
-	0x19, 0xa2, 0xa0, 0xc9, 0xd8, 0xa3, 0x91, 0x55, 0x93, 0xae, 0xba, 0x22, 0xa7, 0x11, 0x21, 0x50,
-	0x9b, 0xd2, 0x24, 0xb2, 0xfe, 0xeb, 0x6a, 0xbd, 0xa6, 0x2b, 0x75, 0xce, 0x02, 0x16, 0x5d, 0x5a,
-	0x75, 0x59, 0x2c, 0x35, 0x71, 0xa0, 0x19, 0x66, 0xe8, 0x0b, 0x8c, 0x3c, 0x5f, 0x78, 0x33, 0x6e,
-	0xed, 0x77, 0xb5, 0x5e, 0xd5, 0x35, 0x14, 0x7c, 0x22, 0x46, 0x3c, 0xef, 0x45, 0x88, 0xd8, 0xe3,
-	0x18, 0xb2, 0x24, 0xe2, 0x56, 0x43, 0x5a, 0x82, 0x10, 0xf1, 0xf9, 0x9a, 0x90, 0x16, 0x54, 0x39,
-	0x1d, 0x5b, 0xba, 0xf4, 0xcd, 0xa5, 0xf3, 0x12, 0x8c, 0x33, 0xc6, 0x85, 0x8b, 0x1f, 0xe7, 0xc8,
-	0x05, 0x79, 0x08, 0x0d, 0x54, 0x31, 0xc8, 0x00, 0x8c, 0xe3, 0xc3, 0xfe, 0x6f, 0x69, 0xf5, 0x8b,
-	0xa4, 0xdc, 0xb2, 0xd8, 0x79, 0x0c, 0xe6, 0xda, 0x87, 0xa7, 0x2c, 0xe1, 0x32, 0x43, 0x1a, 0x15,
-	0x19, 0xd2, 0x88, 0xdc, 0x04, 0x3d, 0x9a, 0xa7, 0x31, 0x0d, 0x7d, 0x81, 0x32, 0xc3, 0x86, 0xfb,
-	0x0b, 0x38, 0x0f, 0xa0, 0xf5, 0x6c, 0xe2, 0xc7, 0x31, 0x26, 0x63, 0x2c, 0x5a, 0x39, 0x02, 0x33,
-	0xc3, 0x90, 0xa6, 0x14, 0x13, 0xe1, 0xa5, 0x53, 0xe5, 0x65, 0x94, 0xec, 0x6c, 0xea, 0x4c, 0xe0,
-	0x60, 0xe3, 0x37, 0x75, 0xf3, 0x11, 0x98, 0x61, 0x01, 0xbd, 0xb2, 0x07, 0xa3, 0x64, 0xa7, 0x51,
-	0x1e, 0x03, 0x26, 0xa1, 0x6c, 0xc3, 0x74, 0x73, 0x49, 0x6c, 0x80, 0x90, 0xa6, 0x13, 0xcc, 0x04,
-	0x5e, 0x08, 0x39, 0x44, 0xd3, 0xdd, 0x20, 0x4e, 0x0c, 0xad, 0xf3, 0x79, 0xc0, 0xc3, 0x8c, 0x06,
-	0x9b, 0x0d, 0xfe, 0xed, 0xa2, 0x1b, 0x50, 0xf7, 0x13, 0xfe, 0x49, 0xad, 0x8d, 0xe9, 0xaa, 0xaf,
-	0xad, 0x9d, 0xa8, 0x6e, 0xed, 0x84, 0xf3, 0x0a, 0x9a, 0x27, 0x8c, 0x73, 0x9a, 0x8e, 0x90, 0x73,
-	0x7f, 0x8c, 0xff, 0x3c, 0x96, 0xe3, 0x1f, 0x1a, 0xec, 0x8f, 0xd6, 0x15, 0xe4, 0x04, 0x6a, 0xf9,
-	0x88, 0x88, 0xbd, 0xe3, 0xd7, 0x8d, 0x1d, 0x68, 0x77, 0xfe, 0x78, 0xae, 0x12, 0x7e, 0x07, 0x7a,
-	0x19, 0x3b, 0xb9, 0xbd, 0xa3, 0x7a, 0x7b, 0x96, 0xed, 0x3b, 0xd7, 0x17, 0x29, 0xdf, 0x37, 0xa0,
-	0x97, 0x21, 0xef, 0xf4, 0xdd, 0x1e, 0x41, 0xfb, 0xba, 0x14, 0xee, 0x6a, 0x4f, 0x5f, 0x7f, 0x59,
-	0xda, 0xda, 0xd5, 0xd2, 0xd6, 0xbe, 0x2d, 0x6d, 0xed, 0xf3, 0xca, 0xde, 0xbb, 0x5a, 0xd9, 0x7b,
-	0x5f, 0x57, 0xf6, 0xde, 0xfb, 0xfb, 0x63, 0x2a, 0x26, 0xf3, 0xa0, 0x1f, 0xb2, 0xd9, 0x60, 0x6d,
-	0x91, 0xa0, 0x50, 0x6a, 0xe0, 0xa7, 0x74, 0xe3, 0xf1, 0x78, 0xa4, 0xe4, 0x62, 0x18, 0xd4, 0xe5,
-	0xfb, 0x71, 0xef, 0x67, 0x00, 0x00, 0x00, 0xff, 0xff, 0x6a, 0xb1, 0x83, 0x24, 0x62, 0x04, 0x00,
-	0x00,
+	// 702 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x9c, 0x94, 0xb1, 0x72, 0xd3, 0x4c,
+	0x10, 0xc7, 0x23, 0xdb, 0x71, 0xec, 0xb5, 0xf3, 0x7d, 0xc9, 0xcd, 0x37, 0xf9, 0x34, 0x0e, 0x28,
+	0x8e, 0xa0, 0x30, 0x14, 0x36, 0x09, 0x30, 0x14, 0xd0, 0x40, 0x80, 0x90, 0x22, 0x90, 0x51, 0x80,
+	0x82, 0xc6, 0x23, 0x4b, 0x8b, 0x7d, 0x13, 0xf9, 0x4e, 0xdc, 0x9d, 0x9d, 0xe4, 0x11, 0xe8, 0x78,
+	0x13, 0x5e, 0x83, 0x32, 0x25, 0x25, 0x93, 0x0c, 0xaf, 0x40, 0xcd, 0xe8, 0x74, 0x52, 0x3c, 0xb6,
+	0x09, 0x0c, 0xdd, 0xee, 0xff, 0x56, 0xab, 0xff, 0xee, 0xfd, 0x24, 0xd8, 0x88, 0x7d, 0x11, 0xe1,
+	0x69, 0x67, 0xe8, 0xd3, 0xa8, 0xc7, 0x4f, 0x3a, 0xe3, 0xad, 0x2c, 0x6c, 0xc7, 0x82, 0x2b, 0x4e,
+	0x56, 0xd3, 0x82, 0x76, 0xa6, 0x8e, 0xb7, 0xdc, 0x1f, 0x16, 0x54, 0x9e, 0xb1, 0x31, 0x46, 0x3c,
+	0x46, 0xf2, 0x0f, 0x14, 0x14, 0xb7, 0xad, 0xa6, 0xd5, 0xaa, 0x7b, 0x05, 0xc5, 0xc9, 0x3a, 0x54,
+	0xdf, 0x0b, 0x3e, 0xec, 0x8e, 0x24, 0x0a, 0xbb, 0xd0, 0xb4, 0x5a, 0x55, 0xaf, 0x92, 0x08, 0x6f,
+	0x24, 0x0a, 0xb2, 0x01, 0x35, 0x7d, 0x18, 0xe2, 0x98, 0x06, 0x68, 0x17, 0xf5, 0x31, 0x24, 0xd2,
+	0x53, 0xad, 0x90, 0xeb, 0x00, 0x43, 0x44, 0x45, 0x59, 0xbf, 0x4b, 0x43, 0xbb, 0xa4, 0xbb, 0x56,
+	0x8d, 0xb2, 0x17, 0x12, 0x02, 0xa5, 0x23, 0xca, 0x42, 0x7b, 0xb1, 0x69, 0xb5, 0x96, 0x3d, 0x1d,
+	0x27, 0x5a, 0x8f, 0x87, 0xa7, 0x76, 0x59, 0x17, 0xeb, 0x98, 0xb8, 0xb0, 0x1c, 0x08, 0xf4, 0x15,
+	0x86, 0x5d, 0x5f, 0x75, 0x87, 0xd2, 0x5e, 0x6a, 0x5a, 0xad, 0xa2, 0x57, 0x33, 0xe2, 0x63, 0xb5,
+	0x2f, 0x13, 0x2f, 0x4a, 0x45, 0x5d, 0x89, 0x01, 0x67, 0xa1, 0xb4, 0x2b, 0xba, 0x25, 0x28, 0x15,
+	0x1d, 0xa6, 0x0a, 0x59, 0x81, 0xa2, 0xa4, 0x7d, 0xbb, 0xaa, 0xfb, 0x26, 0xa1, 0xfb, 0x1c, 0x6a,
+	0x07, 0x5c, 0x2a, 0x0f, 0x3f, 0x8c, 0x50, 0x2a, 0xf2, 0x00, 0x2a, 0x68, 0xd6, 0xa0, 0x17, 0x50,
+	0xdb, 0x5e, 0x6f, 0xcf, 0x6c, 0xab, 0x9d, 0x6d, 0xca, 0xcb, 0x8b, 0xdd, 0x47, 0x50, 0x4f, 0xfb,
+	0xc8, 0x98, 0x33, 0xa9, 0x77, 0x48, 0xc3, 0x6c, 0x87, 0x34, 0x24, 0xd7, 0xa0, 0x1a, 0x8e, 0xe2,
+	0x88, 0x06, 0xbe, 0x42, 0xbd, 0xc3, 0x8a, 0x77, 0x29, 0xb8, 0xf7, 0x61, 0x65, 0x67, 0xe0, 0x47,
+	0x11, 0xb2, 0x3e, 0x66, 0x56, 0x36, 0xa1, 0x2e, 0x30, 0xa0, 0x31, 0x45, 0xa6, 0xba, 0xf1, 0x91,
+	0xe9, 0x55, 0xcb, 0xb5, 0x83, 0x23, 0x77, 0x00, 0xab, 0x13, 0x8f, 0x99, 0x37, 0x6f, 0x42, 0x3d,
+	0xc8, 0xc4, 0x6e, 0xee, 0xa1, 0x96, 0x6b, 0x7b, 0x61, 0xb2, 0x06, 0x64, 0x81, 0xb6, 0x51, 0xf7,
+	0x92, 0x90, 0x38, 0x00, 0x01, 0x8d, 0x07, 0x28, 0x14, 0x9e, 0x28, 0x7d, 0x89, 0x75, 0x6f, 0x42,
+	0x71, 0x23, 0x58, 0x39, 0x1c, 0xf5, 0x64, 0x20, 0x68, 0x6f, 0xd2, 0xe0, 0xef, 0x5e, 0xb4, 0x06,
+	0x65, 0x9f, 0xc9, 0x63, 0x83, 0x4d, 0xdd, 0x33, 0xd9, 0x14, 0x13, 0xc5, 0x29, 0x26, 0xdc, 0x17,
+	0xb0, 0xbc, 0xcb, 0xa5, 0xa4, 0xf1, 0x3e, 0x4a, 0xe9, 0xf7, 0xf1, 0xef, 0xaf, 0xe5, 0xb3, 0x05,
+	0x6b, 0xaf, 0x47, 0x82, 0xed, 0x08, 0x0c, 0x91, 0x29, 0xea, 0x47, 0x32, 0xb3, 0x4f, 0xa0, 0xa4,
+	0x81, 0xb6, 0x34, 0xb1, 0x3a, 0x4e, 0xfc, 0x1a, 0x8e, 0x53, 0xcc, 0x4d, 0x36, 0x0b, 0x5f, 0x71,
+	0x16, 0xbe, 0xff, 0x60, 0x91, 0x71, 0x16, 0xa0, 0x41, 0x3c, 0x4d, 0xa6, 0x26, 0x5d, 0x9c, 0xa6,
+	0xdf, 0x00, 0x59, 0xbe, 0x04, 0xf2, 0xa3, 0x05, 0xff, 0xcf, 0x38, 0x36, 0x57, 0x9b, 0x58, 0x16,
+	0x91, 0xb4, 0xad, 0x66, 0x51, 0x5b, 0x16, 0x91, 0x24, 0x0d, 0xa8, 0x24, 0xd6, 0x99, 0x3f, 0xcc,
+	0x4c, 0xe7, 0x79, 0x72, 0x16, 0xfb, 0x52, 0x1e, 0x73, 0x11, 0x9a, 0x0f, 0x33, 0xcf, 0x93, 0x91,
+	0xf0, 0x24, 0xa6, 0x02, 0xa5, 0x19, 0xa9, 0x94, 0x8e, 0x64, 0xc4, 0x64, 0xa4, 0xed, 0xef, 0x05,
+	0x58, 0xda, 0x4f, 0xf7, 0x4b, 0x76, 0xa1, 0x94, 0x00, 0x4e, 0x9c, 0x39, 0x8b, 0x9f, 0xf8, 0x82,
+	0x1a, 0x1b, 0xbf, 0x3c, 0x37, 0x43, 0xbc, 0x85, 0x6a, 0x0e, 0x2d, 0xb9, 0x31, 0xa7, 0x7a, 0xfa,
+	0x4b, 0x68, 0xdc, 0xbc, 0xba, 0xc8, 0xf4, 0x7d, 0x05, 0xd5, 0x1c, 0xd1, 0xb9, 0x7d, 0xa7, 0x01,
+	0x6e, 0x5c, 0xc5, 0xd0, 0x1d, 0x8b, 0x0c, 0xe0, 0xdf, 0xa9, 0x8b, 0x20, 0xb7, 0xe6, 0x3c, 0x31,
+	0x1f, 0xaf, 0xc6, 0xed, 0x3f, 0x29, 0x4d, 0xad, 0x3f, 0x79, 0xf9, 0xe5, 0xdc, 0xb1, 0xce, 0xce,
+	0x1d, 0xeb, 0xdb, 0xb9, 0x63, 0x7d, 0xba, 0x70, 0x16, 0xce, 0x2e, 0x9c, 0x85, 0xaf, 0x17, 0xce,
+	0xc2, 0xbb, 0x7b, 0x7d, 0xaa, 0x06, 0xa3, 0x5e, 0x3b, 0xe0, 0xc3, 0x4e, 0xda, 0x8f, 0xa1, 0x32,
+	0x51, 0xc7, 0x8f, 0xe9, 0xc4, 0x4f, 0xfe, 0xa1, 0x09, 0xc7, 0x5b, 0xbd, 0xb2, 0xfe, 0xcf, 0xdf,
+	0xfd, 0x19, 0x00, 0x00, 0xff, 0xff, 0xe2, 0x08, 0x57, 0x29, 0x0a, 0x06, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -550,6 +730,11 @@ type MailboxClient interface {
 	// stored ones first, then new ones as they arrive, until the client goes
 	// away or the node stops.
 	Subscribe(ctx context.Context, in *SubscribeRequest, opts ...grpc.CallOption) (Mailbox_SubscribeClient, error)
+	// TurnCredentials gives a registered, unrevoked device a short-lived
+	// credential for this node's TURN relay (PROTOCOL.md section 11). The
+	// request is signed by the device and single-use; a node that does not
+	// relay answers UNIMPLEMENTED with the reason RELAY_DISABLED.
+	TurnCredentials(ctx context.Context, in *TurnCredentialsRequest, opts ...grpc.CallOption) (*TurnCredentialsResponse, error)
 }
 
 type mailboxClient struct {
@@ -610,6 +795,15 @@ func (x *mailboxSubscribeClient) Recv() (*Envelope, error) {
 	return m, nil
 }
 
+func (c *mailboxClient) TurnCredentials(ctx context.Context, in *TurnCredentialsRequest, opts ...grpc.CallOption) (*TurnCredentialsResponse, error) {
+	out := new(TurnCredentialsResponse)
+	err := c.cc.Invoke(ctx, "/parley.mailbox.v1.Mailbox/TurnCredentials", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MailboxServer is the server API for Mailbox service.
 type MailboxServer interface {
 	// Post leaves an envelope at this node, which checks the sender's
@@ -623,6 +817,11 @@ type MailboxServer interface {
 	// stored ones first, then new ones as they arrive, until the client goes
 	// away or the node stops.
 	Subscribe(*SubscribeRequest, Mailbox_SubscribeServer) error
+	// TurnCredentials gives a registered, unrevoked device a short-lived
+	// credential for this node's TURN relay (PROTOCOL.md section 11). The
+	// request is signed by the device and single-use; a node that does not
+	// relay answers UNIMPLEMENTED with the reason RELAY_DISABLED.
+	TurnCredentials(context.Context, *TurnCredentialsRequest) (*TurnCredentialsResponse, error)
 }
 
 // UnimplementedMailboxServer can be embedded to have forward compatible implementations.
@@ -637,6 +836,9 @@ func (*UnimplementedMailboxServer) Challenge(ctx context.Context, req *Challenge
 }
 func (*UnimplementedMailboxServer) Subscribe(req *SubscribeRequest, srv Mailbox_SubscribeServer) error {
 	return status.Errorf(codes.Unimplemented, "method Subscribe not implemented")
+}
+func (*UnimplementedMailboxServer) TurnCredentials(ctx context.Context, req *TurnCredentialsRequest) (*TurnCredentialsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method TurnCredentials not implemented")
 }
 
 func RegisterMailboxServer(s grpc1.Server, srv MailboxServer) {
@@ -700,6 +902,24 @@ func (x *mailboxSubscribeServer) Send(m *Envelope) error {
 	return x.ServerStream.SendMsg(m)
 }
 
+func _Mailbox_TurnCredentials_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TurnCredentialsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MailboxServer).TurnCredentials(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/parley.mailbox.v1.Mailbox/TurnCredentials",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MailboxServer).TurnCredentials(ctx, req.(*TurnCredentialsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var Mailbox_serviceDesc = _Mailbox_serviceDesc
 var _Mailbox_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "parley.mailbox.v1.Mailbox",
@@ -712,6 +932,10 @@ var _Mailbox_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Challenge",
 			Handler:    _Mailbox_Challenge_Handler,
+		},
+		{
+			MethodName: "TurnCredentials",
+			Handler:    _Mailbox_TurnCredentials_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
@@ -1032,6 +1256,120 @@ func (m *GossipMessage) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *TurnCredentialsRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *TurnCredentialsRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *TurnCredentialsRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Sig) > 0 {
+		i -= len(m.Sig)
+		copy(dAtA[i:], m.Sig)
+		i = encodeVarintMailbox(dAtA, i, uint64(len(m.Sig)))
+		i--
+		dAtA[i] = 0x32
+	}
+	if len(m.MeetingId) > 0 {
+		i -= len(m.MeetingId)
+		copy(dAtA[i:], m.MeetingId)
+		i = encodeVarintMailbox(dAtA, i, uint64(len(m.MeetingId)))
+		i--
+		dAtA[i] = 0x2a
+	}
+	if len(m.Nonce) > 0 {
+		i -= len(m.Nonce)
+		copy(dAtA[i:], m.Nonce)
+		i = encodeVarintMailbox(dAtA, i, uint64(len(m.Nonce)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if m.CreatedAtMs != 0 {
+		i = encodeVarintMailbox(dAtA, i, uint64(m.CreatedAtMs))
+		i--
+		dAtA[i] = 0x18
+	}
+	if len(m.Device) > 0 {
+		i -= len(m.Device)
+		copy(dAtA[i:], m.Device)
+		i = encodeVarintMailbox(dAtA, i, uint64(len(m.Device)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.User) > 0 {
+		i -= len(m.User)
+		copy(dAtA[i:], m.User)
+		i = encodeVarintMailbox(dAtA, i, uint64(len(m.User)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *TurnCredentialsResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *TurnCredentialsResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *TurnCredentialsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.ExpiresAtMs != 0 {
+		i = encodeVarintMailbox(dAtA, i, uint64(m.ExpiresAtMs))
+		i--
+		dAtA[i] = 0x20
+	}
+	if len(m.Password) > 0 {
+		i -= len(m.Password)
+		copy(dAtA[i:], m.Password)
+		i = encodeVarintMailbox(dAtA, i, uint64(len(m.Password)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Username) > 0 {
+		i -= len(m.Username)
+		copy(dAtA[i:], m.Username)
+		i = encodeVarintMailbox(dAtA, i, uint64(len(m.Username)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Urls) > 0 {
+		for iNdEx := len(m.Urls) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.Urls[iNdEx])
+			copy(dAtA[i:], m.Urls[iNdEx])
+			i = encodeVarintMailbox(dAtA, i, uint64(len(m.Urls[iNdEx])))
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintMailbox(dAtA []byte, offset int, v uint64) int {
 	offset -= sovMailbox(v)
 	base := offset
@@ -1178,6 +1516,64 @@ func (m *GossipMessage) Size() (n int) {
 	if m.Envelope != nil {
 		l = m.Envelope.Size()
 		n += 1 + l + sovMailbox(uint64(l))
+	}
+	return n
+}
+
+func (m *TurnCredentialsRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.User)
+	if l > 0 {
+		n += 1 + l + sovMailbox(uint64(l))
+	}
+	l = len(m.Device)
+	if l > 0 {
+		n += 1 + l + sovMailbox(uint64(l))
+	}
+	if m.CreatedAtMs != 0 {
+		n += 1 + sovMailbox(uint64(m.CreatedAtMs))
+	}
+	l = len(m.Nonce)
+	if l > 0 {
+		n += 1 + l + sovMailbox(uint64(l))
+	}
+	l = len(m.MeetingId)
+	if l > 0 {
+		n += 1 + l + sovMailbox(uint64(l))
+	}
+	l = len(m.Sig)
+	if l > 0 {
+		n += 1 + l + sovMailbox(uint64(l))
+	}
+	return n
+}
+
+func (m *TurnCredentialsResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Urls) > 0 {
+		for _, s := range m.Urls {
+			l = len(s)
+			n += 1 + l + sovMailbox(uint64(l))
+		}
+	}
+	l = len(m.Username)
+	if l > 0 {
+		n += 1 + l + sovMailbox(uint64(l))
+	}
+	l = len(m.Password)
+	if l > 0 {
+		n += 1 + l + sovMailbox(uint64(l))
+	}
+	if m.ExpiresAtMs != 0 {
+		n += 1 + sovMailbox(uint64(m.ExpiresAtMs))
 	}
 	return n
 }
@@ -2138,6 +2534,406 @@ func (m *GossipMessage) Unmarshal(dAtA []byte) error {
 				return err
 			}
 			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipMailbox(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthMailbox
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *TurnCredentialsRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowMailbox
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: TurnCredentialsRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: TurnCredentialsRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field User", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowMailbox
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthMailbox
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthMailbox
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.User = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Device", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowMailbox
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthMailbox
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthMailbox
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Device = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field CreatedAtMs", wireType)
+			}
+			m.CreatedAtMs = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowMailbox
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.CreatedAtMs |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Nonce", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowMailbox
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthMailbox
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthMailbox
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Nonce = append(m.Nonce[:0], dAtA[iNdEx:postIndex]...)
+			if m.Nonce == nil {
+				m.Nonce = []byte{}
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MeetingId", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowMailbox
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthMailbox
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthMailbox
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.MeetingId = append(m.MeetingId[:0], dAtA[iNdEx:postIndex]...)
+			if m.MeetingId == nil {
+				m.MeetingId = []byte{}
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Sig", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowMailbox
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthMailbox
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthMailbox
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Sig = append(m.Sig[:0], dAtA[iNdEx:postIndex]...)
+			if m.Sig == nil {
+				m.Sig = []byte{}
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipMailbox(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthMailbox
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *TurnCredentialsResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowMailbox
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: TurnCredentialsResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: TurnCredentialsResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Urls", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowMailbox
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthMailbox
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthMailbox
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Urls = append(m.Urls, string(dAtA[iNdEx:postIndex]))
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Username", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowMailbox
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthMailbox
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthMailbox
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Username = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Password", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowMailbox
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthMailbox
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthMailbox
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Password = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ExpiresAtMs", wireType)
+			}
+			m.ExpiresAtMs = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowMailbox
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ExpiresAtMs |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
 		default:
 			iNdEx = preIndex
 			skippy, err := skipMailbox(dAtA[iNdEx:])

@@ -3,6 +3,7 @@ package mailboxtest
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/rand"
 	"fmt"
 	"sync"
 	"time"
@@ -93,6 +94,24 @@ func (d *Device) Envelope(to [mailboxv1.RecipientSize]byte, meetingID, body []by
 func (d *Device) Sign(e *mailboxv1.Envelope) *mailboxv1.Envelope {
 	e.Sig = ed25519.Sign(d.Key, mailboxv1.SignBytes(d.ChainID, e))
 	return e
+}
+
+// TURNRequest returns a signed TURN credential request of d, created at
+// now, with a fresh random nonce, for meetingID (nil for none). Change
+// fields and call SignTURN again to make variants.
+func (d *Device) TURNRequest(now time.Time, meetingID []byte) *mailboxv1.TurnCredentialsRequest {
+	nonce := make([]byte, mailboxv1.TURNNonceSize)
+	_, _ = rand.Read(nonce)
+	r := &mailboxv1.TurnCredentialsRequest{
+		User: d.User, Device: d.Device, CreatedAtMs: now.UnixMilli(), Nonce: nonce, MeetingId: meetingID,
+	}
+	return d.SignTURN(r)
+}
+
+// SignTURN (re)signs r with d's key over d.ChainID and returns it.
+func (d *Device) SignTURN(r *mailboxv1.TurnCredentialsRequest) *mailboxv1.TurnCredentialsRequest {
+	r.Sig = ed25519.Sign(d.Key, mailboxv1.TURNSignBytes(d.ChainID, r))
+	return r
 }
 
 // Clock is a settable mailbox.Clock.
