@@ -229,7 +229,7 @@ func TestAllocationFlood(t *testing.T) {
 // TestBandwidthBudget: an allocation that sends faster than its budget has
 // the excess dropped at the relay.
 func TestBandwidthBudget(t *testing.T) {
-	clk := &clock{now: time.Now()} // stopped: budgets never refill
+	clk := &clock{now: time.Now()}                                        // stopped: budgets never refill
 	w := newWAN(t, turn.Config{Clock: clk, AllocationBandwidth: 800_000}) // 100 kB/s, 64 KiB burst
 	relay, err := w.allocate(t, w.server.Issue("alice/laptop"))
 	if err != nil {
