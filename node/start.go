@@ -51,6 +51,7 @@ var ErrStandalone = errors.New("parleyd runs CometBFT in process: --with-comet=f
 func AddFlags(cmd *cobra.Command) {
 	cmd.Flags().String(FlagMailboxAddress, DefaultMailboxAddress,
 		"host:port the mailbox gRPC service listens on (env PARLEYD_MAILBOX_ADDRESS)")
+	addTURNFlags(cmd)
 }
 
 // StartCommandHandler is server.StartCmdOptions.StartCommandHandler. It
@@ -144,6 +145,9 @@ func StartCommandHandler(svrCtx *server.Context, clientCtx client.Context, appCr
 	defer cancel()
 	g, ctx := errgroup.WithContext(ctx)
 	server.ListenForQuitSignals(g, false, cancel, logger)
+	if err := startTURN(ctx, g, svrCtx.Viper, home, mb, parley, logger.With("module", "turn")); err != nil {
+		return fmt.Errorf("turn: %w", err)
+	}
 
 	logger.Info("starting node with ABCI CometBFT in-process")
 	tmNode, err := startCometBFT(ctx, cmtCfg, application, logger, genesis, mb.Reactor)
