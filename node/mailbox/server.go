@@ -7,7 +7,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-
 	mailboxv1 "github.com/parleynet/parley/api/mailbox/v1"
 )
 
