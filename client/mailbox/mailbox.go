@@ -77,18 +77,26 @@ func (c *Client) Close() error {
 // node returns the current node's client and its address.
 func (c *Client) node() (mailboxv1.MailboxClient, string, error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	addr := c.cfg.Nodes[c.next%len(c.cfg.Nodes)]
+	c.mu.Unlock()
+	mc, err := c.nodeAt(addr)
+	return mc, addr, err
+}
+
+// nodeAt returns a client of the node at addr, connecting lazily.
+func (c *Client) nodeAt(addr string) (mailboxv1.MailboxClient, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	cc, ok := c.conns[addr]
 	if !ok {
 		var err error
 		cc, err = grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 		if err != nil {
-			return nil, addr, err
+			return nil, err
 		}
 		c.conns[addr] = cc
 	}
-	return mailboxv1.NewMailboxClient(cc), addr, nil
+	return mailboxv1.NewMailboxClient(cc), nil
 }
 
 // failover moves to the next node after addr failed.
