@@ -2,7 +2,9 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"os"
+	"strings"
 
 	cmtcfg "github.com/cometbft/cometbft/config"
 	dbm "github.com/cosmos/cosmos-db"
@@ -108,7 +110,24 @@ func appConfigDefaults() (string, any) {
 	// store/v2 with goleveldb fails historical queries on stores that are
 	// still empty ("version does not exist"); pebbledb does not.
 	cfg.AppDBBackend = "pebbledb"
-	return serverconfig.DefaultConfigTemplate, cfg
+	cfg.IAVLCacheSize = app.DefaultIAVLCacheSize
+	return appConfigTemplate(), cfg
+}
+
+// iavlCacheComment is the SDK template's comment on iavl-cache-size,
+// which appConfigTemplate replaces with one that says what it bounds.
+const iavlCacheComment = "# IavlCacheSize sets the size of the iavl tree cache (in number of nodes).\n"
+
+// appConfigTemplate is the SDK's app.toml template with the memory bound
+// iavl-cache-size explained where operators read it.
+func appConfigTemplate() string {
+	return strings.Replace(serverconfig.DefaultConfigTemplate, iavlCacheComment, fmt.Sprintf(`# iavl-cache-size is the number of IAVL tree nodes EACH store keeps in memory
+# (about 350 bytes a node; the app has 11 stores). Every node a block writes
+# enters its store's cache, so a node's memory grows with blocks until the
+# caches are full. Parley's default, %d, bounds a full cache at about
+# 3.5 MB; the SDK's 781250 would let an idle node grow for hours, by
+# hundreds of MB (docs/PROTOCOL.md section 9, node memory settings).
+`, app.DefaultIAVLCacheSize), 1)
 }
 
 func queryCommand() *cobra.Command {
