@@ -20,6 +20,7 @@ import (
 	"github.com/parleynet/parley/client/mailbox"
 	"github.com/parleynet/parley/client/meeting"
 	"github.com/parleynet/parley/client/participant"
+	"github.com/parleynet/parley/client/verify"
 	"github.com/parleynet/parley/internal/localnet"
 )
 
@@ -27,6 +28,10 @@ import (
 type latNet struct {
 	*localnet.Network
 	rpcs, boxes []string
+	anchor      verify.Anchor
+	// unverified: the parties trust their nodes (--insecure-trust-node), to
+	// measure what verification costs.
+	unverified bool
 }
 
 // latStart builds the working tree's binaries and starts a network of
@@ -39,6 +44,13 @@ func latStart(b *testing.B, validators int) *latNet {
 	for _, nd := range n.Nodes() {
 		ln.rpcs, ln.boxes = append(ln.rpcs, nd.RPC), append(ln.boxes, nd.Mailbox)
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	a, err := n.Anchor(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ln.anchor = a
 	return ln
 }
 
@@ -71,11 +83,11 @@ func latRotate(items []string, first int) []string {
 // mailbox client; it may run (join) several times, each a latRun.
 type latParty struct {
 	user, device string
-	chain        *chain.Client
+	chain        *verify.Client
 	mbox         *mailbox.Client
 	dev          meeting.Device
 	eph          meeting.EphStore
-	chainCfg     chain.Config
+	chainCfg     verify.Config
 	run          *latRun // the latest run, nil before the first
 }
 
@@ -84,11 +96,15 @@ func (p *latParty) name() string { return p.user + "/" + p.device }
 // latNewParty prepares a device of user on account, its key created in
 // store; the chain and mailbox clients start on node first.
 func latNewParty(ln *latNet, first int, account, user, device string, store *keystore.Store, ephDir string) (*latParty, error) {
-	cfg := chain.Config{
-		Nodes: latRotate(ln.rpcs, first), ChainID: ln.ChainID(), KeyringDir: ln.KeyringDir(), KeyringBackend: "test",
-		From: account,
+	cfg := verify.Config{
+		Chain: chain.Config{
+			Nodes: latRotate(ln.rpcs, first), ChainID: ln.ChainID(), KeyringDir: ln.KeyringDir(), KeyringBackend: "test",
+			From: account,
+		},
+		State:      verify.State{Anchor: ln.anchor},
+		Unverified: ln.unverified,
 	}
-	ch, err := chain.New(cfg)
+	ch, err := latOpen(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -111,12 +127,21 @@ func latNewParty(ln *latNet, first int, account, user, device string, store *key
 // as a device that starts now, not one idle since set-up (see
 // BenchmarkMeetingsLoad).
 func (p *latParty) newChain() error {
-	ch, err := chain.New(p.chainCfg)
+	ch, err := latOpen(p.chainCfg)
 	if err != nil {
 		return err
 	}
+	if p.chain != nil {
+		_ = p.chain.Close()
+	}
 	p.chain = ch
 	return nil
+}
+
+func latOpen(cfg verify.Config) (*verify.Client, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	return verify.Open(ctx, cfg)
 }
 
 func (p *latParty) register(ctx context.Context) error {
@@ -148,7 +173,7 @@ func (p *latParty) start(ctx context.Context, id []byte, video, audio call.Sourc
 	pt, err := participant.New(participant.Config{
 		Session: meeting.Config{Chain: p.chain, Mailbox: p.mbox, Device: p.dev, MeetingID: id, Eph: p.eph, OnEvent: r.onEvent},
 		Video:   video, Audio: audio, Sinks: r.rec.sinks(), SettingEngine: call.LoopbackSettingEngine(),
-		OnEpoch: func(ep call.Epoch) {
+		OnEpoch: func(ep meeting.Epoch) {
 			r.mu.Lock()
 			r.keys[ep.Number] = append([]byte(nil), ep.Key...)
 			r.epochAt[ep.Number] = time.Now()

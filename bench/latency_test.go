@@ -6,7 +6,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -21,7 +23,7 @@ import (
 const (
 	// latRuns is the number of measured joins, and of measured removals,
 	// per network.
-	latRuns = 20
+	latRuns = 20 // PARLEY_BENCH_LAT_RUNS overrides it (a quicker look)
 	// latStepLimit bounds each wait; passing it fails the benchmark.
 	latStepLimit = 45 * time.Second
 )
@@ -70,8 +72,11 @@ func latSources() (video, audio call.Source, err error) {
 // Each invocation is one full measurement whatever b.N; run it with
 // -benchtime 1x.
 func BenchmarkJoinRekeyLatency(b *testing.B) {
-	for _, v := range []int{1, 4} {
-		b.Run(fmt.Sprintf("validators=%d", v), func(b *testing.B) { latBench(b, v) })
+	for _, c := range []struct {
+		validators int
+		verify     string
+	}{{1, "on"}, {4, "on"}, {4, "off"}} {
+		b.Run(fmt.Sprintf("validators=%d/verify=%s", c.validators, c.verify), func(b *testing.B) { latBench(b, c.validators, c.verify == "off") })
 	}
 }
 
@@ -95,8 +100,9 @@ func (m *latMeeting) describe() string {
 	return strings.Join(s, "\n")
 }
 
-func latBench(b *testing.B, validators int) {
+func latBench(b *testing.B, validators int, unverified bool) {
 	ln := latStart(b, validators)
+	ln.unverified = unverified
 	block := latBlockTime(ln.Network)
 	b.Logf("network: %d validator(s), block time (timeout_commit) %s", validators, block)
 
@@ -164,7 +170,11 @@ func latBench(b *testing.B, validators int) {
 
 	b.ResetTimer()
 	var joins, meshes, inBlocks, keyed, rekeys, commits, lockouts []time.Duration
-	for i := range latRuns {
+	runs := latRuns
+	if n, err := strconv.Atoi(os.Getenv("PARLEY_BENCH_LAT_RUNS")); err == nil && n > 0 {
+		runs = n
+	}
+	for i := range runs {
 		j := m.out[0]
 		m.out = m.out[1:]
 		jt, err := latJoin(ctx, m, j)
@@ -202,7 +212,7 @@ func latBench(b *testing.B, validators int) {
 	if d, err := time.ParseDuration(block); err == nil {
 		b.ReportMetric(float64(d.Milliseconds()), "block-ms")
 	}
-	b.ReportMetric(float64(latRuns), "runs")
+	b.ReportMetric(float64(runs), "runs")
 	fmt.Printf("latency validators=%d (block %s, %d runs): join p50 %s p95 %s; rekey p50 %s p95 %s "+
 		"(join: request in a block p50 %s, key installed p50 %s, mesh p50 %s p95 %s; "+
 		"removal asked→committed p50 %s; committed→removed member out p50 %s p95 %s)\n",
@@ -304,11 +314,7 @@ type latRemoval struct {
 func latRemove(ctx context.Context, m *latMeeting, v *latParty) (latRemoval, error) {
 	var r latRemoval
 	leader, victim := m.leader.run, v.run
-	before, k, err := leader.p.Session().Key()
-	if err != nil {
-		return r, err
-	}
-	clear(k)
+	before := leader.p.Session().Epoch()
 	oldEpoch := victim.p.Engine().Epoch()
 	oldKey := victim.key(oldEpoch)
 	if oldKey == nil {
@@ -318,10 +324,8 @@ func latRemove(ctx context.Context, m *latMeeting, v *latParty) (latRemoval, err
 	asked := time.Now()
 	leader.p.Session().Remove(v.user, v.device)
 	if err := latWait(ctx, latStepLimit, func() bool {
-		e, k, err := leader.p.Session().Key()
-		clear(k)
-		r.epoch = e
-		return err == nil && e > before
+		r.epoch = leader.p.Session().Epoch()
+		return r.epoch > before
 	}); err != nil {
 		return r, fmt.Errorf("the leader committed no epoch after %d: %w\n%s", before, err, m.describe())
 	}
@@ -367,11 +371,10 @@ func latRemove(ctx context.Context, m *latMeeting, v *latParty) (latRemoval, err
 			return r, fmt.Errorf("%s decrypted %d frames of %s in epoch %d", v.name(), n, p.name(), r.epoch)
 		}
 	}
-	newKey, err := leader.p.Session().Keys().Get(r.epoch)
-	if err != nil {
-		return r, err
+	newKey := leader.key(r.epoch)
+	if newKey == nil {
+		return r, fmt.Errorf("the leader's engine was given no key of epoch %d", r.epoch)
 	}
-	defer clear(newKey)
 	if err := latLockedOut(oldKey, oldEpoch, newKey, r.epoch); err != nil {
 		return r, fmt.Errorf("%s: %w", v.name(), err)
 	}

@@ -20,6 +20,7 @@ import (
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 
 	"github.com/parleynet/parley/client/chain"
+	"github.com/parleynet/parley/client/verify"
 	"github.com/parleynet/parley/internal/localnet"
 )
 
@@ -57,7 +58,10 @@ func loadFundAccounts(ctx context.Context, ln *latNet, n int) ([]string, error) 
 		}
 		msgs[i] = banktypes.NewMsgSend(from, to, sdk.NewCoins(sdk.NewInt64Coin("uparley", 1_000_000_000)))
 	}
-	alice, err := chain.New(chain.Config{Nodes: ln.rpcs, ChainID: ln.ChainID(), KeyringDir: ln.KeyringDir(), KeyringBackend: "test", From: "alice"})
+	alice, err := latOpen(verify.Config{
+		Chain: chain.Config{Nodes: ln.rpcs, ChainID: ln.ChainID(), KeyringDir: ln.KeyringDir(), KeyringBackend: "test", From: "alice"},
+		State: verify.State{Anchor: ln.anchor},
+	})
 	if err != nil {
 		return nil, err
 	}

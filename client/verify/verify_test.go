@@ -28,10 +28,12 @@ import (
 type edSigner struct{ priv ed25519.PrivateKey }
 
 func newSigner(t *testing.T) edSigner {
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	_, priv, err := edKey()
 	require.NoError(t, err)
 	return edSigner{priv}
 }
+
+func edKey() (ed25519.PublicKey, ed25519.PrivateKey, error) { return ed25519.GenerateKey(rand.Reader) }
 
 func (s edSigner) Sign(msg []byte) []byte       { return ed25519.Sign(s.priv, msg) }
 func (s edSigner) PublicKey() ed25519.PublicKey { return s.priv.Public().(ed25519.PublicKey) }

@@ -99,9 +99,10 @@ func main() {
 		add("chain throughput, "+vals+" validator(s): MsgRequestJoin", fmtv(join, jok, "tx/s", 1), ref, ratio(join, jok, bank, bok))
 		add("chain throughput, "+vals+" validator(s): MsgCommitEpoch", fmtv(commit, cok, "tx/s", 1), ref, ratio(commit, cok, bank, bok))
 	}
-	// Join and rekey latency.
-	for _, n := range []string{"1", "4"} {
-		name := "BenchmarkJoinRekeyLatency/validators=" + n
+	// Join and rekey latency, with verification on (and off on 4
+	// validators, side by side: what proving every read costs).
+	for _, c := range []struct{ n, verify string }{{"1", "on"}, {"4", "on"}, {"4", "off"}} {
+		name := "BenchmarkJoinRekeyLatency/validators=" + c.n + "/verify=" + c.verify
 		j50, ok1 := res.get("join-p50-ms", name)
 		j95, ok2 := res.get("join-p95-ms", name)
 		r50, ok3 := res.get("rekey-p50-ms", name)
@@ -115,10 +116,38 @@ func main() {
 		if okr {
 			ref += fmt.Sprintf(", %.0f runs", runs)
 		}
-		add("join latency (request sent → first decrypted frame), "+n+" validator(s), p50 / p95",
-			fmtv(j50, ok1, "ms", 0)+" / "+fmtv(j95, ok2, "ms", 0), ref, "")
-		add("rekey latency (removal committed → removed member locked out and the rest on the new epoch), "+n+" validator(s), p50 / p95",
-			fmtv(r50, ok3, "ms", 0)+" / "+fmtv(r95, ok4, "ms", 0), ref, "")
+		jratio, rratio := "", ""
+		if c.n == "4" && c.verify == "on" {
+			off := "BenchmarkJoinRekeyLatency/validators=4/verify=off"
+			oj, ook := res.get("join-p50-ms", off)
+			or, orok := res.get("rekey-p50-ms", off)
+			ref += "; verification off: join p50 " + fmtv(oj, ook, "ms", 0) + ", rekey p50 " + fmtv(or, orok, "ms", 0)
+			jratio, rratio = ratio(j50, ok1, oj, ook), ratio(r50, ok3, or, orok)
+		}
+		what := c.n + " validator(s), verification " + c.verify
+		add("join latency (request sent → first decrypted frame), "+what+", p50 / p95",
+			fmtv(j50, ok1, "ms", 0)+" / "+fmtv(j95, ok2, "ms", 0), ref, jratio)
+		add("rekey latency (removal committed → removed member locked out and the rest on the new epoch), "+what+", p50 / p95",
+			fmtv(r50, ok3, "ms", 0)+" / "+fmtv(r95, ok4, "ms", 0), ref, rratio)
+	}
+	// Proven reads and light-client catch-up.
+	{
+		chk, cok := res.get("ns/op", "BenchmarkProvenRead/check")
+		pr, pok := res.get("ns/op", "BenchmarkProvenRead/read-proven")
+		ur, uok := res.get("ns/op", "BenchmarkProvenRead/read-unproven")
+		add("proof check of one read (device record; IAVL + multistore proof)", fmtv(chk/1e3, cok, "µs", 1), "", "")
+		add("proven read over loopback RPC (query with proof + check)", fmtv(pr/1e3, pok, "µs", 0), "unproven query "+fmtv(ur/1e3, uok, "µs", 0), ratio(pr, pok, ur, uok))
+		for _, n := range []string{"10000", "100000"} {
+			sk, sok := res.get("ns/op", "BenchmarkLightCatchUp/blocks="+n+"/skipping")
+			sf, sfok := res.get("lightblocks-fetched", "BenchmarkLightCatchUp/blocks="+n+"/skipping")
+			sq, qok := res.get("ns/op", "BenchmarkLightCatchUp/blocks="+n+"/sequential")
+			ref := ""
+			if qok {
+				ref = "sequential verification " + fmtv(sq/1e6, qok, "ms", 0)
+			}
+			add("light-client catch-up over "+n+" blocks (skipping, 1 validator of 4 replaced every 2,000 blocks; light blocks fetched: "+fmtv(sf, sfok, "", 0)+")",
+				fmtv(sk/1e6, sok, "ms", 1), ref, ratio(sk, sok, sq, qok))
+		}
 	}
 	// 50 meetings of 3 on one node.
 	{
