@@ -3,12 +3,8 @@ package webui
 import (
 	"context"
 	"net/http"
-	"net/http/cookiejar"
-	"net/url"
 	"strings"
 	"testing"
-
-	"github.com/gorilla/websocket"
 
 	"github.com/parleynet/parley/client/call"
 	"github.com/parleynet/parley/client/chain"
@@ -56,111 +52,6 @@ func TestServerRefusesNonLoopback(t *testing.T) {
 	for _, addr := range []string{"0.0.0.0:0", "192.0.2.1:0", ":0"} {
 		if _, err := New(Config{Addr: addr, Chain: ch, Keys: noKeys{}, NewMailbox: func(meeting.Device) (Mailbox, error) { return nil, nil }}); err == nil || !strings.Contains(err.Error(), "loopback") {
 			t.Errorf("address %q: %v, want a loopback error", addr, err)
-		}
-	}
-}
-
-// TestTokenGate: nothing is served without the token; the token works
-// once and turns into a session cookie; the WebSocket needs the cookie and
-// the page's own origin.
-func TestTokenGate(t *testing.T) {
-	s := newTestServer(t)
-	u, _ := url.Parse(s.URL())
-	base := "http://" + u.Host
-
-	for _, path := range []string{"/", "/app.js", "/sframe-worker.js", "/?t=wrong", "/?t="} {
-		res, err := http.Get(base + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-		if res.StatusCode != http.StatusForbidden {
-			t.Errorf("GET %s without the token: %d, want 403", path, res.StatusCode)
-		}
-	}
-	if _, _, err := websocket.DefaultDialer.Dial("ws://"+u.Host+"/ws", http.Header{"Origin": {base}}); err == nil {
-		t.Error("WebSocket without the session cookie was accepted")
-	}
-
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar}
-	res, err := c.Get(s.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.StatusCode != http.StatusOK || res.Request.URL.RawQuery != "" {
-		t.Fatalf("GET with the token: %d at %s, want 200 at / (token dropped from the address)", res.StatusCode, res.Request.URL)
-	}
-	if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'self'") {
-		t.Errorf("Content-Security-Policy %q", csp)
-	}
-	for _, path := range []string{"/app.js", "/sframe-worker.js", "/style.css"} {
-		res, err := c.Get(base + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-		if res.StatusCode != http.StatusOK {
-			t.Errorf("GET %s with the session cookie: %d", path, res.StatusCode)
-		}
-	}
-	// The token was spent: a second browser with the same link is refused.
-	res, err = http.Get(s.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.StatusCode != http.StatusForbidden {
-		t.Errorf("the token worked twice: %d", res.StatusCode)
-	}
-
-	cookies := jar.Cookies(&url.URL{Scheme: "http", Host: u.Host, Path: "/"})
-	hdr := http.Header{}
-	for _, ck := range cookies {
-		hdr.Add("Cookie", ck.String())
-	}
-	for _, origin := range []string{"http://evil.example", "http://127.0.0.1:1", "https://" + u.Host, ""} {
-		h := hdr.Clone()
-		if origin != "" {
-			h.Set("Origin", origin)
-		}
-		ws, res, err := websocket.DefaultDialer.Dial("ws://"+u.Host+"/ws", h)
-		if err == nil {
-			ws.Close()
-			t.Errorf("WebSocket from origin %q was accepted", origin)
-		} else if res == nil || res.StatusCode != http.StatusForbidden {
-			t.Errorf("WebSocket from origin %q: %v, want 403", origin, err)
-		}
-	}
-	h := hdr.Clone()
-	h.Set("Origin", base)
-	ws, _, err := websocket.DefaultDialer.Dial("ws://"+u.Host+"/ws", h)
-	if err != nil {
-		t.Fatalf("WebSocket from the page's origin: %v", err)
-	}
-	defer ws.Close()
-	var st stateMsg
-	if err := ws.ReadJSON(&st); err != nil {
-		t.Fatal(err)
-	}
-	if st.Type != "state" || st.Phase != phaseSignIn || st.ChainID != "parley-test" {
-		t.Errorf("first message %+v, want the sign-in state", st)
-	}
-	// Bad requests get a message naming what was wrong; the client goes on.
-	for _, bad := range []string{`{not json`, `{"type":"fly"}`, `{"type":"create"}`} {
-		if err := ws.WriteMessage(websocket.TextMessage, []byte(bad)); err != nil {
-			t.Fatal(err)
-		}
-		var n noticeMsg
-		for n.Type != "notice" || n.Text == "" || n.Key == "keys" {
-			n = noticeMsg{}
-			if err := ws.ReadJSON(&n); err != nil {
-				t.Fatalf("after %s: %v", bad, err)
-			}
-		}
-		if n.Level != "error" {
-			t.Errorf("after %s: notice %+v", bad, n)
 		}
 	}
 }
