@@ -336,8 +336,9 @@ func TestBrowserCall(t *testing.T) {
 	}
 
 	// A second tab whose camera is denied (getUserMedia rejects as a
-	// browser does when the person says no): it takes over the meeting
-	// page, says why nobody sees the person, and the client goes on.
+	// browser does when the person says no): told that Parley is open in
+	// the first tab, it takes over when the person chooses it, says why
+	// nobody sees the person, and the client goes on.
 	tab, closeTab := chromedp.NewContext(ctx)
 	defer closeTab()
 	u := url[:strings.Index(url, "/?t=")] + "/"
@@ -348,6 +349,8 @@ func TestBrowserCall(t *testing.T) {
 			return err
 		}),
 		chromedp.Navigate(u),
+		chromedp.WaitVisible(`#tab[data-conn="busy"] #take-btn`),
+		chromedp.Click(`#take-btn`),
 		chromedp.WaitVisible(`#call`),
 		chromedp.Poll(`[...document.querySelectorAll('.notice')].some(n => n.textContent.includes('Camera and microphone are not available (NotAllowedError'))`, nil, chromedp.WithPollingTimeout(20*time.Second)),
 		chromedp.Evaluate(`window.parley.state().phase`, &phase),

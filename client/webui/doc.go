@@ -16,7 +16,12 @@
 //
 // The server must never serve anything without the one-time token or the
 // session cookie it turns into (auth.go), never accept a WebSocket from
-// another origin, never listen beyond loopback, and never forward a frame
-// from the page that does not authenticate under this device's key.
+// another origin, never send a WebSocket anything or take a request from
+// it before it proves the page secret (the cookie reaches every port of
+// 127.0.0.1 the browser visits; the secret only the page's origin), never
+// let a connection displace the attached page unless it proves the secret
+// and asks to take over, never put the secret in any response but the
+// token's, never listen beyond loopback, and never forward a frame from
+// the page that does not authenticate under this device's key.
 // docs/PROTOCOL.md section 8 is the full description.
 package webui

@@ -339,6 +339,7 @@ function renderTab() {
 }
 
 function render() {
+  $('chain-status').hidden = !!TAB_TEXT[conn];
   if (TAB_TEXT[conn]) { $('whoami').textContent = ''; renderTab(); return; }
   const self = state.self;
   $('whoami').textContent = self ? `${self.user}/${self.device}` : '';
