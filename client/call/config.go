@@ -1,6 +1,7 @@
 package call
 
 import (
+	"context"
 	"crypto"
 	"crypto/ed25519"
 	"crypto/hpke"
@@ -14,9 +15,45 @@ import (
 // Defaults of Config's optional fields.
 const (
 	// DefaultReconnectTimeout: a connection that is not up this long after
-	// its offer is started again.
+	// its offer (or its last ICE restart) is started again.
 	DefaultReconnectTimeout = 10 * time.Second
+	// DefaultInterfaceWatch: how often the engine looks for a change of
+	// this device's addresses, which starts an ICE restart at once.
+	DefaultInterfaceWatch = time.Second
+	// DefaultInitialBitrate and DefaultMaxBitrate bound the congestion
+	// controller's estimate of each connection (bit/s).
+	DefaultInitialBitrate = 1_000_000
+	DefaultMaxBitrate     = 8_000_000
+	// MinBitrate is the least the estimate goes down to.
+	MinBitrate = 50_000
 )
+
+// RelaySource fetches TURN servers with time-limited credentials — the
+// nodes' relays (client/mailbox's Client.RelaySource) — and says when the
+// credentials stop opening allocations.
+type RelaySource func(ctx context.Context) (servers []webrtc.ICEServer, expires time.Time, err error)
+
+// Reach says how the engine reaches members on other networks
+// (PROTOCOL.md section 11). The zero Reach gathers host candidates only.
+type Reach struct {
+	// Servers are fixed STUN and TURN servers (parley's --ice-server),
+	// used beside the relays.
+	Servers []webrtc.ICEServer
+	// Relays, optional, fetches the nodes' TURN servers. The engine asks
+	// once as it starts (waiting up to RelayWait), then again before the
+	// credentials expire, on a goroutine of its own; every new connection
+	// and ICE restart takes the latest answer.
+	Relays RelaySource
+	// RelayOnly gathers relay candidates only (ICE transport policy
+	// "relay"): no host or server-reflexive address of this device ever
+	// reaches another member, at the cost of a relay hop. It needs a TURN
+	// server in Servers or from Relays.
+	RelayOnly bool
+}
+
+// RelayWait bounds how long Run waits for the first answer of
+// Reach.Relays before it connects with what it has.
+const RelayWait = 5 * time.Second
 
 // Config configures an Engine. The fields without "optional" are required.
 type Config struct {
@@ -38,9 +75,11 @@ type Config struct {
 	// SettingEngine, optional, configures pion: tests pass one with
 	// SetNet(vnet). Nil means DefaultSettingEngine(). The engine copies it.
 	SettingEngine *webrtc.SettingEngine
-	// ICEServers, optional: STUN and TURN servers. None by default: host
-	// candidates only.
+	// ICEServers, optional: STUN and TURN servers, as Reach.Servers. None
+	// by default: host candidates only.
 	ICEServers []webrtc.ICEServer
+	// Reach, optional: relays, fixed servers and relay-only mode.
+	Reach Reach
 	// Video and Audio, optional, are what this device sends: VP8 frames
 	// and Opus packets. Without one the track is negotiated but silent.
 	Video Source
@@ -53,6 +92,15 @@ type Config struct {
 	Grace time.Duration
 	// ReconnectTimeout, optional: DefaultReconnectTimeout by default.
 	ReconnectTimeout time.Duration
+	// InterfaceWatch, optional, is how often the engine compares this
+	// device's IP addresses with the last ones, restarting ICE on every
+	// connection when they changed (DefaultInterfaceWatch by default; a
+	// negative value turns it off).
+	InterfaceWatch time.Duration
+	// InitialBitrate and MaxBitrate, optional, bound each connection's
+	// congestion controller (DefaultInitialBitrate, DefaultMaxBitrate).
+	InitialBitrate int
+	MaxBitrate     int
 	// LoggerFactory, optional: pion's default logger factory by default.
 	LoggerFactory logging.LoggerFactory
 }
@@ -92,6 +140,19 @@ func (c *Config) check() error {
 	if c.ReconnectTimeout <= 0 {
 		c.ReconnectTimeout = DefaultReconnectTimeout
 	}
+	if c.InterfaceWatch == 0 {
+		c.InterfaceWatch = DefaultInterfaceWatch
+	}
+	if c.MaxBitrate <= 0 {
+		c.MaxBitrate = DefaultMaxBitrate
+	}
+	if c.InitialBitrate <= 0 {
+		c.InitialBitrate = min(DefaultInitialBitrate, c.MaxBitrate)
+	}
+	if c.InitialBitrate < MinBitrate || c.InitialBitrate > c.MaxBitrate {
+		return fmt.Errorf("%w: InitialBitrate %d outside %d..MaxBitrate %d", ErrInvalidConfig, c.InitialBitrate, MinBitrate, c.MaxBitrate)
+	}
+	c.Reach.Servers = append(append([]webrtc.ICEServer(nil), c.ICEServers...), c.Reach.Servers...)
 	if c.LoggerFactory == nil {
 		c.LoggerFactory = logging.NewDefaultLoggerFactory()
 	}

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -25,23 +26,46 @@ type conn struct {
 	queued        []remoteCandidate // before the remote description
 	started       time.Time
 	everConnected bool
-	connected     atomic.Bool // now; set by pion's callback
-	closing       atomic.Bool // set before Close, silences the callbacks
+	// downSince is when the connection last went from connected to
+	// disconnected or failed; zero while it is up or before it was.
+	downSince time.Time
+	// restarting is set while this device's ICE restart offer waits for
+	// its answer; restartedAt is when it was sent.
+	restarting  bool
+	restartedAt time.Time
+	askedAt     time.Time   // when the answerer last asked for a restart
+	connected   atomic.Bool // now; set by pion's callback
+	closing     atomic.Bool // set before Close, silences the callbacks
+	restarts    atomic.Uint64
+	path        atomic.Pointer[Path]  // the selected candidate pair's
+	bwe         cc.BandwidthEstimator // congestion controller; nil if none
 }
 
 // newConn makes a peer connection for session with p. The answerer adds
 // its tracks only after the offer, so that they take the offered
 // transceivers.
 func (e *Engine) newConn(p *peer, session SessionID, addTracks bool) (*conn, error) {
+	servers := e.iceServers()
+	if e.cfg.Reach.RelayOnly && !hasTURN(servers) {
+		e.log.Warnf("relay-only, but no TURN server yet: the connection with %s waits for an ICE restart with one", p.id)
+	}
 	pc, err := e.api.NewPeerConnection(webrtc.Configuration{
-		ICEServers:   e.cfg.ICEServers,
-		Certificates: []webrtc.Certificate{e.cert},
-		BundlePolicy: webrtc.BundlePolicyMaxBundle,
+		ICEServers:         servers,
+		ICETransportPolicy: e.icePolicy(),
+		Certificates:       []webrtc.Certificate{e.cert},
+		BundlePolicy:       webrtc.BundlePolicyMaxBundle,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("peer connection with %s: %w", p.id, err)
 	}
-	c := &conn{session: session, pc: pc, started: time.Now()}
+	c := &conn{session: session, pc: pc, started: time.Now(), bwe: e.bwes.take(pc.ID())}
+	pc.SCTP().Transport().ICETransport().OnSelectedCandidatePairChange(func(pair *webrtc.ICECandidatePair) {
+		path := pathOf(pair)
+		c.path.Store(&path)
+		if !c.closing.Load() {
+			e.log.Infof("session %s with %s: %s", session, p.id, path)
+		}
+	})
 	pc.OnICECandidate(func(cand *webrtc.ICECandidate) {
 		if cand == nil || c.closing.Load() {
 			return
@@ -62,7 +86,7 @@ func (e *Engine) newConn(p *peer, session SessionID, addTracks bool) (*conn, err
 		e.receiveTrack(p, c, t)
 	})
 	if addTracks {
-		if err := e.addTracks(c); err != nil {
+		if err := e.addTracks(p, c); err != nil {
 			e.dropConn(c)
 			return nil, err
 		}
@@ -70,22 +94,16 @@ func (e *Engine) newConn(p *peer, session SessionID, addTracks bool) (*conn, err
 	return c, nil
 }
 
-// addTracks adds this device's two tracks and drains their RTCP, which
-// feeds the interceptors (NACK, reports, round-trip times).
-func (e *Engine) addTracks(c *conn) error {
+// addTracks adds this device's two tracks and reads their RTCP
+// (readRTCP): the interceptors (NACK, reports, round-trip times,
+// congestion control) and key-frame requests.
+func (e *Engine) addTracks(p *peer, c *conn) error {
 	for _, kind := range []MediaKind{Video, Audio} {
 		s, err := c.pc.AddTrack(e.tracks[kind])
 		if err != nil {
 			return fmt.Errorf("add %v track: %w", kind, err)
 		}
-		e.wg.Go(func() {
-			buf := make([]byte, 1500)
-			for {
-				if _, _, err := s.Read(buf); err != nil {
-					return
-				}
-			}
-		})
+		e.wg.Go(func() { e.readRTCP(p, kind, s) })
 	}
 	return nil
 }
@@ -153,6 +171,65 @@ func (e *Engine) addRemoteCandidate(c *conn, rc remoteCandidate) error {
 		return fmt.Errorf("%w: candidate %q: %v", ErrMalformedSignal, rc.line, err)
 	}
 	return nil
+}
+
+// restartICE restarts ICE on p's connection, keeping its session: fresh
+// ICE servers (relay credentials expire), new local candidates, a new
+// offer. Only the offering member restarts; the other asks it to
+// (KindRestart). A restart gets restartResend to work before the next:
+// its offer or answer may have been lost, or the path may still be down.
+// An urgent one (the addresses changed, the peer asked) goes at once
+// unless a restart is waiting for its answer.
+func (e *Engine) restartICE(p *peer, why string, urgent bool) {
+	c := p.conn
+	now := time.Now()
+	switch {
+	case c == nil || !p.offerer || !c.haveRemote:
+		return
+	case now.Sub(c.restartedAt) < restartResend && (c.restarting || !urgent):
+		return
+	}
+	cfg := c.pc.GetConfiguration()
+	cfg.ICEServers = e.iceServers()
+	if err := c.pc.SetConfiguration(cfg); err != nil {
+		e.log.Warnf("session %s with %s: new ICE servers: %v", c.session, p.id, err)
+	}
+	offer, err := c.pc.CreateOffer(&webrtc.OfferOptions{ICERestart: true})
+	if err == nil {
+		err = c.pc.SetLocalDescription(offer)
+	}
+	if err != nil {
+		e.log.Errorf("ICE restart with %s: %v; starting a new session", p.id, err)
+		e.closeConn(p, true)
+		e.startOffer(p)
+		return
+	}
+	c.restarting, c.restartedAt = true, now
+	c.restarts.Add(1)
+	e.log.Infof("session %s with %s: ICE restart (%s)", c.session, p.id, why)
+	e.send(p, Signal{Kind: KindOffer, Session: c.session, SDP: offer.SDP})
+}
+
+// askRestart asks the offering peer to restart ICE on the session, at
+// most once per restartResend.
+func (e *Engine) askRestart(p *peer) {
+	c := p.conn
+	if c == nil || p.offerer || !c.haveRemote || time.Since(c.askedAt) < restartResend {
+		return
+	}
+	c.askedAt = time.Now()
+	e.send(p, Signal{Kind: KindRestart, Session: c.session})
+}
+
+func hasTURN(servers []webrtc.ICEServer) bool {
+	for _, s := range servers {
+		for _, u := range s.URLs {
+			if len(u) > 5 && (u[:5] == "turn:" || u[:6] == "turns:") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // flushCandidates adds the candidates queued before the remote description.

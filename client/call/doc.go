@@ -34,7 +34,7 @@
 //
 //	offset  size  field
 //	0       1     version = 0x01
-//	1       1     kind: 1 offer, 2 answer, 3 candidate, 4 bye
+//	1       1     kind: 1 offer, 2 answer, 3 candidate, 4 bye, 5 restart
 //	2       1     A = len(from_user), 1..64
 //	3       A     from_user
 //	        1     B = len(from_device), 1..64
@@ -52,11 +52,12 @@
 //	              SDP, "sha-256 AB:CD:..." (ASCII)
 //	        4     P = u32_be(len(payload)), 0..65536
 //	        P     payload: the SDP of an offer or answer; the a=candidate value
-//	              ("candidate:...") of a candidate; empty for a bye
+//	              ("candidate:...") of a candidate; empty for a bye and a
+//	              restart
 //
 // The size is 59 + A + B + C + D + F + P bytes, at most MaxSignalSize.
 // Offers, answers and candidates need a non-empty payload and fingerprint;
-// a bye has no payload. Every length is a prefix, nothing is optional and
+// a restart needs a fingerprint and no payload; a bye has no payload. Every length is a prefix, nothing is optional and
 // UnmarshalSignal refuses anything Marshal would not produce, so each
 // signal has exactly one encoding.
 //
@@ -88,16 +89,45 @@
 // (Misaddressed); its epoch is not older than the previous one (Stale);
 // (sender, session, seq) is new and within 64 of the session's newest seq
 // (Replayed); for offers and answers, every a=fingerprint of the SDP
-// equals the signed fingerprint (FingerprintMismatch), and candidates must
-// carry the fingerprint their session started with; it fits the session:
-// offers come from the member that offers, answers answer this device's
-// open offer (Unexpected). pion then holds the DTLS handshake to the
+// equals the signed fingerprint (FingerprintMismatch), and candidates,
+// restarts and the offers and answers of an ICE restart must carry the
+// fingerprint their session started with; it fits the session: offers
+// and answers come from the member that offers, answers answer this
+// device's open offer (or ICE restart), restarts come from the member that
+// answers (Unexpected). pion then holds the DTLS handshake to the
 // SDP's fingerprint, so a relay cannot sit inside a hop either.
 //
 // Sessions: an offer with a new session from the offering member replaces
 // that member's connection; a bye closes the session it names; a
 // connection that fails, closes, or is not up ReconnectTimeout after its
-// offer is closed, and the offerer starts a new session (after 1 to 2 s).
+// offer (or after it went down) is closed, and the offerer starts a new
+// session (after 1 to 2 s).
+//
+// ICE restart: an offer with the ID of the current session, from the
+// offering member, restarts ICE on it (new ICE credentials, new
+// candidates, the same DTLS certificate and SFrame keys): the answerer
+// answers it like the first, and candidates that arrive before the answer
+// wait for it. The offering member restarts when the connection goes
+// disconnected (no packet for ICEDisconnectedTimeout), when this device's
+// addresses change (the engine compares them every InterfaceWatch), and
+// when the answering member sends a restart — which it does in the same
+// cases, since only the offerer may offer. A restart without an answer,
+// or one that has not brought the connection back, is repeated every 2 s;
+// a connection still down ReconnectTimeout after it went down is replaced
+// by a new session. Every restart takes fresh ICE servers (relay
+// credentials expire).
+//
+// # Reachability
+//
+// Config.Reach gives the STUN and TURN servers (fixed ones, and the
+// nodes' relays with time-limited credentials, fetched when the engine
+// starts and again when two thirds of their life has passed), so that
+// members gather host, server-reflexive and relay candidates, and
+// RelayOnly, which gathers relay candidates only (ICE transport policy
+// "relay") and blanks their related address ("raddr 0.0.0.0 rport 0"):
+// no address of this device but the relay's reaches another member.
+// PeerStats.Path says which candidate pair carries the media: "direct"
+// (host, server- or peer-reflexive at both ends) or "relayed".
 //
 // # Media
 //
@@ -125,6 +155,29 @@
 // (including another member's KID), NoKey, Malformed or Other, and never
 // reach the sink.
 //
+// # Congestion control and key frames
+//
+// Every connection runs transport-wide congestion control: a TWCC
+// sequence number on every RTP packet (RTP header extension
+// http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01),
+// TWCC feedback on every packet received (rtcp-fb transport-cc), and
+// Google Congestion Control (pion/interceptor's gcc, delay- and
+// loss-based, without its pacer) estimating what the path carries, from
+// InitialBitrate within MinBitrate..MaxBitrate. PeerStats.TargetBitrate
+// is a connection's estimate and Engine.TargetBitrate the lowest over the
+// connected peers, since one encoded track goes to all of them; a video
+// Source that implements BitrateController is set to it, less 64 kbit/s
+// for audio, every 200 ms.
+//
+// A receiver asks for a key frame (RTCP PLI) when a video track starts
+// and whenever a frame is lost for good (its packets not recovered by
+// NACK within 500 ms of RTP time), at most every 500 ms per track. A
+// sender answers a peer's PLI or FIR by asking its video Source for a key
+// frame (KeyframeRequester; the synthetic source makes its next frame
+// one, an IVF file starts over, at most every 2 s) and by telling anyone
+// reading Engine.KeyframeRequests (the page's bridge asks the browser's
+// encoder).
+//
 // # Media files
 //
 // IVFSource reads VP8 IVF files: a 32-byte header ("DKIF", version, header
@@ -148,6 +201,7 @@
 //
 // Run's goroutine owns every connection and all signalling state; pion's
 // callbacks only queue events for it. Besides, each source has a pump,
+// the relay credentials a fetcher, the device's addresses a watcher,
 // each peer an outbox that seals and sends its signals in order, each
 // local track on each connection an RTCP reader, and each remote track a
 // reader on pion's OnTrack goroutine. Run returns only after every one of

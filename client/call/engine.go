@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/logging"
 	"github.com/pion/webrtc/v4"
 
@@ -46,6 +47,9 @@ type Engine struct {
 	peerList atomic.Pointer[[]*peer]    // the loop's peers, for the media path and Stats
 	sig      signalCounters
 	events   eventQueue
+	relays   relayState                                                               // Reach.Relays' latest answer
+	bwes     *bweRegistry                                                             // congestion controllers of new connections
+	kf       keyframes                                                                // peers' key-frame requests
 	sealed   [2]sealedCheck                                                           // SendSealed's per-track scratch (index: kind&1)
 	rxTap    atomic.Pointer[func(from memberID, kind MediaKind, frame []byte) []byte] // tests only
 
@@ -86,7 +90,8 @@ func NewEngine(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
-	api, err := NewAPI(cfg.SettingEngine)
+	bwes := &bweRegistry{m: make(map[string]cc.BandwidthEstimator)}
+	api, err := newMeshAPI(cfg.SettingEngine, bwes, cfg.InitialBitrate, cfg.MaxBitrate)
 	if err != nil {
 		return nil, err
 	}
@@ -110,6 +115,8 @@ func NewEngine(cfg Config) (*Engine, error) {
 		tracks:  make(map[MediaKind]*webrtc.TrackLocalStaticSample, 2),
 		peers:   make(map[memberID]*peer),
 		events:  newEventQueue(),
+		bwes:    bwes,
+		kf:      newKeyframes(),
 	}
 	for _, kind := range []MediaKind{Video, Audio} {
 		t, err := webrtc.NewTrackLocalStaticSample(Capability(kind), kind.String(), streamID)
@@ -191,6 +198,8 @@ func (e *Engine) Run(ctx context.Context) error {
 	e.sendCtx, e.sendCancel = context.WithCancel(context.WithoutCancel(ctx))
 	e.mu.Unlock()
 
+	e.startRelays(ctx)
+	e.wg.Go(func() { e.watchInterfaces(ctx) })
 	for kind, src := range map[MediaKind]Source{Video: e.cfg.Video, Audio: e.cfg.Audio} {
 		if src != nil {
 			e.wg.Go(func() { e.pump(ctx, kind, src) })
@@ -290,6 +299,13 @@ func (e *Engine) Stats() []PeerStats {
 			s.Session = c.session.String()
 			s.State = c.pc.ConnectionState().String()
 			s.RTT = rttOf(c.pc)
+			s.Restarts = c.restarts.Load()
+			if path := c.path.Load(); path != nil {
+				s.Path = *path
+			}
+			if c.bwe != nil && c.connected.Load() {
+				s.TargetBitrate = c.bwe.GetTargetBitrate()
+			}
 		}
 		out = append(out, s)
 	}
@@ -301,6 +317,11 @@ func (e *Engine) Stats() []PeerStats {
 	})
 	return out
 }
+
+// RestartICE restarts ICE on every connection now, keeping the sessions,
+// as the engine does itself when this device's addresses change: for a
+// caller that learns of a network change another way.
+func (e *Engine) RestartICE() { e.events.push(event{kind: evNetwork}) }
 
 // SignalStats returns the signalling counters.
 func (e *Engine) SignalStats() SignalStats { return e.sig.snapshot() }

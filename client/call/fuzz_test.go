@@ -13,7 +13,7 @@ import (
 // FuzzUnmarshalSignal: any input either fails with ErrMalformedSignal or
 // is the canonical encoding of what it decodes to.
 func FuzzUnmarshalSignal(f *testing.F) {
-	for _, kind := range []call.Kind{call.KindOffer, call.KindAnswer, call.KindCandidate, call.KindBye} {
+	for _, kind := range []call.Kind{call.KindOffer, call.KindAnswer, call.KindCandidate, call.KindBye, call.KindRestart} {
 		b, err := testSignal(kind).Marshal()
 		if err != nil {
 			f.Fatal(err)

@@ -2,6 +2,7 @@ package call
 
 import (
 	"context"
+	"regexp"
 	"sync"
 	"time"
 
@@ -17,6 +18,10 @@ const (
 	// connection failed or the peer said bye.
 	failRetry = time.Second
 	byeRetry  = 2 * time.Second
+	// restartResend: an ICE restart whose answer has not come, or a
+	// request for one, is sent again after this long (a signal lost while
+	// the network changed).
+	restartResend = 2 * time.Second
 	// Bounds of signals held for an epoch this device has not seen yet.
 	maxPending = 64
 	pendingTTL = 10 * time.Second
@@ -29,6 +34,7 @@ const (
 	evRoster    eventKind = iota + 1 // SetEpoch installed a new roster
 	evCandidate                      // pion gathered a local ICE candidate
 	evConnState                      // a connection changed state
+	evNetwork                        // this device's addresses changed
 )
 
 type event struct {
@@ -111,10 +117,39 @@ func (e *Engine) handleEvent(ev event) {
 		e.reconcile()
 	case evCandidate:
 		if ev.peer.conn == ev.conn && !ev.peer.gone {
-			e.send(ev.peer, Signal{Kind: KindCandidate, Session: ev.conn.session, Candidate: ev.candidate})
+			cand := ev.candidate
+			if e.cfg.Reach.RelayOnly {
+				cand = redactRelated(cand)
+			}
+			e.send(ev.peer, Signal{Kind: KindCandidate, Session: ev.conn.session, Candidate: cand})
 		}
 	case evConnState:
 		e.connState(ev.peer, ev.conn, ev.state)
+	case evNetwork:
+		e.networkChanged()
+	}
+}
+
+// relatedRE finds a candidate's related address and port (RFC 8839): for
+// a relay candidate, the local socket the allocation was made from.
+var relatedRE = regexp.MustCompile(` raddr \S+ rport \d+`)
+
+// redactRelated blanks a candidate's related address, as JSEP asks of a
+// relay-only agent: the peer needs only the relay's address.
+func redactRelated(cand string) string {
+	return relatedRE.ReplaceAllLiteralString(cand, " raddr 0.0.0.0 rport 0")
+}
+
+// networkChanged restarts ICE on every connection (or asks the offering
+// peer to) at once: the old candidates are gone with the old addresses,
+// and waiting for the checks to notice would cost ICEDisconnectedTimeout.
+func (e *Engine) networkChanged() {
+	for _, p := range e.peers {
+		if p.offerer {
+			e.restartICE(p, "this device's addresses changed", true)
+		} else {
+			e.askRestart(p)
+		}
 	}
 }
 
@@ -163,8 +198,9 @@ func (e *Engine) publishPeers() {
 	e.peerList.Store(&list)
 }
 
-// housekeep restarts connections that did not come up, refuses held
-// signals past their time and erases expired keys.
+// housekeep restarts connections that did not come up, or did not come
+// back after going down, resends ICE restarts that got no answer,
+// refuses held signals past their time and erases expired keys.
 func (e *Engine) housekeep(now time.Time) {
 	e.reconcile()
 	for _, p := range e.peers {
@@ -172,12 +208,20 @@ func (e *Engine) housekeep(now time.Time) {
 		switch {
 		case c == nil && p.offerer && !p.retryAt.IsZero() && !now.Before(p.retryAt):
 			e.startOffer(p)
-		case c != nil && !c.everConnected && now.Sub(c.started) > e.cfg.ReconnectTimeout:
+		case c == nil:
+		case !c.everConnected && now.Sub(c.started) > e.cfg.ReconnectTimeout,
+			!c.downSince.IsZero() && now.Sub(c.downSince) > e.cfg.ReconnectTimeout:
 			e.log.Warnf("session %s with %s not up after %v; closing", c.session, p.id, e.cfg.ReconnectTimeout)
 			e.closeConn(p, true)
 			if p.offerer {
 				e.startOffer(p)
 			}
+		case !c.downSince.IsZero() && p.offerer:
+			e.restartICE(p, "still down", false)
+		case !c.downSince.IsZero():
+			e.askRestart(p)
+		case c.restarting && p.offerer:
+			e.restartICE(p, "no answer to the restart", false)
 		}
 	}
 	kept := e.pending[:0]
@@ -193,16 +237,30 @@ func (e *Engine) housekeep(now time.Time) {
 	e.keyring.Sweep()
 }
 
-// connState reacts to a connection's state: a failed or closed one is
-// dropped, and the offerer tries again shortly.
+// connState reacts to a connection's state: a disconnected one restarts
+// ICE (the offerer) or asks for it (the answerer); a failed or closed one
+// is dropped, and the offerer tries again shortly.
 func (e *Engine) connState(p *peer, c *conn, s webrtc.PeerConnectionState) {
 	if p.conn != c || p.gone {
 		return
 	}
 	switch s {
 	case webrtc.PeerConnectionStateConnected:
-		c.everConnected = true
+		if !c.downSince.IsZero() {
+			e.log.Infof("session %s with %s back after %v", c.session, p.id, time.Since(c.downSince).Round(time.Millisecond))
+		}
+		c.everConnected, c.downSince = true, time.Time{}
 		e.log.Infof("session %s with %s connected", c.session, p.id)
+	case webrtc.PeerConnectionStateDisconnected:
+		if c.everConnected && c.downSince.IsZero() {
+			c.downSince = time.Now()
+		}
+		e.log.Warnf("session %s with %s disconnected", c.session, p.id)
+		if p.offerer {
+			e.restartICE(p, "disconnected", true)
+		} else {
+			e.askRestart(p)
+		}
 	case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
 		e.log.Warnf("session %s with %s %s", c.session, p.id, s)
 		e.closeConn(p, true)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4"
@@ -14,10 +15,15 @@ import (
 
 // How many packets the sample builders hold while waiting for a frame's
 // missing packets: a VP8 key frame of a few dozen packets, and a few
-// Opus packets.
+// Opus packets; and for how long at most, by RTP time: long enough for
+// a NACK and its retransmission on a slow path, short enough that a frame
+// lost for good stalls the picture only briefly before the receiver asks
+// for a key frame (at 1 Mbit/s, 512 packets are five seconds).
 const (
-	maxLateVideo = 512
-	maxLateAudio = 64
+	maxLateVideo      = 512
+	maxLateAudio      = 64
+	maxLateVideoDelay = 500 * time.Millisecond
+	maxLateAudioDelay = 200 * time.Millisecond
 )
 
 // trackSink serialises a remote track's sink between the track's reader
@@ -57,6 +63,10 @@ func (e *Engine) receiveTrack(p *peer, c *conn, t *webrtc.TrackRemote) {
 			e.log.Warnf("close sink for %v of %s: %v", kind, p.id, err)
 		}
 	}()
+	var pli pliLimiter
+	if kind == Video {
+		e.askKeyframe(c, t.SSRC(), &pli)
+	}
 	for {
 		pkt, _, err := t.ReadRTP()
 		if err != nil {
@@ -64,6 +74,9 @@ func (e *Engine) receiveTrack(p *peer, c *conn, t *webrtc.TrackRemote) {
 		}
 		sb.Push(pkt)
 		for s := sb.Pop(); s != nil; s = sb.Pop() {
+			if kind == Video && s.PrevDroppedPackets > 0 {
+				e.askKeyframe(c, t.SSRC(), &pli)
+			}
 			e.receiveFrame(p, kind, s.Data, s.PacketTimestamp, ts)
 		}
 	}
@@ -76,9 +89,9 @@ func (e *Engine) receiveTrack(p *peer, c *conn, t *webrtc.TrackRemote) {
 func NewFrameBuilder(c webrtc.RTPCodecParameters) (kind MediaKind, sb *samplebuilder.SampleBuilder, ok bool) {
 	switch {
 	case strings.EqualFold(c.MimeType, webrtc.MimeTypeVP8):
-		return Video, samplebuilder.New(maxLateVideo, &codecs.VP8Packet{}, c.ClockRate), true
+		return Video, samplebuilder.New(maxLateVideo, &codecs.VP8Packet{}, c.ClockRate, samplebuilder.WithMaxTimeDelay(maxLateVideoDelay)), true
 	case strings.EqualFold(c.MimeType, webrtc.MimeTypeOpus):
-		return Audio, samplebuilder.New(maxLateAudio, &codecs.OpusPacket{}, c.ClockRate), true
+		return Audio, samplebuilder.New(maxLateAudio, &codecs.OpusPacket{}, c.ClockRate, samplebuilder.WithMaxTimeDelay(maxLateAudioDelay)), true
 	}
 	return 0, nil, false
 }

@@ -11,19 +11,39 @@ import (
 // before it skips ahead instead of sending a burst.
 const maxLag = time.Second
 
+// adaptEvery is how often the video source's target bitrate follows the
+// congestion controllers.
+const adaptEvery = 200 * time.Millisecond
+
 // pump reads one source in real time, SFrame-encrypts each frame with the
 // device's sender key and writes it to the track, which every connected
 // peer's connection shares: a frame is encrypted once and packetized per
 // connection. The clear prefix keeps the VP8 or Opus header readable, so
 // pion's packetizer (and a browser's) works on the ciphertext. Frames are
 // neither encrypted nor sent while no peer is connected.
+//
+// Between frames it passes on what the peers asked for: a key frame
+// (KeyframeRequester) and, every adaptEvery, the congestion controllers'
+// target (BitrateController), for the sources that can.
 func (e *Engine) pump(ctx context.Context, kind MediaKind, src Source) {
 	track, codec := e.tracks[kind], kind.codec()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	var buf []byte
 	next := time.Now()
+	kfr, _ := src.(KeyframeRequester)
+	bc, _ := src.(BitrateController)
+	var adapted time.Time
 	for {
+		if kind == Video && kfr != nil && e.kf.pending.Swap(false) {
+			kfr.RequestKeyframe()
+		}
+		if kind == Video && bc != nil && time.Since(adapted) >= adaptEvery {
+			adapted = time.Now()
+			if target := e.TargetBitrate(); target > 0 {
+				bc.SetTargetBitrate(max(target-audioReserve, MinBitrate))
+			}
+		}
 		frame, d, err := src.ReadFrame()
 		if err != nil {
 			e.log.Errorf("%v source stopped: %v", kind, err)

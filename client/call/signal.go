@@ -17,6 +17,7 @@ const (
 	KindAnswer    Kind = 2 // SDP answer to the session's offer
 	KindCandidate Kind = 3 // one trickled ICE candidate of the session
 	KindBye       Kind = 4 // the sender closed the session
+	KindRestart   Kind = 5 // the answerer asks the offerer to restart ICE on the session
 )
 
 // String returns "offer", "answer", "candidate", "bye" or the number.
@@ -30,6 +31,8 @@ func (k Kind) String() string {
 		return "candidate"
 	case KindBye:
 		return "bye"
+	case KindRestart:
+		return "restart"
 	}
 	return fmt.Sprintf("Kind(%d)", uint8(k))
 }
@@ -86,7 +89,7 @@ func (s *Signal) payload() string {
 // validate checks what Marshal and Unmarshal both require.
 func (s *Signal) validate() error {
 	switch s.Kind {
-	case KindOffer, KindAnswer, KindCandidate, KindBye:
+	case KindOffer, KindAnswer, KindCandidate, KindBye, KindRestart:
 	default:
 		return fmt.Errorf("%w: unknown kind %d", ErrMalformedSignal, s.Kind)
 	}
@@ -126,6 +129,13 @@ func (s *Signal) validate() error {
 	case KindBye:
 		if s.SDP != "" || s.Candidate != "" {
 			return fmt.Errorf("%w: bye carries a payload", ErrMalformedSignal)
+		}
+	case KindRestart:
+		if s.SDP != "" || s.Candidate != "" {
+			return fmt.Errorf("%w: restart carries a payload", ErrMalformedSignal)
+		}
+		if s.DTLSFingerprint == "" {
+			return fmt.Errorf("%w: restart needs a fingerprint", ErrMalformedSignal)
 		}
 	}
 	return nil

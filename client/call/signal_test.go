@@ -22,12 +22,14 @@ func testSignal(kind call.Kind) *call.Signal {
 		s.SDP, s.DTLSFingerprint = "v=0\r\n", "sha-256 AB:CD"
 	case call.KindCandidate:
 		s.Candidate, s.DTLSFingerprint = "candidate:1 1 udp 1 10.0.0.1 5000 typ host", "sha-256 AB:CD"
+	case call.KindRestart:
+		s.DTLSFingerprint = "sha-256 AB:CD"
 	}
 	return s
 }
 
 func TestSignalRoundTrip(t *testing.T) {
-	for _, kind := range []call.Kind{call.KindOffer, call.KindAnswer, call.KindCandidate, call.KindBye} {
+	for _, kind := range []call.Kind{call.KindOffer, call.KindAnswer, call.KindCandidate, call.KindBye, call.KindRestart} {
 		t.Run(kind.String(), func(t *testing.T) {
 			s := testSignal(kind)
 			b, err := s.Marshal()
@@ -83,6 +85,8 @@ func TestMarshalSignalErrors(t *testing.T) {
 		{"offer with a candidate", func(s *call.Signal) { s.Candidate = "candidate:1" }},
 		{"candidate with SDP", func(s *call.Signal) { s.Kind, s.Candidate = call.KindCandidate, "candidate:1" }},
 		{"bye with SDP", func(s *call.Signal) { s.Kind = call.KindBye }},
+		{"restart with SDP", func(s *call.Signal) { s.Kind = call.KindRestart }},
+		{"restart without fingerprint", func(s *call.Signal) { s.Kind, s.SDP, s.DTLSFingerprint = call.KindRestart, "", "" }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := testSignal(call.KindOffer)

@@ -95,21 +95,24 @@ func (e *Engine) accept(in Inbound, s *Signal, cur *roster) error {
 		return e.onAnswer(p, s, fp)
 	case KindCandidate:
 		return e.onCandidate(p, s)
+	case KindRestart:
+		return e.onRestart(p, s)
 	default:
 		e.onBye(p, s)
 		return nil
 	}
 }
 
-// onOffer answers a peer's new session, replacing any older one.
+// onOffer answers a peer's new session, replacing any older one, or an
+// ICE restart of the current session (an offer with its session ID).
 func (e *Engine) onOffer(p *peer, s *Signal, fp string) error {
 	if p.offerer {
 		return fmt.Errorf("%w: offer from %s, which answers this device", ErrUnexpectedSignal, p.id)
 	}
+	if c := p.conn; c != nil && c.session == s.Session {
+		return e.onRestartOffer(p, c, s, fp)
+	}
 	if p.conn != nil {
-		if p.conn.session == s.Session {
-			return fmt.Errorf("%w: second offer for session %s", ErrUnexpectedSignal, s.Session)
-		}
 		e.closeConn(p, false) // the offerer has abandoned it
 	}
 	c, err := e.newConn(p, s.Session, false)
@@ -122,6 +125,10 @@ func (e *Engine) onOffer(p *peer, s *Signal, fp string) error {
 		return fmt.Errorf("%w: offer from %s: %v", ErrMalformedSignal, p.id, err)
 	}
 	c.haveRemote = true
+	if err := e.addTracks(p, c); err != nil {
+		e.dropConn(c)
+		return fmt.Errorf("answer to %s: %w", p.id, err)
+	}
 	answer, err := e.answer(c)
 	if err != nil {
 		e.dropConn(c)
@@ -135,10 +142,35 @@ func (e *Engine) onOffer(p *peer, s *Signal, fp string) error {
 	return nil
 }
 
-func (e *Engine) answer(c *conn) (string, error) {
-	if err := e.addTracks(c); err != nil {
-		return "", err
+// onRestartOffer answers an ICE restart of the current session: the same
+// DTLS certificate (the session keeps its fingerprint), new ICE
+// credentials; pion regathers, with fresh ICE servers.
+func (e *Engine) onRestartOffer(p *peer, c *conn, s *Signal, fp string) error {
+	if !c.haveRemote {
+		return fmt.Errorf("%w: second offer for session %s before its answer", ErrUnexpectedSignal, s.Session)
 	}
+	if fp != c.remoteFP {
+		return fmt.Errorf("%w: restart of session %s signed with %q, the session uses %q", ErrFingerprintMismatch, s.Session, fp, c.remoteFP)
+	}
+	cfg := c.pc.GetConfiguration()
+	cfg.ICEServers = e.iceServers()
+	if err := c.pc.SetConfiguration(cfg); err != nil {
+		e.log.Warnf("session %s with %s: new ICE servers: %v", c.session, p.id, err)
+	}
+	if err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: s.SDP}); err != nil {
+		return fmt.Errorf("%w: restart offer from %s: %v", ErrMalformedSignal, p.id, err)
+	}
+	answer, err := e.answer(c)
+	if err != nil {
+		return fmt.Errorf("answer to %s's restart: %w", p.id, err)
+	}
+	c.restarts.Add(1)
+	e.log.Infof("session %s with %s: ICE restart answered", c.session, p.id)
+	e.send(p, Signal{Kind: KindAnswer, Session: s.Session, SDP: answer})
+	return nil
+}
+
+func (e *Engine) answer(c *conn) (string, error) {
 	a, err := c.pc.CreateAnswer(nil)
 	if err != nil {
 		return "", err
@@ -149,7 +181,7 @@ func (e *Engine) answer(c *conn) (string, error) {
 	return a.SDP, nil
 }
 
-// onAnswer completes the session this engine offered.
+// onAnswer completes the session this engine offered, or its ICE restart.
 func (e *Engine) onAnswer(p *peer, s *Signal, fp string) error {
 	c := p.conn
 	switch {
@@ -157,8 +189,10 @@ func (e *Engine) onAnswer(p *peer, s *Signal, fp string) error {
 		return fmt.Errorf("%w: answer from %s, which offers to this device", ErrUnexpectedSignal, p.id)
 	case c == nil || c.session != s.Session:
 		return fmt.Errorf("%w: answer from %s for session %s, which is not open", ErrUnexpectedSignal, p.id, s.Session)
-	case c.haveRemote:
+	case c.haveRemote && !c.restarting:
 		return fmt.Errorf("%w: second answer for session %s", ErrUnexpectedSignal, s.Session)
+	case c.haveRemote && fp != c.remoteFP:
+		return fmt.Errorf("%w: restart answer of session %s signed with %q, the session uses %q", ErrFingerprintMismatch, s.Session, fp, c.remoteFP)
 	}
 	c.remoteFP = fp
 	if err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: s.SDP}); err != nil {
@@ -166,10 +200,27 @@ func (e *Engine) onAnswer(p *peer, s *Signal, fp string) error {
 		p.retryAt = time.Now().Add(failRetry)
 		return fmt.Errorf("%w: answer from %s: %v", ErrMalformedSignal, p.id, err)
 	}
-	c.haveRemote = true
+	c.haveRemote, c.restarting = true, false
 	queued := c.queued
 	c.queued = nil
 	e.flushCandidates(c, queued)
+	return nil
+}
+
+// onRestart restarts ICE on the session the answering peer names, which
+// lost its path (its addresses changed, or its checks stopped).
+func (e *Engine) onRestart(p *peer, s *Signal) error {
+	c := p.conn
+	switch {
+	case !p.offerer:
+		return fmt.Errorf("%w: restart request from %s, which offers to this device", ErrUnexpectedSignal, p.id)
+	case c == nil || c.session != s.Session:
+		return fmt.Errorf("%w: restart request from %s for session %s, which is not open", ErrUnexpectedSignal, p.id, s.Session)
+	}
+	if fp, ok := normalizeFingerprint(s.DTLSFingerprint); !ok || fp != c.remoteFP {
+		return fmt.Errorf("%w: restart request signed with %q, session %s uses %q", ErrFingerprintMismatch, s.DTLSFingerprint, c.session, c.remoteFP)
+	}
+	e.restartICE(p, p.id.String()+" asked", true)
 	return nil
 }
 
@@ -178,7 +229,7 @@ func (e *Engine) onAnswer(p *peer, s *Signal, fp string) error {
 func (e *Engine) onCandidate(p *peer, s *Signal) error {
 	rc := remoteCandidate{line: s.Candidate, fingerprint: s.DTLSFingerprint}
 	if c := p.conn; c != nil && c.session == s.Session {
-		if c.haveRemote {
+		if c.haveRemote && !c.restarting {
 			return e.addRemoteCandidate(c, rc)
 		}
 		if len(c.queued) >= maxQueuedCandidates {

@@ -30,7 +30,21 @@ type IVFSource struct {
 	nextPTS uint64 // as ivfreader reports it (see ReadFrame)
 	wrapped bool   // next is the file's first frame again
 	lastDur time.Duration
+	// rewound is when RequestKeyframe last started the file over.
+	rewound time.Time
+	keyReq  bool
 }
+
+// ivfKeyframeEvery bounds how often a key-frame request starts an IVF
+// file over: its only key frame may be its first, and a lossy link asking
+// every half second must not pin the video to the file's first second.
+const ivfKeyframeEvery = 2 * time.Second
+
+// RequestKeyframe implements KeyframeRequester: the next frame is the
+// file's first, a key frame, unless the file was started over less than
+// ivfKeyframeEvery ago. A file cannot re-encode a delta frame as a key
+// frame; starting over is the honest way to give a decoder one.
+func (s *IVFSource) RequestKeyframe() { s.keyReq = true }
 
 // NewIVFSource opens a VP8 IVF file. It fails with ErrUnsupportedMedia for
 // another codec, a zero time base or a file without frames.
@@ -74,6 +88,15 @@ func (s *IVFSource) rewind() error {
 
 // ReadFrame returns the next frame, starting the file again after its end.
 func (s *IVFSource) ReadFrame() ([]byte, time.Duration, error) {
+	if s.keyReq {
+		s.keyReq = false
+		if now := time.Now(); now.Sub(s.rewound) >= ivfKeyframeEvery && !s.wrapped {
+			s.rewound = now
+			if err := s.rewind(); err != nil {
+				return nil, 0, err
+			}
+		}
+	}
 	frame, pts := s.next, s.nextPTS
 	next, fh, err := s.r.ParseNextFrame()
 	switch {

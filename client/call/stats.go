@@ -2,6 +2,8 @@ package call
 
 import (
 	"errors"
+	"net"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -49,6 +51,60 @@ type PeerStats struct {
 	// RTT is the ICE round-trip time of the selected candidate pair, or
 	// from RTCP receiver reports; 0 until measured.
 	RTT time.Duration
+	// Path is the selected candidate pair of the current connection: the
+	// zero Path until ICE selects one.
+	Path Path
+	// TargetBitrate is the congestion controller's estimate of what the
+	// path to the peer carries, in bit/s; 0 without a connection.
+	TargetBitrate int
+	// KeyframeRequests counts the peer's requests for a key frame of this
+	// device's video (PLI and FIR), over all connections.
+	KeyframeRequests uint64
+	// Restarts counts ICE restarts of the current connection.
+	Restarts uint64
+}
+
+// Path is where a connection's media go: the candidate types of the
+// selected pair ("host", "srflx", "prflx", "relay"), and the addresses.
+type Path struct {
+	Local, Remote         string // candidate types
+	LocalAddr, RemoteAddr string // host:port
+}
+
+// Relayed reports whether either end of the pair is a TURN relay.
+func (p Path) Relayed() bool { return p.Local == "relay" || p.Remote == "relay" }
+
+// Kind returns "relayed", "direct", or "" before a pair is selected.
+func (p Path) Kind() string {
+	switch {
+	case p.Local == "":
+		return ""
+	case p.Relayed():
+		return "relayed"
+	}
+	return "direct"
+}
+
+// String returns "direct (host → srflx)", "relayed (relay → srflx)", or
+// "no path yet".
+func (p Path) String() string {
+	if p.Local == "" {
+		return "no path yet"
+	}
+	return p.Kind() + " (" + p.Local + " → " + p.Remote + ")"
+}
+
+func pathOf(pair *webrtc.ICECandidatePair) Path {
+	if pair == nil || pair.Local == nil || pair.Remote == nil {
+		return Path{}
+	}
+	addr := func(c *webrtc.ICECandidate) string {
+		return net.JoinHostPort(c.Address, strconv.Itoa(int(c.Port)))
+	}
+	return Path{
+		Local: pair.Local.Typ.String(), Remote: pair.Remote.Typ.String(),
+		LocalAddr: addr(pair.Local), RemoteAddr: addr(pair.Remote),
+	}
 }
 
 // mediaCounters are one peer's counters, kept across reconnections.
@@ -60,6 +116,7 @@ type mediaCounters struct {
 	authFailed, replayed  atomic.Uint64
 	unknownKID, noKey     atomic.Uint64
 	malformed, other      atomic.Uint64
+	keyframeReqs          atomic.Uint64
 }
 
 // reject counts a dropped frame under the reason err wraps.
@@ -84,6 +141,7 @@ func (c *mediaCounters) fill(s *PeerStats) {
 	s.FramesSent, s.BytesSent = c.framesSent.Load(), c.bytesSent.Load()
 	s.FramesReceived, s.BytesReceived = c.framesRecv.Load(), c.bytesRecv.Load()
 	s.FramesDecrypted, s.RecvEpoch = c.decrypted.Load(), c.recvEpoch.Load()
+	s.KeyframeRequests = c.keyframeReqs.Load()
 	s.Rejected = Rejections{
 		AuthFailed: c.authFailed.Load(),
 		Replayed:   c.replayed.Load(),

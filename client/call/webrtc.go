@@ -6,9 +6,9 @@ import (
 	"crypto/rand"
 	"fmt"
 	"net"
+	"time"
 
 	"github.com/pion/ice/v4"
-	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -37,14 +37,26 @@ var (
 	}
 )
 
+// ICE timing of DefaultSettingEngine: a path that carries nothing (no
+// media, no checks) for ICEDisconnectedTimeout is disconnected, which
+// starts an ICE restart; media keep a path alive, so a quiet second or
+// two means it broke.
+const (
+	ICEDisconnectedTimeout = 2 * time.Second
+	ICEFailedTimeout       = 15 * time.Second
+	ICEKeepaliveInterval   = 500 * time.Millisecond
+)
+
 // DefaultSettingEngine returns pion settings for a real call: host
-// candidates including loopback, UDP over IPv4, mDNS off. STUN and TURN
-// come from Config.ICEServers.
+// candidates including loopback, UDP over IPv4 (TURN servers are reached
+// over UDP, TCP or TLS), mDNS off, and the ICE timing above. STUN and TURN
+// servers come from Config.Reach.
 func DefaultSettingEngine() *webrtc.SettingEngine {
 	s := &webrtc.SettingEngine{}
 	s.SetIncludeLoopbackCandidate(true)
 	s.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	s.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	s.SetICETimeouts(ICEDisconnectedTimeout, ICEFailedTimeout, ICEKeepaliveInterval)
 	return s
 }
 
@@ -69,26 +81,14 @@ func Capability(kind MediaKind) webrtc.RTPCodecCapability {
 	return opusCapability
 }
 
-// NewAPI builds the pion API every Parley connection uses (the mesh, and
-// the page's connection to its client in client/webui): VP8 and Opus only,
-// with NACK, RTCP reports and the stats interceptor (round-trip times).
+// NewAPI builds the pion API of the page's connection to its client in
+// client/webui: VP8 and Opus only, with NACK, RTCP reports and the stats
+// interceptor (round-trip times). The mesh's connections add congestion
+// control (newMeshAPI).
 func NewAPI(se *webrtc.SettingEngine) (*webrtc.API, error) {
-	m := &webrtc.MediaEngine{}
-	if err := m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: vp8Capability, PayloadType: vp8PayloadType}, webrtc.RTPCodecTypeVideo); err != nil {
-		return nil, fmt.Errorf("%w: register VP8: %v", ErrInvalidConfig, err)
-	}
-	if err := m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: opusCapability, PayloadType: opusPayloadType}, webrtc.RTPCodecTypeAudio); err != nil {
-		return nil, fmt.Errorf("%w: register Opus: %v", ErrInvalidConfig, err)
-	}
-	ir := &interceptor.Registry{}
-	if err := webrtc.ConfigureNack(m, ir); err != nil {
-		return nil, fmt.Errorf("%w: NACK: %v", ErrInvalidConfig, err)
-	}
-	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
-		return nil, fmt.Errorf("%w: RTCP reports: %v", ErrInvalidConfig, err)
-	}
-	if err := webrtc.ConfigureStatsInterceptor(ir); err != nil {
-		return nil, fmt.Errorf("%w: stats: %v", ErrInvalidConfig, err)
+	m, ir, err := mediaEngine()
+	if err != nil {
+		return nil, err
 	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(*se)), nil
 }
