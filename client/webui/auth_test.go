@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 
@@ -532,4 +533,22 @@ func FuzzParseAuth(f *testing.F) {
 			t.Fatalf("parseAuth accepted %+v", m)
 		}
 	})
+}
+
+// TestCloseReasonFits: a close reason too long for a close frame is cut
+// (on a character boundary) rather than losing the close code.
+func TestCloseReasonFits(t *testing.T) {
+	up := websocket.Upgrader{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		newPageConn(ws).refuse(closeBadAuth, strings.Repeat("é", 100))
+	}))
+	defer srv.Close()
+	ws := dial(t, strings.TrimPrefix(srv.URL, "http://"), nil, nil)
+	if r := wantClosed(t, ws, closeBadAuth); len(r) > maxCloseReason || !utf8.ValidString(r) || r == "" {
+		t.Errorf("close reason of %d bytes: %q", len(r), r)
+	}
 }

@@ -2,6 +2,7 @@ package webui
 
 import (
 	"encoding/json"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,6 +13,10 @@ import (
 // maxPageMessage bounds what the page may send in one message (an SDP
 // offer is a few kilobytes).
 const maxPageMessage = 256 << 10
+
+// maxCloseReason is the longest close reason a close frame carries
+// (RFC 6455 5.5: 125 bytes of payload, 2 of them the code).
+const maxCloseReason = 123
 
 // closeWait is how long a connection the client closes with a reason may
 // take to answer the close before it is cut.
@@ -84,6 +89,7 @@ func (p *pageConn) readLoop(handle func([]byte)) {
 // after closeWait.
 func (p *pageConn) closeWith(code int, reason string) {
 	p.closing.Store(true)
+	reason = strings.ToValidUTF8(reason[:min(len(reason), maxCloseReason)], "")
 	_ = p.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(closeWait))
 	time.AfterFunc(closeWait, p.close)
 }

@@ -248,8 +248,12 @@ func (s *Server) authenticate(ws *websocket.Conn) (authMsg, int, error) {
 	ws.SetReadLimit(maxAuthMessage)
 	_ = ws.SetReadDeadline(time.Now().Add(s.authWait))
 	kind, b, err := ws.ReadMessage()
-	if err != nil {
-		return authMsg{}, closeBadAuth, fmt.Errorf("no auth message within %v: %w", s.authWait, err)
+	var ne net.Error
+	switch {
+	case errors.As(err, &ne) && ne.Timeout():
+		return authMsg{}, closeBadAuth, fmt.Errorf("no auth message within %v", s.authWait)
+	case err != nil:
+		return authMsg{}, closeBadAuth, fmt.Errorf("reading the auth message: %w", err)
 	}
 	_ = ws.SetReadDeadline(time.Time{})
 	m, err := parseAuth(kind, b)
