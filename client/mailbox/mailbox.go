@@ -38,6 +38,12 @@ type Config struct {
 	Key     Signer
 	// TTL of posted envelopes; default 120 s.
 	TTL time.Duration
+	// InterfaceWatch is how often the client compares this device's IP
+	// addresses with the last ones; when they change (Wi-Fi to cable, a
+	// new lease) it drops its connections, so that the next call dials
+	// from the new address instead of waiting on a dead one. Default 1 s;
+	// negative turns it off.
+	InterfaceWatch time.Duration
 }
 
 // Client talks to the mailbox of one node at a time.
@@ -47,6 +53,8 @@ type Client struct {
 	mu    sync.Mutex
 	next  int // index of the node to use
 	conns map[string]*grpc.ClientConn
+
+	stopWatch func() // stops the address watcher
 }
 
 var _ meeting.Mailbox = (*Client)(nil)
@@ -59,11 +67,24 @@ func New(cfg Config) (*Client, error) {
 	if cfg.TTL == 0 {
 		cfg.TTL = 120 * time.Second
 	}
-	return &Client{cfg: cfg, conns: map[string]*grpc.ClientConn{}}, nil
+	if cfg.InterfaceWatch == 0 {
+		cfg.InterfaceWatch = time.Second
+	}
+	c := &Client{cfg: cfg, conns: map[string]*grpc.ClientConn{}, stopWatch: func() {}}
+	if cfg.InterfaceWatch > 0 {
+		c.stopWatch = c.watchInterfaces(cfg.InterfaceWatch)
+	}
+	return c, nil
 }
 
-// Close closes every connection.
+// Close stops the address watcher and closes every connection.
 func (c *Client) Close() error {
+	c.stopWatch()
+	return c.dropConns()
+}
+
+// dropConns closes every connection; the next call dials again.
+func (c *Client) dropConns() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var errs []error

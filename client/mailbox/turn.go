@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/pion/webrtc/v4"
+
 	mailboxv1 "github.com/parleynet/parley/api/mailbox/v1"
 )
 
@@ -88,4 +90,25 @@ func (c *Client) relay(ctx context.Context, addr string, meetingID []byte) (Rela
 		Node: addr, URLs: resp.Urls, Username: resp.Username, Password: resp.Password,
 		Expires: time.UnixMilli(resp.ExpiresAtMs),
 	}, nil
+}
+
+// RelaySource returns what call.Reach.Relays takes: the first max relays
+// (Relays) as ICE servers, and the earliest expiry among their
+// credentials.
+func (c *Client) RelaySource(meetingID []byte, max int) func(ctx context.Context) ([]webrtc.ICEServer, time.Time, error) {
+	return func(ctx context.Context) ([]webrtc.ICEServer, time.Time, error) {
+		relays, err := c.Relays(ctx, meetingID, max)
+		if err != nil {
+			return nil, time.Time{}, err
+		}
+		var expires time.Time
+		servers := make([]webrtc.ICEServer, 0, len(relays))
+		for _, r := range relays {
+			servers = append(servers, webrtc.ICEServer{URLs: r.URLs, Username: r.Username, Credential: r.Password})
+			if expires.IsZero() || r.Expires.Before(expires) {
+				expires = r.Expires
+			}
+		}
+		return servers, expires, nil
+	}
 }
