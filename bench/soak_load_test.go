@@ -32,7 +32,7 @@ type soakCLI struct {
 	parley, parleyd string
 	rpc, chainID    string
 	keyring         string
-	dir             string   // client homes and logs
+	dir, logs       string   // client homes; their sessions' logs
 	env             []string // PARLEY_* for every parley command
 }
 
@@ -56,11 +56,11 @@ type soakMeeting struct {
 	lastFailure  string // the tail of the last failed join's output
 }
 
-func soakNewCLI(ctx context.Context, bin localnet.Binaries, busy *soakNode, dir string) (*soakCLI, error) {
+func soakNewCLI(ctx context.Context, bin localnet.Binaries, busy *soakNode, dir, logs string) (*soakCLI, error) {
 	nd := busy.net.Node(0)
 	c := &soakCLI{
 		parley: bin.Parley, parleyd: bin.Parleyd,
-		rpc: nd.RPC, chainID: busy.net.ChainID(), keyring: busy.net.KeyringDir(), dir: dir,
+		rpc: nd.RPC, chainID: busy.net.ChainID(), keyring: busy.net.KeyringDir(), dir: dir, logs: logs,
 	}
 	c.env = []string{
 		"PARLEY_NODE=" + nd.RPC,
@@ -93,16 +93,21 @@ func (c *soakCLI) parleyCmd(ctx context.Context, home string, args ...string) (s
 }
 
 func (c *soakCLI) parleydCmd(ctx context.Context, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, c.parleyd, append(args,
-		"--keyring-backend", "test", "--keyring-dir", c.keyring)...)
-	return soakOutput(cmd)
+	return soakOutput(exec.CommandContext(ctx, c.parleyd, args...))
 }
 
+// keyringFlags point parleyd at the network's test keyring.
+func (c *soakCLI) keyringFlags() []string {
+	return []string{"--keyring-backend", "test", "--keyring-dir", c.keyring}
+}
+
+// soakOutput runs cmd and returns its standard output; a failure carries
+// the last lines of its standard error.
 func soakOutput(cmd *exec.Cmd) (string, error) {
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
-		return out.String(), fmt.Errorf("%s: %w: %s", strings.Join(cmd.Args[1:], " "), err, strings.TrimSpace(errb.String()))
+		return out.String(), fmt.Errorf("%s: %w: %s", strings.Join(cmd.Args[1:], " "), err, soakLastLines(errb.String(), 3))
 	}
 	return out.String(), nil
 }
@@ -116,8 +121,8 @@ func (c *soakCLI) setUp(ctx context.Context, n int, meetingFor time.Duration) ([
 		m := &soakMeeting{
 			lead:      soakDevice{user: fmt.Sprintf("soak-lead-%02d", i)},
 			member:    soakDevice{user: fmt.Sprintf("soak-memb-%02d", i)},
-			leadLog:   filepath.Join(c.dir, fmt.Sprintf("lead-%02d.log", i)),
-			memberLog: filepath.Join(c.dir, fmt.Sprintf("memb-%02d.log", i)),
+			leadLog:   filepath.Join(c.logs, fmt.Sprintf("lead-%02d.log", i)),
+			memberLog: filepath.Join(c.logs, fmt.Sprintf("memb-%02d.log", i)),
 		}
 		for _, d := range []*soakDevice{&m.lead, &m.member} {
 			d.account, d.home = d.user, filepath.Join(c.dir, d.user)
@@ -166,7 +171,7 @@ func (c *soakCLI) setUp(ctx context.Context, n int, meetingFor time.Duration) ([
 func (c *soakCLI) fund(ctx context.Context, devices []*soakDevice) error {
 	args := []string{"tx", "bank", "multi-send", "alice"}
 	for _, d := range devices {
-		out, err := c.parleydCmd(ctx, "keys", "add", d.account, "--output", "json")
+		out, err := c.parleydCmd(ctx, append([]string{"keys", "add", d.account, "--output", "json"}, c.keyringFlags()...)...)
 		if err != nil {
 			return err
 		}
@@ -178,6 +183,7 @@ func (c *soakCLI) fund(ctx context.Context, devices []*soakDevice) error {
 	}
 	args = append(args, "1000000000uparley", "--chain-id", c.chainID, "--node", c.rpc,
 		"--gas", "4000000", "--yes", "--output", "json")
+	args = append(args, c.keyringFlags()...)
 	out, err := c.parleydCmd(ctx, args...)
 	if err != nil {
 		return err
@@ -253,11 +259,31 @@ func (c *soakCLI) cycle(ctx context.Context, m *soakMeeting) {
 		}
 		m.mu.Unlock()
 		// Leave even after a failed join: the request may have been
-		// admitted after all.
+		// admitted after all. Then wait for the leader's epoch without
+		// the member before asking again, as a person would see the
+		// call end before dialling back in.
 		_, _ = c.parleyCmd(ctx, m.member.home, "meeting", "leave", m.id, "--user", m.member.user, "--device", "d", "--from", m.member.account)
+		c.waitOut(ctx, m)
 		select {
 		case <-ctx.Done():
 		case <-time.After(soakPause):
+		}
+	}
+}
+
+// waitOut waits (up to a minute) until the meeting's proven roster no
+// longer lists the member.
+func (c *soakCLI) waitOut(ctx context.Context, m *soakMeeting) {
+	listed := regexp.MustCompile(`\] user +` + regexp.QuoteMeta(m.member.user) + `\s`)
+	deadline := time.Now().Add(time.Minute)
+	for ctx.Err() == nil && time.Now().Before(deadline) {
+		out, err := c.parleyCmd(ctx, m.member.home, "meeting", "status", m.id)
+		if err == nil && !listed.MatchString(out) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
 		}
 	}
 }

@@ -113,7 +113,9 @@ func (s soakSample) String() string {
 	return fmt.Sprintf("height %d, RSS %.0f MB, heap %.1f MB, disk %.1f MB", s.height, s.rss, s.heap, s.disk)
 }
 
-func (n *soakNode) sample(ctx context.Context, at time.Duration) soakSample {
+func (n *soakNode) sample(at time.Duration) soakSample {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
 	s := soakSample{at: at, rss: math.NaN(), heap: math.NaN(), disk: math.NaN()}
 	s.height, _ = n.net.Height(ctx, 0)
 	if kb, err := loadRSS(n.pid); err == nil {

@@ -49,7 +49,8 @@ const (
 //
 // PARLEY_SOAK sets the duration (default 1h; PARLEY_SOAK=10m for a quick
 // try) and PARLEY_SOAK_WARMUP the warm-up (default a quarter of it). The
-// samples are written to build/bench/soak.csv (PARLEY_SOAK_CSV). Each
+// samples are written to build/bench/soak.csv (PARLEY_SOAK_CSV), the
+// clients' logs beside it in soak-logs. Each
 // invocation is one full measurement whatever b.N; run it with
 // -benchtime 1x and a -timeout above the duration.
 func BenchmarkSoak(b *testing.B) {
@@ -62,7 +63,11 @@ func BenchmarkSoak(b *testing.B) {
 	setupCtx, cancelSetup := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancelSetup()
 	setup := time.Now()
-	cli, err := soakNewCLI(setupCtx, bin, busy, b.TempDir())
+	csvPath, logDir, err := soakOutputs()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cli, err := soakNewCLI(setupCtx, bin, busy, b.TempDir(), logDir)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -77,41 +82,36 @@ func BenchmarkSoak(b *testing.B) {
 	b.ResetTimer()
 	ctx, cancel := context.WithTimeout(context.Background(), dur)
 	defer cancel()
-	h0, _ := busy.net.Height(ctx, 0)
 	start := time.Now()
 	var wg sync.WaitGroup
 	for _, m := range meetings {
 		wg.Go(func() { cli.lead(ctx, m) })
 		wg.Go(func() { cli.cycle(ctx, m) })
 	}
+	// A sample every minute (every tenth of a short soak) from t = 0, and
+	// one at the end, before the clients stop.
 	every := min(time.Minute, dur/10)
 	var busyS, idleS []soakSample
-	tick := time.NewTicker(every)
-	for sampling := true; sampling; {
-		busyS = append(busyS, busy.sample(ctx, time.Since(start)))
-		idleS = append(idleS, idle.sample(ctx, time.Since(start)))
+	for k := 1; ; k++ {
+		busyS = append(busyS, busy.sample(time.Since(start)))
+		idleS = append(idleS, idle.sample(time.Since(start)))
+		if ctx.Err() != nil {
+			break
+		}
 		select {
 		case <-ctx.Done():
-			sampling = false
-		case <-tick.C:
+		case <-time.After(time.Until(start.Add(time.Duration(k) * every))):
 		}
 	}
-	tick.Stop()
-	// One last sample at the end of the load, before the clients stop.
-	endCtx, endCancel := context.WithTimeout(context.Background(), time.Minute)
-	busyS = append(busyS, busy.sample(endCtx, time.Since(start)))
-	idleS = append(idleS, idle.sample(endCtx, time.Since(start)))
-	h1, _ := busy.net.Height(endCtx, 0)
-	endCancel()
-	cancel()
+	h1 := busyS[len(busyS)-1].height
 	wg.Wait()
 	b.StopTimer()
 
-	if err := soakWriteCSV(busyS, idleS); err != nil {
+	if err := soakWriteCSV(csvPath, busyS, idleS); err != nil {
 		b.Logf("soak: writing the samples: %v", err)
 	}
 	for i := range busyS {
-		b.Logf("soak sample %s: busy %s; idle %s", busyS[i].at.Round(time.Second), busyS[i], idleS[min(i, len(idleS)-1)])
+		b.Logf("soak sample %s: busy %s; idle %s", busyS[i].at.Round(time.Second), busyS[i], idleS[i])
 	}
 	joins, failed, epochs := 0, 0, 0
 	for _, m := range meetings {
@@ -131,7 +131,7 @@ func BenchmarkSoak(b *testing.B) {
 	b.ReportMetric(dur.Minutes(), "soak-min")
 	fmt.Printf("soak: %s with %d meetings on one validator (block %s): %d joins (%d failed), %d epochs committed, %d blocks; "+
 		"busy node %s; idle node beside it %s (warm-up %s, %d samples each)\n",
-		dur, len(meetings), block, joins, failed, epochs, h1-h0, bs, is, warm, len(busyS))
+		dur, len(meetings), block, joins, failed, epochs, h1-busyS[0].height, bs, is, warm, len(busyS))
 }
 
 // soakDurations reads PARLEY_SOAK and PARLEY_SOAK_WARMUP.
@@ -156,20 +156,28 @@ func soakDurations(b *testing.B) (dur, warm time.Duration) {
 	return dur, warm
 }
 
-// soakWriteCSV writes every sample of both nodes, for plotting and for
-// docs/PERFORMANCE.md.
-func soakWriteCSV(busy, idle []soakSample) error {
-	path := os.Getenv("PARLEY_SOAK_CSV")
-	if path == "" {
+// soakOutputs are where the samples (PARLEY_SOAK_CSV, default
+// build/bench/soak.csv) and, beside them in soak-logs, the clients' logs
+// go; the logs of an earlier run are removed.
+func soakOutputs() (csv, logs string, err error) {
+	csv = os.Getenv("PARLEY_SOAK_CSV")
+	if csv == "" {
 		root, err := localnet.RepoRoot()
 		if err != nil {
-			return err
+			return "", "", err
 		}
-		path = filepath.Join(root, "build", "bench", "soak.csv")
+		csv = filepath.Join(root, "build", "bench", "soak.csv")
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
+	logs = filepath.Join(filepath.Dir(csv), "soak-logs")
+	if err := os.RemoveAll(logs); err != nil {
+		return "", "", err
 	}
+	return csv, logs, os.MkdirAll(logs, 0o755)
+}
+
+// soakWriteCSV writes every sample of both nodes, for plotting and for
+// docs/PERFORMANCE.md.
+func soakWriteCSV(path string, busy, idle []soakSample) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
