@@ -161,6 +161,34 @@ func main() {
 		add("… join latency p50 / p95", fmtv(j50, ok1, "ms", 0)+" / "+fmtv(j95, ok2, "ms", 0), "", "")
 		add("node RSS under that load", fmtv(load, ok4, "MB", 0), "idle "+fmtv(idle, ok3, "MB", 0), ratio(load, ok4, idle, ok3))
 	}
+	// The memory soak: a node with 10 meetings cycling joins and rekeys,
+	// and an idle one beside it; figures from the end of the warm-up (a
+	// quarter of the soak) to the end.
+	{
+		name := "BenchmarkSoak"
+		mins, okm := res.get("soak-min", name)
+		joins, okj := res.get("joins", name)
+		epochs, oke := res.get("epochs", name)
+		load := "10 meetings cycling joins and rekeys"
+		if okm && okj && oke {
+			load = fmt.Sprintf("%s for %.0f min (%.0f joins, %.0f epochs)", load, mins, joins, epochs)
+		}
+		for _, node := range []struct{ key, what string }{{"busy", "node with " + load}, {"idle", "idle node beside it"}} {
+			for _, m := range []struct {
+				key, what, goal string
+				prec            int
+			}{
+				{"rss", "RSS", "goal: flat after warm-up, under 300 MB", 0},
+				{"heap", "live heap", "goal: flat after warm-up", 1},
+			} {
+				warm, ok1 := res.get(node.key+"-"+m.key+"-warm-MB", name)
+				end, ok2 := res.get(node.key+"-"+m.key+"-end-MB", name)
+				slope, ok3 := res.get(node.key+"-"+m.key+"-MB/h", name)
+				add("soak, "+node.what+": "+m.what+" after warm-up → at the end (slope)",
+					fmtv(warm, ok1, "MB", m.prec)+" → "+fmtv(end, ok2, "MB", m.prec)+" ("+fmtv(slope, ok3, "MB/h", 1)+")", m.goal, "")
+			}
+		}
+	}
 	// Key wrap.
 	{
 		c, cok := res.get("ns/op", "BenchmarkSealAll1000Cached")
