@@ -82,14 +82,17 @@ func Capability(kind MediaKind) webrtc.RTPCodecCapability {
 }
 
 // NewAPI builds the pion API of the page's connection to its client in
-// client/webui: VP8 and Opus only, with NACK, RTCP reports and the stats
-// interceptor (round-trip times). The mesh's connections add congestion
+// client/webui: VP8 (with goog-remb feedback) and Opus only, with NACK,
+// RTCP reports and the stats interceptor (round-trip times). The mesh's connections add congestion
 // control (newMeshAPI).
 func NewAPI(se *webrtc.SettingEngine) (*webrtc.API, error) {
 	m, ir, err := mediaEngine()
 	if err != nil {
 		return nil, err
 	}
+	// The page's browser takes the client's REMB as a cap on its video
+	// encoder (client/webui steers it to the mesh's estimate).
+	m.RegisterFeedback(webrtc.RTCPFeedback{Type: webrtc.TypeRTCPFBGoogREMB}, webrtc.RTPCodecTypeVideo)
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(*se)), nil
 }
 

@@ -27,6 +27,7 @@ type Config struct {
 	Sinks         call.SinkFactory
 	SettingEngine *webrtc.SettingEngine
 	ICEServers    []webrtc.ICEServer
+	Reach         call.Reach // relays, extra STUN/TURN servers, relay-only
 	// OnEpoch is told each verified epoch after the engine switched to it,
 	// on the session's goroutine; ep.Key is valid only during the call.
 	OnEpoch func(meeting.Epoch)
@@ -60,6 +61,7 @@ func New(cfg Config) (*Participant, error) {
 		UserID: sc.Device.UserID, DeviceID: sc.Device.DeviceID, DeviceKey: signer{sc.Device.Key},
 		EphemeralKey: s.EphemeralKey(), ChainID: sc.Chain.ChainID(), MeetingID: sc.MeetingID,
 		Transport: transport{p: p}, SettingEngine: cfg.SettingEngine, ICEServers: cfg.ICEServers,
+		Reach: cfg.Reach,
 		Video: cfg.Video, Audio: cfg.Audio, Sinks: cfg.Sinks,
 	})
 	if err != nil {

@@ -14,10 +14,45 @@ import (
 	"github.com/parleynet/parley/client/call"
 )
 
-// keyFrameEvery is how often the client asks the page's encoder for a key
-// frame, so that a member who joins later can start decoding soon (the
-// call engine does not carry a peer's key-frame requests across the mesh).
-const keyFrameEvery = 3 * time.Second
+// How the bridge steers the page's video encoder from the mesh. The page
+// sends its camera to this client over loopback, so its encoder never
+// sees the real paths: the bridge passes on the mesh's key-frame requests
+// (a PLI to the page for each PLI or FIR a peer sent, merged), and caps
+// the encoder at the congestion controllers' estimate of the paths
+// (Engine.TargetBitrate, less audio) with an RTCP REMB every
+// rembEvery, which the browser's bandwidth estimation takes as the
+// receiver's limit. keyFrameFallback asks for a key frame now and then
+// in case a request was lost on the way.
+const (
+	rembEvery        = 500 * time.Millisecond
+	keyFrameFallback = 10 * time.Second
+	// pageAudioReserve is what the page's microphone may take of the
+	// estimate.
+	pageAudioReserve = 64_000
+)
+
+// Reacher is a Mailbox that also says how the page's calls reach other
+// networks: parley ui's carries its --relays, --ice-server and
+// --relay-only flags. relayOnly is the page's own choice.
+type Reacher interface {
+	Reach(meetingID []byte, relayOnly bool) (call.Reach, error)
+}
+
+// reach returns the Reach of meeting id's call: the mailbox's, relay-only
+// when the page asked; the zero Reach (host candidates) for a mailbox
+// that is not a Reacher.
+func (c *controller) reach(mb Mailbox, id []byte, relayOnly bool) call.Reach {
+	r, ok := mb.(Reacher)
+	if !ok {
+		return call.Reach{}
+	}
+	reach, err := r.Reach(id, relayOnly)
+	if err != nil {
+		c.logf("reachability: %v", err)
+		c.notice("warn", "media", "Relays: "+err.Error())
+	}
+	return reach
+}
 
 // bridge is the WebRTC connection between the page and its own client, on
 // this machine: the page sends its camera and microphone, SFrame-encrypted
@@ -134,7 +169,7 @@ func (b *bridge) receive(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		return
 	}
 	if kind == call.Video {
-		b.wg.Go(func() { b.askKeyFrames(uint32(t.SSRC())) })
+		b.wg.Go(func() { b.steerVideo(uint32(t.SSRC())) })
 	}
 	for {
 		pkt, _, err := t.ReadRTP()
@@ -163,18 +198,48 @@ func (b *bridge) forward(kind call.MediaKind, s *media.Sample) {
 	}
 }
 
-// askKeyFrames asks the page's video encoder for a key frame now and then.
-func (b *bridge) askKeyFrames(ssrc uint32) {
-	t := time.NewTicker(keyFrameEvery)
-	defer t.Stop()
+// steerVideo asks the page's video encoder for a key frame when a peer
+// asks this device for one (and now and then), and caps its bitrate at
+// what the mesh's paths carry.
+func (b *bridge) steerVideo(ssrc uint32) {
+	remb := time.NewTicker(rembEvery)
+	defer remb.Stop()
+	fallback := time.NewTicker(keyFrameFallback)
+	defer fallback.Stop()
+	pli := func() error {
+		return b.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
+	}
+	if pli() != nil {
+		return
+	}
+	var requests <-chan struct{}
+	var engine *call.Engine
 	for {
-		if err := b.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}}); err != nil {
-			return
+		// The engine changes with the meeting; follow the current one.
+		if e := b.c.engine(); e != engine {
+			engine, requests = e, nil
+			if e != nil {
+				requests = e.KeyframeRequests()
+			}
 		}
+		var err error
 		select {
 		case <-b.stop:
 			return
-		case <-t.C:
+		case <-requests:
+			err = pli()
+		case <-fallback.C:
+			err = pli()
+		case <-remb.C:
+			if engine != nil {
+				if target := engine.TargetBitrate(); target > 0 {
+					bitrate := float32(max(target-pageAudioReserve, call.MinBitrate))
+					err = b.pc.WriteRTCP([]rtcp.Packet{&rtcp.ReceiverEstimatedMaximumBitrate{Bitrate: bitrate, SSRCs: []uint32{ssrc}}})
+				}
+			}
+		}
+		if err != nil {
+			return
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/parleynet/parley/client/call"
@@ -47,6 +48,9 @@ type controller struct {
 	slots  *slotTable
 	bridge *bridge
 	closed chan struct{}
+
+	// relayOnly: the page asked for relay-only calls (bridge.go)
+	relayOnly atomic.Bool
 }
 
 func newController(cfg Config) *controller {
@@ -396,6 +400,7 @@ func (c *controller) start(d meeting.Device, id []byte, leader, admitAll bool, p
 		},
 		Sinks:         c.slots.sinks(c),
 		SettingEngine: c.cfg.MeshSettings,
+		Reach:         c.reach(mb, id, c.relayOnly.Load()),
 		OnEpoch:       c.onEpoch,
 	}
 	p, err := participant.New(cfg)

@@ -22,7 +22,8 @@ import (
 func newCallCmd(g *globals) *cobra.Command {
 	var user, device, video, audio, record, passcode string
 	var create bool
-	var duration time.Duration
+	var duration, statusEvery time.Duration
+	var reach reachFlags
 	c := &cobra.Command{
 		Use:   "call [MEETING-ID | INVITE-LINK]",
 		Short: "Join (or with --create, create and lead) a meeting and run the call headless",
@@ -87,16 +88,20 @@ func newCallCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer mb.Close()
+			rc, err := reach.build(mb, id)
+			if err != nil {
+				return err
+			}
 			ctl := g.control(id)
 			p, err := participant.New(participant.Config{
 				Session: meeting.Config{Chain: ch, Mailbox: mb, Device: d, MeetingID: id, Eph: eph, Control: &ctl,
 					OnEvent: func(e meeting.Event) { cmd.Printf("%s  %s\n", time.Now().Format("15:04:05"), e) }},
-				Video: vsrc, Audio: asrc, Sinks: sinks, SettingEngine: call.DefaultSettingEngine(),
+				Video: vsrc, Audio: asrc, Sinks: sinks, SettingEngine: call.DefaultSettingEngine(), Reach: rc,
 			})
 			if err != nil {
 				return err
 			}
-			go printCallStatus(ctx, cmd, p, ch)
+			go printCallStatus(ctx, cmd, p, ch, statusEvery)
 			err = p.Run(ctx)
 			switch {
 			case errors.Is(err, meeting.ErrEnded), errors.Is(err, meeting.ErrRemoved), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
@@ -113,6 +118,8 @@ func newCallCmd(g *globals) *cobra.Command {
 	c.Flags().StringVar(&audio, "audio", "", "Opus Ogg file to send (default: synthetic frames)")
 	c.Flags().StringVar(&record, "record", "", "directory to write each peer's decrypted media to (IVF/Ogg)")
 	c.Flags().DurationVar(&duration, "duration", 0, "end the call after this long")
+	c.Flags().DurationVar(&statusEvery, "status-every", 2*time.Second, "how often to print the status lines")
+	reach.add(c)
 	c.Flags().StringVar(&passcode, "passcode", os.Getenv("PARLEY_MEETING_PASSCODE"), "the meeting's passcode, proven to the leader (PARLEY_MEETING_PASSCODE)")
 	return c
 }
@@ -123,7 +130,7 @@ func callSources(video, audio string) (call.Source, call.Source, error) {
 	if video != "" {
 		v, err = call.NewIVFSource(video)
 	} else {
-		v, err = call.NewSyntheticSource(call.Video, 500_000, 30)
+		v, err = call.NewAdaptiveSyntheticSource(500_000, 30)
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("video: %w", err)
@@ -139,8 +146,8 @@ func callSources(video, audio string) (call.Source, call.Source, error) {
 	return v, a, nil
 }
 
-func printCallStatus(ctx context.Context, cmd *cobra.Command, p *participant.Participant, ch *verify.Client) {
-	t := time.NewTicker(2 * time.Second)
+func printCallStatus(ctx context.Context, cmd *cobra.Command, p *participant.Participant, ch *verify.Client, every time.Duration) {
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
@@ -165,7 +172,8 @@ func printPeers(cmd *cobra.Command, p *participant.Participant, ch *verify.Clien
 			st.BlockTime.Format("15:04:05"), st.Height, p.Engine().Epoch())
 	}
 	for _, s := range p.Engine().Stats() {
-		cmd.Printf("  %-12s %-10s %-10s epoch %-3d out %6d  in %6d  decrypted %6d  rejected %4d  rtt %s\n",
-			s.UserID, s.DeviceID, s.State, s.RecvEpoch, s.FramesSent, s.FramesReceived, s.FramesDecrypted, s.Rejected.Total(), s.RTT.Round(time.Millisecond))
+		cmd.Printf("  %-12s %-10s %-10s epoch %-3d out %6d  in %6d  decrypted %6d  rejected %4d  rtt %s  %s  est %d kbit/s\n",
+			s.UserID, s.DeviceID, s.State, s.RecvEpoch, s.FramesSent, s.FramesReceived, s.FramesDecrypted, s.Rejected.Total(), s.RTT.Round(time.Millisecond),
+			s.Path, s.TargetBitrate/1000)
 	}
 }

@@ -23,6 +23,7 @@ import (
 func newUICmd(g *globals) *cobra.Command {
 	var port int
 	var quiet bool
+	var reach reachFlags
 	c := &cobra.Command{
 		Use:   "ui",
 		Short: "Serve the Parley web app on 127.0.0.1 and join calls from the browser",
@@ -61,7 +62,11 @@ func newUICmd(g *globals) *cobra.Command {
 				Chain: ch,
 				Keys:  uiKeys{st},
 				NewMailbox: func(d meeting.Device) (webui.Mailbox, error) {
-					return mailbox.New(mailbox.Config{Nodes: g.mailboxNodes(), ChainID: ch.ChainID(), User: d.UserID, Device: d.DeviceID, Key: d.Key})
+					mb, err := mailbox.New(mailbox.Config{Nodes: g.mailboxNodes(), ChainID: ch.ChainID(), User: d.UserID, Device: d.DeviceID, Key: d.Key})
+					if err != nil {
+						return nil, err
+					}
+					return reachMailbox{Client: mb, flags: &reach}, nil
 				},
 				Eph: g.ephStore(),
 				Log: logWriter(cmd, quiet),
@@ -87,6 +92,7 @@ func newUICmd(g *globals) *cobra.Command {
 	}
 	c.Flags().IntVar(&port, "port", 8765, "port on 127.0.0.1 to serve the page on (0: any free port)")
 	c.Flags().BoolVar(&quiet, "quiet", false, "do not print what happens")
+	reach.add(c)
 	return c
 }
 
