@@ -70,6 +70,8 @@ func parseICEServer(s string) (webrtc.ICEServer, error) {
 	}
 	isTURN := parsed.Scheme == stun.SchemeTypeTURN || parsed.Scheme == stun.SchemeTypeTURNS
 	switch {
+	case parsed.Port < 1 || parsed.Port > 65535:
+		return webrtc.ICEServer{}, fmt.Errorf("--ice-server %q: port %d", s, parsed.Port)
 	case isTURN && user == "":
 		return webrtc.ICEServer{}, fmt.Errorf("--ice-server %q: a TURN server needs USER:PASS@", s)
 	case !isTURN && user != "":
