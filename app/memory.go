@@ -22,11 +22,11 @@ const (
 	// app.toml: how many IAVL tree nodes each of the app's 11 stores keeps
 	// in memory. Every node a block writes goes into its store's cache, and
 	// most are orphaned by a later block, so a cache fills with nodes of old
-	// versions at the stores' write rate (about 15 a block on an idle node)
-	// and only then stops growing. The SDK's 781,250 a store is about 270 MB
-	// each, which an idle node at 300 ms blocks takes hours to reach: its
+	// versions at the stores' write rate (about 17 a block on an idle node)
+	// and only then stops growing. The SDK's 781,250 is about 240 MB a store,
+	// which an idle node at 300 ms blocks takes hours to reach: its
 	// memory grew linearly all that time. At 10,000 a full cache is about
-	// 3.5 MB; reads of the latest state go through IAVL's fast-node index,
+	// 3 MB; reads of the latest state go through IAVL's fast-node index,
 	// not this cache, and the nodes a block writes or proves near the root
 	// stay in it.
 	DefaultIAVLCacheSize = 10_000
@@ -63,7 +63,7 @@ func (stakingBasic) DefaultGenesis(cdc codec.JSONCodec) json.RawMessage {
 // far beyond what Parley's defaults allow.
 func warnMemorySettings(logger log.Logger, appOpts servertypes.AppOptions, stores int) {
 	if size := cast.ToInt(appOpts.Get(server.FlagIAVLCacheSize)); size > iavlCacheWarnAbove {
-		logger.Warn("app.toml's iavl-cache-size lets each store keep that many IAVL nodes (about 350 bytes each) in memory; "+
+		logger.Warn("app.toml's iavl-cache-size lets each store keep that many IAVL nodes (about 300 bytes each) in memory; "+
 			"memory then grows with blocks until every cache is full",
 			"iavl-cache-size", size, "stores", stores, "parley_default", DefaultIAVLCacheSize)
 	}

@@ -122,10 +122,10 @@ const iavlCacheComment = "# IavlCacheSize sets the size of the iavl tree cache (
 // iavl-cache-size explained where operators read it.
 func appConfigTemplate() string {
 	return strings.Replace(serverconfig.DefaultConfigTemplate, iavlCacheComment, fmt.Sprintf(`# iavl-cache-size is the number of IAVL tree nodes EACH store keeps in memory
-# (about 350 bytes a node; the app has 11 stores). Every node a block writes
+# (about 300 bytes a node; the app has 11 stores). Every node a block writes
 # enters its store's cache, so a node's memory grows with blocks until the
 # caches are full. Parley's default, %d, bounds a full cache at about
-# 3.5 MB; the SDK's 781250 would let an idle node grow for hours, by
+# 3 MB; the SDK's 781250 would let an idle node grow for hours, by
 # hundreds of MB (docs/PROTOCOL.md section 9, node memory settings).
 `, app.DefaultIAVLCacheSize), 1)
 }
