@@ -1,6 +1,7 @@
 package meeting
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"os"
@@ -14,6 +15,12 @@ import (
 // leader's session reads every block. Only this device's user can write
 // there (mode 0700).
 type Control struct{ Dir string }
+
+// ControlOf is the control directory of a meeting beside the device's
+// ephemeral keys: <eph dir>/<meeting_id_hex>/control.
+func ControlOf(eph EphStore, meetingID []byte) Control {
+	return Control{Dir: filepath.Join(eph.Dir, hex.EncodeToString(meetingID), "control")}
+}
 
 func (c Control) file(kind, user, device string) string {
 	return filepath.Join(c.Dir, kind, user+"@"+device)
@@ -38,8 +45,23 @@ func (c Control) list(kind string) [][2]string {
 	return out
 }
 
-// Approve records the leader's manual approval of a device's request.
-func (c Control) Approve(user, device string) error { return c.put("admit", user, device) }
+// Approve records the leader's manual approval of a device's request. It
+// also lifts an earlier removal: letting a removed device back in is this
+// explicit decision, never automatic.
+func (c Control) Approve(user, device string) error {
+	if err := c.put("admit", user, device); err != nil {
+		return err
+	}
+	return c.drop("remove", user, device)
+}
+
+func (c Control) drop(kind, user, device string) error {
+	err := os.Remove(c.file(kind, user, device))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
+}
 
 // Approved says whether the device's request was approved.
 func (c Control) Approved(user, device string) bool {
@@ -47,11 +69,24 @@ func (c Control) Approved(user, device string) bool {
 	return err == nil
 }
 
-// RequestRemoval asks the running leader session to remove a member.
-func (c Control) RequestRemoval(user, device string) error { return c.put("remove", user, device) }
+// RequestRemoval asks the running leader session to remove a member. The
+// removal stands for the meeting's life (it also withdraws an approval):
+// the device asking again is not admitted until Approve.
+func (c Control) RequestRemoval(user, device string) error {
+	if err := c.put("remove", user, device); err != nil {
+		return err
+	}
+	return c.drop("admit", user, device)
+}
 
 // Removals lists the members the leader was asked to remove.
 func (c Control) Removals() [][2]string { return c.list("remove") }
+
+// Removed says whether the device was removed and not approved since.
+func (c Control) Removed(user, device string) bool {
+	_, err := os.Stat(c.file("remove", user, device))
+	return err == nil
+}
 
 // Status is what a running session last reported, for `parley meeting status`.
 type Status struct {

@@ -47,3 +47,12 @@ func (e EventRemoved) String() string {
 type EventEnded struct{}
 
 func (EventEnded) String() string { return "the meeting ended" }
+
+// EventRemovedAsks: a device the leader removed asks to join again. It is
+// not admitted until the leader lets it back in (Session.Readmit,
+// `parley meeting admit`).
+type EventRemovedAsks struct{ Device DeviceRef }
+
+func (e EventRemovedAsks) String() string {
+	return fmt.Sprintf("%s, removed earlier, asks to join again: admit it explicitly to let it back in", e.Device)
+}

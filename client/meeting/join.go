@@ -13,7 +13,7 @@ import (
 
 // Errors of asking to join.
 var (
-	ErrNoMeeting      = errors.New("no such meeting on this chain")
+	ErrNoMeeting      = errors.New("no such meeting")
 	ErrMeetingOver    = errors.New("the meeting has ended")
 	ErrPasscodeNeeded = errors.New("the meeting needs a passcode")
 )
@@ -27,7 +27,7 @@ func Join(ctx context.Context, c Chain, eph EphStore, d Device, id []byte, passc
 	m, err := provenMeeting(ctx, c, id)
 	switch {
 	case errors.Is(err, verify.ErrNotFound):
-		return nil, fmt.Errorf("%w: meeting %x on chain %s (check the invite)", ErrNoMeeting, id, c.ChainID())
+		return nil, fmt.Errorf("%w: no meeting %x on chain %s (the chain proves it; check the invite)", ErrNoMeeting, id, c.ChainID())
 	case err != nil:
 		return nil, err
 	case m.Status != meetingtypes.Status_STATUS_OPEN:

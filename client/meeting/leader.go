@@ -16,18 +16,19 @@ import (
 
 // leaderState is what the leading device keeps between blocks.
 type leaderState struct {
-	logSeen  uint64                                 // request log entries read
-	requests map[DeviceRef]meetingtypes.JoinRequest // newest version of every request in the log
-	roster   []meetingtypes.Member                  // of epoch rosterOf
-	rosterOf uint64
-	rejected map[DeviceRef]bool // passcode failures already reported
-	parsed   map[string]hpke.PublicKey
+	logSeen    uint64                                 // request log entries read
+	requests   map[DeviceRef]meetingtypes.JoinRequest // newest version of every request in the log
+	roster     []meetingtypes.Member                  // of epoch rosterOf
+	rosterOf   uint64
+	rejected   map[DeviceRef]bool // passcode failures already reported
+	askedAgain map[DeviceRef]bool // removed devices' new requests already reported
+	parsed     map[string]hpke.PublicKey
 }
 
 func newLeaderState() *leaderState {
 	return &leaderState{
 		requests: map[DeviceRef]meetingtypes.JoinRequest{}, rejected: map[DeviceRef]bool{},
-		parsed: map[string]hpke.PublicKey{},
+		askedAgain: map[DeviceRef]bool{}, parsed: map[string]hpke.PublicKey{},
 	}
 }
 
@@ -108,15 +109,20 @@ func (s *Session) lead(ctx context.Context, tip *verify.Snapshot, m meetingtypes
 		}
 		ls.roster, ls.rosterOf = e.Members, m.Epoch
 	}
-	if s.cfg.Control != nil {
-		for _, r := range s.cfg.Control.Removals() {
-			s.Remove(r[0], r[1])
-		}
-	}
 	s.mu.Lock()
 	removals := make(map[DeviceRef]bool, len(s.removals))
 	for k := range s.removals {
 		removals[k] = true
+	}
+	if s.cfg.Control != nil {
+		// The files are the record (parley meeting remove/admit write
+		// them from another process): a removal lifted there is lifted.
+		clear(removals)
+		clear(s.removals)
+		for _, r := range s.cfg.Control.Removals() {
+			removals[DeviceRef{r[0], r[1]}] = true
+			s.removals[DeviceRef{r[0], r[1]}] = true
+		}
 	}
 	rotate := s.rotate || (m.Epoch > 0 && time.Since(s.lastKey) >= s.cfg.RotateEvery)
 	installed := s.installed
@@ -165,7 +171,16 @@ func (s *Session) lead(ctx context.Context, tip *verify.Snapshot, m meetingtypes
 	admitted := false
 	for _, ref := range sortedRefs(ls.requests) {
 		r := ls.requests[ref]
-		if _, in := members[ref]; in || r.Status != meetingtypes.RequestStatus_REQUEST_STATUS_PENDING || removals[ref] {
+		if _, in := members[ref]; in || r.Status != meetingtypes.RequestStatus_REQUEST_STATUS_PENDING {
+			continue
+		}
+		if removals[ref] {
+			// Removed earlier: a new request is never admitted by the
+			// policy, only after the leader lets the device back in.
+			if !ls.askedAgain[ref] {
+				ls.askedAgain[ref] = true
+				s.cfg.OnEvent(EventRemovedAsks{Device: ref})
+			}
 			continue
 		}
 		if s.cfg.Admit != nil && !s.cfg.Admit(r) {
@@ -312,11 +327,6 @@ func (s *Session) commit(ctx context.Context, tip *verify.Snapshot, m meetingtyp
 	}
 	s.mu.Lock()
 	s.rotate = false
-	for ref := range s.removals {
-		if _, still := reqs[ref]; !still {
-			delete(s.removals, ref)
-		}
-	}
 	s.mu.Unlock()
 	for ref, r := range ls.requests {
 		_, in := reqs[ref]

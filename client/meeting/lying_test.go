@@ -3,7 +3,6 @@ package meeting_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -12,14 +11,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/parleynet/parley/client/chain"
-	"github.com/parleynet/parley/client/identity"
 	"github.com/parleynet/parley/client/keyschedule"
-	"github.com/parleynet/parley/client/keystore"
 	"github.com/parleynet/parley/client/meeting"
-	"github.com/parleynet/parley/client/meeting/meetingtest"
-	"github.com/parleynet/parley/client/verify"
 	"github.com/parleynet/parley/client/verify/verifytest"
-	"github.com/parleynet/parley/node/nettest"
 	meetingtypes "github.com/parleynet/parley/x/meeting/types"
 )
 
@@ -60,44 +54,13 @@ func TestLyingNodeServingLeaderAndMember(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a chain")
 	}
-	net := nettest.New(t, nettest.Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
+	h := newHarness(t, ctx)
+	net := h.net
 	liar := verifytest.NewLiar(t, net.RPC)
-
-	open := func(from string, fo *failovers, nodes ...string) *verify.Client {
-		c, err := verify.Open(ctx, verify.Config{
-			Chain: chain.Config{Nodes: nodes, ChainID: net.ChainID, KeyringDir: net.KeyringDir, KeyringBackend: "test", From: from, OnFailover: fo.add},
-			State: verify.State{Anchor: net.Anchor(t)},
-		})
-		require.NoError(t, err)
-		t.Cleanup(func() { _ = c.Close() })
-		return c
-	}
-	st, err := keystore.Open(filepath.Join(t.TempDir(), "keys"))
-	require.NoError(t, err)
-	box := meetingtest.NewMemMailbox()
-	type dev struct {
-		d     meeting.Device
-		c     *verify.Client
-		fo    *failovers
-		eph   meeting.EphStore
-		rec   *recorder
-		s     *meeting.Session
-		done  chan error
-		start func()
-	}
-	mk := func(account, user, device string) *dev {
-		k, err := st.Create(user, device, nil, keystore.CreateOptions{Unencrypted: true})
-		require.NoError(t, err)
-		p := &dev{fo: &failovers{}, eph: meeting.EphStore{Dir: t.TempDir()}, rec: &recorder{}}
-		p.c = open(account, p.fo, liar.Addr, net.RPC)
-		_, err = identity.Register(ctx, p.c, user, device, k)
-		require.NoError(t, err)
-		p.d = meeting.Device{UserID: user, DeviceID: device, Key: k}
-		return p
-	}
-	alice, bob := mk("alice", "alice", "laptop"), mk("bob", "bob", "phone")
+	box := h.box
+	alice, bob := h.device("alice", "alice", "laptop", liar.Addr, net.RPC), h.device("bob", "bob", "phone", liar.Addr, net.RPC)
 	id, _, err := meeting.Create(ctx, alice.c, alice.eph, alice.d, meeting.CreateOptions{Duration: time.Hour})
 	require.NoError(t, err)
 
@@ -123,15 +86,8 @@ func TestLyingNodeServingLeaderAndMember(t *testing.T) {
 
 	_, err = meeting.Join(ctx, bob.c, bob.eph, bob.d, id, "")
 	require.NoError(t, err)
-	for _, p := range []*dev{alice, bob} {
-		s, err := meeting.NewSession(meeting.Config{
-			Chain: p.c, Mailbox: box.From(p.d.UserID, p.d.DeviceID), Device: p.d, MeetingID: id, Eph: p.eph,
-			OnEvent: p.rec.on, OnEpoch: p.rec.onEpoch,
-		})
-		require.NoError(t, err)
-		p.s, p.done = s, make(chan error, 1)
-		go func() { p.done <- s.Run(ctx) }()
-	}
+	h.run(alice, id, nil)
+	h.run(bob, id, nil)
 	waitFor(t, "alice and bob on one epoch with one key", func() bool {
 		ea, ka, err1 := alice.rec.key()
 		eb, kb, err2 := bob.rec.key()
@@ -165,13 +121,9 @@ func TestLyingNodeServingLeaderAndMember(t *testing.T) {
 		c.SetQueryValue(bz)
 		return true
 	})
-	carol := &dev{fo: &failovers{}, eph: meeting.EphStore{Dir: t.TempDir()}}
-	k, err := st.Create("carol", "desk", nil, keystore.CreateOptions{Unencrypted: true})
-	require.NoError(t, err)
-	_, err = identity.Register(ctx, open("carol", carol.fo, net.RPC), "carol", "desk", k)
-	require.NoError(t, err)
-	only := open("carol", carol.fo, liar.Addr)
-	_, err = meeting.Join(ctx, only, carol.eph, meeting.Device{UserID: "carol", DeviceID: "desk", Key: k}, id, "")
+	carol := h.device("carol", "carol", "desk")
+	only := h.open("carol", &failovers{}, liar.Addr)
+	_, err = meeting.Join(ctx, only, carol.eph, carol.d, id, "")
 	require.Positive(t, liar.Told("leader key"))
 	require.ErrorIs(t, err, chain.ErrBadAnswer)
 	require.Contains(t, err.Error(), liar.Addr, "the error names the lying node")

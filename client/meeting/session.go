@@ -75,7 +75,7 @@ type Session struct {
 	installed uint64 // highest epoch whose key is installed
 	code      string
 	pending   map[uint64][]Delivery // envelopes by epoch, waiting for the chain
-	removals  map[DeviceRef]bool    // the leader will drop these
+	removals  map[DeviceRef]bool    // removed by the leader (when there is no Control), for the meeting's life
 	rotate    bool
 	lastKey   time.Time
 	subCancel context.CancelFunc
@@ -130,11 +130,45 @@ func (s *Session) Code() string {
 }
 
 // Remove asks the leader's session to drop a member at the next epoch.
+// The removal stands for the meeting's life: the device asking again is
+// shown as removed earlier and admitted only after Readmit, whatever the
+// admission policy.
 func (s *Session) Remove(userID, deviceID string) {
+	if s.cfg.Control != nil {
+		if err := s.cfg.Control.RequestRemoval(userID, deviceID); err != nil {
+			s.cfg.OnEvent(EventProblem{Peer: userID + "/" + deviceID, Err: fmt.Errorf("recording the removal: %w", err)})
+		}
+	}
 	s.mu.Lock()
 	s.removals[DeviceRef{userID, deviceID}] = true
 	s.mu.Unlock()
 	s.poke()
+}
+
+// Readmit lifts a removal: the device's next request is admitted by the
+// admission policy again (the explicit decision Remove asks for).
+func (s *Session) Readmit(userID, deviceID string) {
+	if s.cfg.Control != nil {
+		if err := s.cfg.Control.Approve(userID, deviceID); err != nil {
+			s.cfg.OnEvent(EventProblem{Peer: userID + "/" + deviceID, Err: fmt.Errorf("recording the re-admission: %w", err)})
+		}
+	}
+	s.mu.Lock()
+	delete(s.removals, DeviceRef{userID, deviceID})
+	s.mu.Unlock()
+	s.poke()
+}
+
+// RemovedEarlier says whether the leader removed the device and has not
+// let it back in.
+func (s *Session) RemovedEarlier(userID, deviceID string) bool {
+	ref := DeviceRef{userID, deviceID}
+	if s.cfg.Control != nil && s.cfg.Control.Removed(userID, deviceID) {
+		return true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.removals[ref]
 }
 
 // Rotate asks the leader's session for a new epoch with the same members.

@@ -70,6 +70,12 @@ func (r *recorder) keys() map[uint64]string {
 	return out
 }
 
+func (r *recorder) all() []meeting.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]meeting.Event(nil), r.events...)
+}
+
 func (r *recorder) problems() []meeting.EventProblem {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -3,6 +3,7 @@ package verify
 import (
 	abci "github.com/cometbft/cometbft/abci/types"
 	"github.com/cometbft/cometbft/crypto/merkle"
+	"github.com/cometbft/cometbft/light/store"
 )
 
 // Test hooks.
@@ -21,3 +22,6 @@ func (p ProofChecker) Check(node, store string, key []byte, height int64, appHas
 
 // StorePath is the ABCI query path of a store.
 func StorePath(store string) string { return storePath(store) }
+
+// NewMemStore is the light client's trusted store.
+func NewMemStore() store.Store { return newMemStore() }

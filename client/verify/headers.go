@@ -10,12 +10,10 @@ import (
 	"sync"
 	"time"
 
-	dbm "github.com/cometbft/cometbft-db"
 	cmtlog "github.com/cometbft/cometbft/libs/log"
 	"github.com/cometbft/cometbft/light"
 	"github.com/cometbft/cometbft/light/provider"
 	"github.com/cometbft/cometbft/light/store"
-	dbs "github.com/cometbft/cometbft/light/store/db"
 	"github.com/cometbft/cometbft/types"
 )
 
@@ -100,7 +98,7 @@ func NewHeaders(ctx context.Context, cfg HeadersConfig) (*Headers, error) {
 	}
 	h := &Headers{
 		cfg: cfg, providers: map[string]*nodeProvider{}, banned: map[string]string{},
-		store: dbs.New(dbm.NewMemDB(), "light"), order: slices.Clone(cfg.Nodes),
+		store: newMemStore(), order: slices.Clone(cfg.Nodes),
 	}
 	for _, addr := range cfg.Nodes {
 		p, err := newNodeProvider(cfg.ChainID, addr, cfg.LagWait)

@@ -221,7 +221,12 @@ func (c *controller) handle(raw []byte) {
 		if c.approved != nil {
 			c.approved[m.User+"/"+m.Device] = true
 		}
+		p := c.part
 		c.mu.Unlock()
+		if p != nil && p.Session().RemovedEarlier(m.User, m.Device) {
+			// Letting a removed device back in is this explicit click.
+			p.Session().Readmit(m.User, m.Device)
+		}
 		c.notice("info", "", fmt.Sprintf("Admitting %s/%s at the next block.", m.User, m.Device))
 	case "remove":
 		c.mu.Lock()
@@ -231,6 +236,9 @@ func (c *controller) handle(raw []byte) {
 			c.notice("error", "", "Only the leader of a running meeting can remove members.")
 			return
 		}
+		c.mu.Lock()
+		delete(c.approved, m.User+"/"+m.Device) // a removal withdraws the approval
+		c.mu.Unlock()
 		p.Session().Remove(m.User, m.Device)
 		c.notice("info", "", fmt.Sprintf("Removing %s/%s: the leader commits a new epoch without them.", m.User, m.Device))
 	case "leave":
@@ -391,9 +399,12 @@ func (c *controller) start(d meeting.Device, id []byte, leader, admitAll bool, p
 	c.approved = map[string]bool{}
 	c.admitAll = admitAll
 	c.mu.Unlock()
+	// Removals are kept beside the meeting's keys, for the meeting's life:
+	// a removed device asking again is never admitted by the page's policy.
+	ctl := meeting.ControlOf(c.cfg.Eph, id)
 	cfg := participant.Config{
 		Session: meeting.Config{
-			Chain: c.cfg.Chain, Mailbox: mb, Device: d, MeetingID: id, Eph: c.cfg.Eph,
+			Chain: c.cfg.Chain, Mailbox: mb, Device: d, MeetingID: id, Eph: c.cfg.Eph, Control: &ctl,
 			Admit:    c.admit,
 			Passcode: passcode,
 			OnEvent:  c.onEvent,
@@ -633,7 +644,7 @@ func (c *controller) watch() {
 	if reqs, err := c.cfg.Chain.Meeting().JoinRequests(ctx, &meetingtypes.QueryJoinRequestsRequest{MeetingId: id}); err == nil {
 		for _, r := range reqs.Requests {
 			if r.Status == meetingtypes.RequestStatus_REQUEST_STATUS_PENDING {
-				msg.Pending = append(msg.Pending, deviceInfo{User: r.UserId, Device: r.DeviceId})
+				msg.Pending = append(msg.Pending, deviceInfo{User: r.UserId, Device: r.DeviceId, RemovedEarlier: p.Session().RemovedEarlier(r.UserId, r.DeviceId)})
 			}
 		}
 	}

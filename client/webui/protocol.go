@@ -87,6 +87,9 @@ type deviceInfo struct {
 	User      string `json:"user"`
 	Device    string `json:"device"`
 	Encrypted bool   `json:"encrypted"`
+	// RemovedEarlier marks a pending request of a device the leader
+	// removed: only an explicit admit lets it back in.
+	RemovedEarlier bool `json:"removedEarlier,omitempty"`
 }
 
 // memberInfo is one member of an epoch, as the page shows it.

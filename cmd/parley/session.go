@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -20,7 +18,7 @@ import (
 )
 
 func (g *globals) control(id []byte) meeting.Control {
-	return meeting.Control{Dir: filepath.Join(g.home, "meetings", hex.EncodeToString(id), "control")}
+	return meeting.ControlOf(g.ephStore(), id)
 }
 
 // sessionFlags are the options of a running session.
