@@ -388,10 +388,17 @@ function renderCall() {
     for (const p of pending) {
       const li = document.createElement('li');
       li.textContent = `${p.user}/${p.device} `;
+      if (p.removedEarlier) {
+        // A removal stands: this person is let back in only by this click.
+        const note = document.createElement('span');
+        note.className = 'small warn';
+        note.textContent = '(removed earlier) ';
+        li.appendChild(note);
+      }
       const b = document.createElement('button');
       b.className = 'admit';
       b.dataset.member = `${p.user}/${p.device}`;
-      b.textContent = 'Admit';
+      b.textContent = p.removedEarlier ? 'Let back in' : 'Admit';
       b.onclick = () => { b.disabled = true; send({type: 'admit', user: p.user, device: p.device}); };
       li.appendChild(b);
       ul.appendChild(li);
