@@ -52,6 +52,7 @@ func AddFlags(cmd *cobra.Command) {
 	cmd.Flags().String(FlagMailboxAddress, DefaultMailboxAddress,
 		"host:port the mailbox gRPC service listens on (env PARLEYD_MAILBOX_ADDRESS)")
 	addTURNFlags(cmd)
+	addMemoryFlags(cmd)
 }
 
 // StartCommandHandler is server.StartCmdOptions.StartCommandHandler. It
@@ -93,6 +94,10 @@ func StartCommandHandler(svrCtx *server.Context, clientCtx client.Context, appCr
 	if mailboxAddr == "" {
 		mailboxAddr = DefaultMailboxAddress
 	}
+	storeCfg, err := mailboxStoreConfig(svrCtx.Viper)
+	if err != nil {
+		return fmt.Errorf("mailbox: %w", err)
+	}
 	lis, err := net.Listen("tcp", mailboxAddr)
 	if err != nil {
 		return fmt.Errorf("mailbox: listening on --%s %q: %w", FlagMailboxAddress, mailboxAddr, err)
@@ -132,7 +137,7 @@ func StartCommandHandler(svrCtx *server.Context, clientCtx client.Context, appCr
 		return fmt.Errorf("starting telemetry: %w", err)
 	}
 
-	mb, err := mailbox.New(mailbox.Config{ChainID: genesis.ChainID, Keys: AppDeviceKeys{App: parley}})
+	mb, err := mailbox.New(mailbox.Config{ChainID: genesis.ChainID, Keys: AppDeviceKeys{App: parley}, Store: storeCfg})
 	if err != nil {
 		return err
 	}
