@@ -13,116 +13,139 @@ import (
 
 // EndBlocker expires meetings and stale pending requests and prunes ended
 // meetings. It touches at most end_block_budget items per block; what is
-// left waits in its queue for the next block.
+// left waits in its queue for the next block. Each phase gets the budget
+// the one before it left.
 func (k *Keeper) EndBlocker(ctx context.Context) error {
-	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	params, err := k.Params.Get(ctx)
 	if err != nil {
 		return err
 	}
 	budget := int(params.EndBlockBudget)
-	now, height := sdkCtx.BlockTime().Unix(), sdkCtx.BlockHeight()
+	if budget, err = k.endExpiredMeetings(ctx, budget); err != nil {
+		return err
+	}
+	if budget, err = k.expireStaleRequests(ctx, params.RequestTtlBlocks, budget); err != nil {
+		return err
+	}
+	_, err = k.pruneEndedMeetings(ctx, budget)
+	return err
+}
 
-	// 1. Meetings past expires_at end. Their pending requests expire first,
-	// within the budget; a meeting with more than the budget left stays in
-	// the queue (it already refuses every message) until the next block.
+// endExpiredMeetings ends meetings past expires_at and returns the budget
+// left. Their pending requests expire first, within the budget; a meeting
+// with more than the budget left stays in the queue (it already refuses
+// every message) until the next block.
+func (k *Keeper) endExpiredMeetings(ctx context.Context, budget int) (int, error) {
+	now := sdk.UnwrapSDKContext(ctx).BlockTime().Unix()
 	var expired [][]byte
-	err = k.ExpiryQueue.Walk(ctx, new(collections.Range[collections.Pair[int64, []byte]]).EndInclusive(collections.Join(now, maxMeetingID)),
+	err := k.ExpiryQueue.Walk(ctx, new(collections.Range[collections.Pair[int64, []byte]]).EndInclusive(collections.Join(now, maxMeetingID)),
 		func(key collections.Pair[int64, []byte]) (bool, error) {
 			expired = append(expired, key.K2())
 			return len(expired) >= budget, nil
 		})
 	if err != nil {
-		return err
+		return budget, err
 	}
 	for _, id := range expired {
 		if budget <= 0 {
-			return nil
+			return budget, nil
 		}
 		n, more, err := k.expirePending(ctx, id, budget)
 		if err != nil {
-			return err
+			return budget, err
 		}
 		budget -= n
 		if more || budget == 0 {
-			return nil // ends at a later block, once its requests are done
+			// It ends at a later block, once its requests are done; more
+			// means the budget is spent.
+			return budget, nil
 		}
 		m, err := k.Meetings.Get(ctx, id)
 		if err != nil {
-			return err
+			return budget, err
 		}
 		if err := k.endMeeting(ctx, m, "expired"); err != nil {
-			return err
+			return budget, err
 		}
 		budget--
 	}
+	return budget, nil
+}
 
-	// 2. Requests pending longer than request_ttl_blocks expire.
-	if budget > 0 && height > int64(params.RequestTtlBlocks) {
-		cutoff := height - int64(params.RequestTtlBlocks)
-		var stale []collections.Triple[int64, []byte, string]
-		err = k.PendingQueue.Walk(ctx, new(collections.Range[collections.Triple[int64, []byte, string]]).EndExclusive(collections.Join3(cutoff, []byte{}, "")),
-			func(key collections.Triple[int64, []byte, string]) (bool, error) {
-				stale = append(stale, key)
-				return len(stale) >= budget, nil
-			})
-		if err != nil {
-			return err
-		}
-		for _, key := range stale {
-			user, device, _ := strings.Cut(key.K3(), "/")
-			r, err := k.Requests.Get(ctx, types.JoinRequestKey(key.K2(), user, device))
-			if err != nil {
-				return err
-			}
-			if err := k.setRequestStatus(ctx, &r, types.RequestStatus_REQUEST_STATUS_EXPIRED); err != nil {
-				return err
-			}
-		}
-		budget -= len(stale)
+// expireStaleRequests expires requests pending longer than ttlBlocks and
+// returns the budget left.
+func (k *Keeper) expireStaleRequests(ctx context.Context, ttlBlocks uint64, budget int) (int, error) {
+	height := sdk.UnwrapSDKContext(ctx).BlockHeight()
+	if budget <= 0 || height <= int64(ttlBlocks) {
+		return budget, nil
 	}
+	cutoff := height - int64(ttlBlocks)
+	var stale []collections.Triple[int64, []byte, string]
+	err := k.PendingQueue.Walk(ctx, new(collections.Range[collections.Triple[int64, []byte, string]]).EndExclusive(collections.Join3(cutoff, []byte{}, "")),
+		func(key collections.Triple[int64, []byte, string]) (bool, error) {
+			stale = append(stale, key)
+			return len(stale) >= budget, nil
+		})
+	if err != nil {
+		return budget, err
+	}
+	for _, key := range stale {
+		user, device, _ := strings.Cut(key.K3(), "/")
+		r, err := k.Requests.Get(ctx, types.JoinRequestKey(key.K2(), user, device))
+		if err != nil {
+			return budget, err
+		}
+		if err := k.setRequestStatus(ctx, &r, types.RequestStatus_REQUEST_STATUS_EXPIRED); err != nil {
+			return budget, err
+		}
+	}
+	return budget - len(stale), nil
+}
 
-	// 3. Ended meetings past their retention are deleted (requests, epochs,
-	// request log, used keys, then the meeting), a bounded number of
-	// records per block.
+// pruneEndedMeetings deletes ended meetings past their retention
+// (requests, epochs, request log, used keys, then the meeting), a bounded
+// number of records per block, and returns the budget left.
+func (k *Keeper) pruneEndedMeetings(ctx context.Context, budget int) (int, error) {
+	sdkCtx := sdk.UnwrapSDKContext(ctx)
+	now, height := sdkCtx.BlockTime().Unix(), sdkCtx.BlockHeight()
 	for budget > 0 {
 		var due *collections.Pair[int64, []byte]
-		err = k.PruneQueue.Walk(ctx, new(collections.Range[collections.Pair[int64, []byte]]).EndInclusive(collections.Join(height, maxMeetingID)),
+		err := k.PruneQueue.Walk(ctx, new(collections.Range[collections.Pair[int64, []byte]]).EndInclusive(collections.Join(height, maxMeetingID)),
 			func(key collections.Pair[int64, []byte]) (bool, error) {
 				due = &key
 				return true, nil
 			})
 		if err != nil || due == nil {
-			return err
+			return budget, err
 		}
 		if m, err := k.Meetings.Get(ctx, due.K2()); err == nil && now < m.CreateValidUntil {
 			// Its creation signature is still valid: keep the meeting (and
 			// so its ID) until it is not, or the creation could be replayed.
 			if err := k.PruneQueue.Remove(ctx, *due); err != nil {
-				return err
+				return budget, err
 			}
 			if err := k.PruneQueue.Set(ctx, collections.Join(height+1, due.K2())); err != nil {
-				return err
+				return budget, err
 			}
 			budget--
 			continue
 		}
 		used, done, err := k.prune(ctx, due.K2(), budget)
 		if err != nil {
-			return err
+			return budget, err
 		}
 		budget -= used
 		if !done {
-			return nil
+			return budget, nil
 		}
 		if err := k.PruneQueue.Remove(ctx, *due); err != nil {
-			return err
+			return budget, err
 		}
 		if err := sdkCtx.EventManager().EmitTypedEvent(&types.EventMeetingPruned{MeetingId: due.K2()}); err != nil {
-			return err
+			return budget, err
 		}
 	}
-	return nil
+	return budget, nil
 }
 
 // maxMeetingID sorts after every meeting ID, to make inclusive range ends.
