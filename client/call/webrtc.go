@@ -37,26 +37,44 @@ var (
 	}
 )
 
-// ICE timing of DefaultSettingEngine: a path that carries nothing (no
-// media, no checks) for ICEDisconnectedTimeout is disconnected, which
-// starts an ICE restart; media keep a path alive, so a quiet second or
-// two means it broke.
+// ICE timing of DefaultSettingEngine (SetICETiming). A path that carries
+// nothing (no media, no checks) for ICEDisconnectedTimeout is
+// disconnected, which starts an ICE restart; media keep a path alive, so a
+// quiet two seconds means it broke. A relayed pair may be chosen
+// RelayAcceptanceWait after the checks start, when no direct pair has
+// worked by then (pion waits 2 s): long enough for a direct pair between
+// members a few tens of milliseconds apart to win, short enough that a
+// relayed call starts nearly as fast as a direct one; and automatic
+// renomination moves a call that started relayed to a direct pair that
+// works later, if it is faster.
 const (
 	ICEDisconnectedTimeout = 2 * time.Second
 	ICEFailedTimeout       = 15 * time.Second
 	ICEKeepaliveInterval   = 500 * time.Millisecond
+	RelayAcceptanceWait    = 100 * time.Millisecond
+	RenominationInterval   = 3 * time.Second
 )
+
+// SetICETiming applies the ICE timing above to s.
+func SetICETiming(s *webrtc.SettingEngine) {
+	s.SetICETimeouts(ICEDisconnectedTimeout, ICEFailedTimeout, ICEKeepaliveInterval)
+	s.SetHostAcceptanceMinWait(0)
+	s.SetSrflxAcceptanceMinWait(0)
+	s.SetPrflxAcceptanceMinWait(0)
+	s.SetRelayAcceptanceMinWait(RelayAcceptanceWait)
+	_ = s.SetICERenomination(webrtc.WithRenominationInterval(RenominationInterval)) // fails only for an interval ≤ 0
+}
 
 // DefaultSettingEngine returns pion settings for a real call: host
 // candidates including loopback, UDP over IPv4 (TURN servers are reached
-// over UDP, TCP or TLS), mDNS off, and the ICE timing above. STUN and TURN
+// over UDP, TCP or TLS), mDNS off, and SetICETiming. STUN and TURN
 // servers come from Config.Reach.
 func DefaultSettingEngine() *webrtc.SettingEngine {
 	s := &webrtc.SettingEngine{}
 	s.SetIncludeLoopbackCandidate(true)
 	s.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	s.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	s.SetICETimeouts(ICEDisconnectedTimeout, ICEFailedTimeout, ICEKeepaliveInterval)
+	SetICETiming(s)
 	return s
 }
 

@@ -10,6 +10,8 @@ import (
 	"github.com/pion/logging"
 	"github.com/pion/transport/v4/vnet"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/parleynet/parley/client/call"
 )
 
 // WANCIDR is the virtual internet's address range: TEST-NET-3, public
@@ -54,6 +56,7 @@ type LAN struct {
 	hosts    int
 
 	stopJitter, jitterDone chan struct{}
+	queue                  *vnet.Queue
 }
 
 // Internet is a virtual internet (WANCIDR) with LANs behind NATs,
@@ -98,7 +101,6 @@ func NewInternet(tb testing.TB, lans ...LANConfig) *Internet {
 			tb.Fatal(err)
 		}
 		nic = lan.Delay
-		tb.Cleanup(func() { _ = lan.Delay.Close() })
 		lan.SetDelay(lc.Link.Delay, lc.Link.Jitter)
 		lan.Loss, err = vnet.NewLossFilter(nic, lc.Link.Loss)
 		if err != nil {
@@ -112,7 +114,7 @@ func NewInternet(tb testing.TB, lans ...LANConfig) *Internet {
 				tb.Fatal(err)
 			}
 			nic = q
-			tb.Cleanup(func() { _ = q.Close() })
+			lan.queue = q
 		}
 		if err := wan.AddNet(nic); err != nil {
 			tb.Fatal(err)
@@ -130,6 +132,16 @@ func NewInternet(tb testing.TB, lans ...LANConfig) *Internet {
 			l.SetDelay(0, 0)
 		}
 		_ = wan.Stop()
+		// A router may make one more pass over its queue after Stop, and a
+		// filter's goroutine must still be there to take the packets, or
+		// the router blocks for good.
+		time.Sleep(50 * time.Millisecond)
+		for _, l := range in.LANs {
+			if l.queue != nil {
+				_ = l.queue.Close()
+			}
+			_ = l.Delay.Close()
+		}
 	})
 	return in
 }
@@ -166,7 +178,7 @@ func (l *LAN) SetDelay(delay, jitter time.Duration) {
 }
 
 // SettingEngine adds a member's host to the LAN and returns pion settings
-// that use it, as calltest.VNet's do.
+// that use it: UDP4, mDNS off, call.SetICETiming.
 func (l *LAN) SettingEngine(tb testing.TB) *webrtc.SettingEngine {
 	tb.Helper()
 	l.hosts++
@@ -197,6 +209,6 @@ func hostSettings(tb testing.TB, r *vnet.Router, ip string) *webrtc.SettingEngin
 	s.SetNet(n)
 	s.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	s.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	s.SetICETimeouts(2*time.Second, 10*time.Second, 500*time.Millisecond)
+	call.SetICETiming(s)
 	return s
 }
