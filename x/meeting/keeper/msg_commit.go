@@ -99,7 +99,7 @@ func (k *Keeper) buildRoster(ctx context.Context, m types.Meeting, msg *types.Ms
 		}
 		r.listed[id] = true
 		req, err := k.Requests.Get(ctx, types.JoinRequestKey(msg.MeetingId, ref.UserId, ref.DeviceId))
-		if err != nil || (req.Status != types.RequestStatus_REQUEST_STATUS_PENDING && req.Status != types.RequestStatus_REQUEST_STATUS_ADMITTED) {
+		if err != nil || !req.Status.IsOpen() {
 			status := "none"
 			if err == nil {
 				status = req.Status.String()

@@ -3,6 +3,7 @@ package keeper
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"cosmossdk.io/collections"
 
@@ -112,12 +113,12 @@ func (s msgServer) RequestJoin(ctx context.Context, msg *types.MsgRequestJoin) (
 	if len(msg.Sealed) > types.MaxSealedSize {
 		return nil, types.ErrInvalidSealed.Wrapf("sealed: at most %d bytes, got %d", types.MaxSealedSize, len(msg.Sealed))
 	}
-	if len(m.Policy.Allowlist) > 0 && !contains(m.Policy.Allowlist, msg.UserId) {
+	if len(m.Policy.Allowlist) > 0 && !slices.Contains(m.Policy.Allowlist, msg.UserId) {
 		return nil, types.ErrNotAllowed.Wrapf("user_id %q may not join meeting %x", msg.UserId, msg.MeetingId)
 	}
 	prev, err := k.Requests.Get(ctx, types.JoinRequestKey(msg.MeetingId, msg.UserId, msg.DeviceId))
 	switch {
-	case err == nil && (prev.Status == types.RequestStatus_REQUEST_STATUS_PENDING || prev.Status == types.RequestStatus_REQUEST_STATUS_ADMITTED):
+	case err == nil && prev.Status.IsOpen():
 		// (Checked before the key-reuse check so a duplicate says so.)
 		return nil, types.ErrDuplicateRequest.Wrapf("%s/%s already has a %s request in meeting %x", msg.UserId, msg.DeviceId, prev.Status, msg.MeetingId)
 	case err != nil && !errors.Is(err, collections.ErrNotFound):
@@ -178,7 +179,7 @@ func (s msgServer) Leave(ctx context.Context, msg *types.MsgLeave) (*types.MsgLe
 		return nil, err
 	}
 	r, err := k.Requests.Get(ctx, types.JoinRequestKey(msg.MeetingId, msg.UserId, msg.DeviceId))
-	if err != nil || (r.Status != types.RequestStatus_REQUEST_STATUS_PENDING && r.Status != types.RequestStatus_REQUEST_STATUS_ADMITTED) {
+	if err != nil || !r.Status.IsOpen() {
 		return nil, types.ErrNotRequested.Wrapf("%s/%s has no open request in meeting %x", msg.UserId, msg.DeviceId, msg.MeetingId)
 	}
 	if msg.UserId == m.LeaderUser && msg.DeviceId == m.LeaderDevice {
@@ -247,15 +248,6 @@ func validatePolicy(p types.Policy, params types.Params) error {
 		seen[u] = true
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 func sameDevice(aUser, aDevice, bUser, bDevice string) bool {

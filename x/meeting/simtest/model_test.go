@@ -106,10 +106,6 @@ func (m *meetingState) inRoster(d *device) bool {
 	return types.SenderIndex(m.roster, d.user, d.id) >= 0
 }
 
-func openStatus(s types.RequestStatus) bool {
-	return s == types.RequestStatus_REQUEST_STATUS_PENDING || s == types.RequestStatus_REQUEST_STATUS_ADMITTED
-}
-
 func (m *meetingState) pending() uint64 {
 	var n uint64
 	for _, r := range m.reqs {
@@ -199,7 +195,7 @@ func (md *model) wantRequest(m *meetingState, now int64, d, signer *device, crea
 	w.add(len(sealed) > types.MaxSealedSize, types.ErrInvalidSealed)
 	w.add(len(m.policy.Allowlist) > 0 && !slices.Contains(m.policy.Allowlist, d.user), types.ErrNotAllowed)
 	r := m.req(d)
-	w.add(r != nil && openStatus(r.status), types.ErrDuplicateRequest)
+	w.add(r != nil && r.status.IsOpen(), types.ErrDuplicateRequest)
 	w.add(m.pending() >= uint64(md.params.MaxPendingRequests), types.ErrTooManyRequests)
 	md.deviceWants(&w, d, signer)
 	w.add(created != m.createdHeight, identitytypes.ErrInvalidSignature)
@@ -242,7 +238,7 @@ func (md *model) wantCommit(m *meetingState, now int64, signer *device, epoch ui
 		seen[k] = true
 		d := md.devices[k]
 		r := m.reqs[k]
-		w.add(d == nil || d.revoked || r == nil || !openStatus(r.status), types.ErrNoRequest)
+		w.add(d == nil || d.revoked || r == nil || !r.status.IsOpen(), types.ErrNoRequest)
 		hasLeader = hasLeader || (d != nil && m.isLeader(d))
 	}
 	w.add(!hasLeader, types.ErrInvalidRoster)
@@ -271,7 +267,7 @@ func (md *model) wantLeave(m *meetingState, now int64, d, signer *device, ephHas
 		return append(w, err)
 	}
 	r := m.req(d)
-	w.add(r == nil || !openStatus(r.status), types.ErrNotRequested)
+	w.add(r == nil || !r.status.IsOpen(), types.ErrNotRequested)
 	w.add(m.isLeader(d), types.ErrLeaderCannotLeave)
 	md.deviceWants(&w, d, signer)
 	w.add(r != nil && !bytes.Equal(ephHash, types.EphKeyHash(r.eph)), identitytypes.ErrInvalidSignature)

@@ -164,7 +164,7 @@ func (r *run) opRequest(invalid bool) bool {
 	}
 	fresh := r.allDevices(func(d *device) bool {
 		rq := m.req(d)
-		return !d.revoked && allowed(d) && (rq == nil || !openStatus(rq.status))
+		return !d.revoked && allowed(d) && (rq == nil || !rq.status.IsOpen())
 	})
 	var d *device
 	if !invalid && len(fresh) > 0 {
@@ -173,7 +173,7 @@ func (r *run) opRequest(invalid bool) bool {
 		var cands []*device
 		switch r.intn(5) {
 		case 0: // a device that already has an open request
-			cands = r.allDevices(func(d *device) bool { rq := m.req(d); return rq != nil && openStatus(rq.status) })
+			cands = r.allDevices(func(d *device) bool { rq := m.req(d); return rq != nil && rq.status.IsOpen() })
 		case 1: // a user not on the allowlist
 			cands = r.allDevices(func(d *device) bool { return !d.revoked && !allowed(d) })
 		case 2: // a revoked device
@@ -216,7 +216,7 @@ func (r *run) opRequest(invalid bool) bool {
 func (r *run) eligible(m *meetingState) []*device {
 	var out []*device
 	for _, k := range sortedKeys(m.reqs) {
-		if d := r.md.devices[k]; !d.revoked && openStatus(m.reqs[k].status) {
+		if d := r.md.devices[k]; !d.revoked && m.reqs[k].status.IsOpen() {
 			out = append(out, d)
 		}
 	}
@@ -255,7 +255,7 @@ func (r *run) opCommit(invalid bool) bool {
 		case 2: // a member without a pending or admitted request, or revoked
 			if out := r.allDevices(func(d *device) bool {
 				rq := m.req(d)
-				return rq == nil || !openStatus(rq.status) || d.revoked
+				return rq == nil || !rq.status.IsOpen() || d.revoked
 			}); len(out) > 0 {
 				members = slices.Insert(members, r.intn(len(members)+1), pick(r, out))
 			}
@@ -305,7 +305,7 @@ func (r *run) opCommit(invalid bool) bool {
 	for _, d := range members {
 		rq, err := s.meeting.Requests.Get(s.ctx, collections.Join(m.id, d.key()))
 		_, inactive := s.identity.ActiveDevice(s.ctx, d.user, d.id)
-		eligible[d.key()] = err == nil && openStatus(rq.Status) && inactive == nil
+		eligible[d.key()] = err == nil && rq.Status.IsOpen() && inactive == nil
 	}
 	msg := s.commitMsg(signer, m.id, epoch, refs, rosterHash, commitment, reason)
 	desc := fmt.Sprintf("commit %s epoch %d by %s members=%v reason=%v hash=%x", short(m.id), epoch, signer, members, reason, rosterHash[:4])
@@ -333,7 +333,7 @@ func (r *run) opLeave(invalid bool) bool {
 	m := pick(r, live)
 	var can []*device
 	for _, k := range sortedKeys(m.reqs) {
-		if d := md.devices[k]; !d.revoked && d != m.leader && openStatus(m.reqs[k].status) {
+		if d := md.devices[k]; !d.revoked && d != m.leader && m.reqs[k].status.IsOpen() {
 			can = append(can, d)
 		}
 	}
@@ -345,7 +345,7 @@ func (r *run) opLeave(invalid bool) bool {
 		case 0:
 			d = m.leader
 		default:
-			d = pickOr(r, r.allDevices(func(d *device) bool { rq := m.req(d); return rq == nil || !openStatus(rq.status) }), m.leader)
+			d = pickOr(r, r.allDevices(func(d *device) bool { rq := m.req(d); return rq == nil || !rq.status.IsOpen() }), m.leader)
 		}
 	}
 	signer, ephHash := d, types.EphKeyHash(r.bytes(8))
