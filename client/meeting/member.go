@@ -3,6 +3,7 @@ package meeting
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 
@@ -19,6 +20,9 @@ func (s *Session) memberStep(ctx context.Context, snap *verify.Snapshot, m meeti
 	s.mu.Lock()
 	installed, was, leading := s.installed, s.wasMember, s.leader != nil
 	s.mu.Unlock()
+	if err := s.expectLeader(ctx, snap, m); err != nil {
+		return err
+	}
 	if m.Epoch > installed && !leading {
 		e, err := snap.Epoch(ctx, s.cfg.MeetingID, m.Epoch)
 		if err != nil {
@@ -57,8 +61,7 @@ func (s *Session) tryEnvelopes(ctx context.Context, snap *verify.Snapshot, e mee
 		return fmt.Errorf("epoch %d lists %s with an ephemeral key that is not this device's", e.Epoch, s.self())
 	}
 	s.mu.Lock()
-	waiting := s.pending[e.Epoch]
-	s.pending[e.Epoch] = nil
+	waiting := s.envs.take(e.Epoch)
 	s.mu.Unlock()
 	if len(waiting) == 0 {
 		return nil
@@ -91,12 +94,40 @@ func (s *Session) tryEnvelopes(ctx context.Context, snap *verify.Snapshot, e mee
 			// Keep the envelopes not tried yet and this one: the
 			// members' records may read at the next block.
 			s.mu.Lock()
-			s.pending[e.Epoch] = append(s.pending[e.Epoch], waiting[i:]...)
+			for _, w := range waiting[i:] {
+				s.envs.add(DeviceRef{w.FromUser, w.FromDevice}, e.Epoch, w)
+			}
 			s.mu.Unlock()
 			return err
 		}
 		return s.install(ep, e.RosterHash, e.KeyCommitment)
 	}
+	return nil
+}
+
+// expectLeader makes sure key envelopes from the meeting's leader (as
+// the proven record names it) are kept, with its proven device key; the
+// members of the installed epoch stay expected too (any may claim).
+func (s *Session) expectLeader(ctx context.Context, snap *verify.Snapshot, m meetingtypes.Meeting) error {
+	leader := DeviceRef{m.LeaderUser, m.LeaderDevice}
+	s.mu.Lock()
+	_, known := s.senders[leader]
+	s.mu.Unlock()
+	if known {
+		return nil
+	}
+	mem, err := s.dir.member(ctx, snap, leader, nil)
+	if err != nil {
+		return fmt.Errorf("leader %s: %w", leader, err)
+	}
+	s.mu.Lock()
+	next := make(map[DeviceRef]ed25519.PublicKey, len(s.senders)+1)
+	for k, v := range s.senders {
+		next[k] = v
+	}
+	next[leader] = mem.DevicePub
+	s.senders = next
+	s.mu.Unlock()
 	return nil
 }
 

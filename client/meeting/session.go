@@ -2,6 +2,7 @@ package meeting
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/hpke"
 	"errors"
 	"fmt"
@@ -74,8 +75,11 @@ type Session struct {
 	eph       hpke.PrivateKey
 	installed uint64 // highest epoch whose key is installed
 	code      string
-	pending   map[uint64][]Delivery // envelopes by epoch, waiting for the chain
-	removals  map[DeviceRef]bool    // removed by the leader (when there is no Control), for the meeting's life
+	envs      envBuffer                       // key envelopes waiting for their epoch to be proven
+	senders   map[DeviceRef]ed25519.PublicKey // devices key envelopes may come from, with their proven keys
+	dropsSeen uint64                          // envelope drops already reported
+	dropsAt   time.Time
+	removals  map[DeviceRef]bool // removed by the leader (when there is no Control), for the meeting's life
 	rotate    bool
 	lastKey   time.Time
 	subCancel context.CancelFunc
@@ -103,7 +107,7 @@ func NewSession(cfg Config) (*Session, error) {
 	}
 	return &Session{
 		cfg: cfg, eph: eph, dir: newDirectory(), wake: make(chan struct{}, 1),
-		pending: map[uint64][]Delivery{}, removals: map[DeviceRef]bool{},
+		envs: envBuffer{now: time.Now}, senders: map[DeviceRef]ed25519.PublicKey{}, removals: map[DeviceRef]bool{},
 	}, nil
 }
 
@@ -190,6 +194,13 @@ func (s *Session) poke() {
 // Run drives the session until ctx ends, the meeting ends (ErrEnded) or
 // this device is removed (ErrRemoved).
 func (s *Session) Run(ctx context.Context) error {
+	// One step first: the member learns whom key envelopes may come from
+	// before the mailbox delivers what it holds.
+	if err := s.step(ctx); errors.Is(err, ErrEnded) || errors.Is(err, ErrRemoved) {
+		return err
+	} else if err != nil && ctx.Err() == nil {
+		s.cfg.OnEvent(EventProblem{Peer: "chain", Err: err})
+	}
 	if err := s.subscribe(ctx); err != nil {
 		return err
 	}
@@ -255,19 +266,60 @@ func (s *Session) deliver(d Delivery) {
 		return
 	}
 	var env keyschedule.Envelope
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if err := env.Unmarshal(d.Body); err != nil {
-		s.cfg.OnEvent(EventProblem{Peer: d.FromUser + "/" + d.FromDevice, Err: fmt.Errorf("unreadable key envelope: %w", err)})
+		s.envs.drops.Unreadable++
 		return
 	}
-	s.mu.Lock()
-	fresh := env.Epoch > s.installed
-	if fresh {
-		s.pending[env.Epoch] = append(s.pending[env.Epoch], d)
+	if env.Epoch <= s.installed {
+		return // late: its epoch is installed or superseded
 	}
-	s.mu.Unlock()
-	if fresh {
+	sender := DeviceRef{env.SenderUser, env.SenderDevice}
+	pub, ok := s.senders[sender]
+	switch {
+	case !ok:
+		s.envs.drops.NotExpected++
+		return
+	case !env.SignedBy(sender.User, sender.Device, pub):
+		s.envs.drops.BadSignature++
+		return
+	}
+	if s.envs.add(sender, env.Epoch, d) {
 		s.poke() // the epoch may already be proven: try at once
 	}
+}
+
+// expectKeysFrom sets the devices a member keeps key envelopes from: the
+// leader and the members of its newest epoch (one of whom may claim
+// leadership), with their proven device keys.
+func (s *Session) expectKeysFrom(devs map[DeviceRef]ed25519.PublicKey) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.senders = devs
+}
+
+// reportDrops tells, at most every 10 s, how many key envelopes were
+// refused since the last report.
+func (s *Session) reportDrops() {
+	s.mu.Lock()
+	d := s.envs.drops
+	due := d.Total() > s.dropsSeen && time.Since(s.dropsAt) >= 10*time.Second
+	if due {
+		s.dropsSeen, s.dropsAt = d.Total(), time.Now()
+	}
+	s.mu.Unlock()
+	if due {
+		s.cfg.OnEvent(EventProblem{Peer: "mailbox", Err: fmt.Errorf("refused key envelopes: %s", d)})
+	}
+}
+
+// EnvelopeDrops returns how many key envelopes the session refused, by
+// reason.
+func (s *Session) EnvelopeDrops() EnvelopeDrops {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.envs.drops
 }
 
 // step reads the meeting: proven for ending, membership and keys; as
@@ -285,6 +337,7 @@ func (s *Session) step(ctx context.Context) error {
 		s.cfg.OnEvent(EventEnded{})
 		return ErrEnded
 	}
+	s.reportDrops()
 	if err := s.memberStep(ctx, snap, m); err != nil {
 		return err
 	}
@@ -308,13 +361,17 @@ func (s *Session) install(ep Epoch, rosterHash, commitment []byte) error {
 	ep.Code = code
 	s.mu.Lock()
 	s.installed, s.code, s.lastKey, s.wasMember = ep.Number, code, time.Now(), true
-	for e := range s.pending {
-		if e <= ep.Number {
-			delete(s.pending, e)
-		}
-	}
+	s.envs.dropThrough(ep.Number)
 	leader := s.leader != nil
 	s.mu.Unlock()
+	expect := map[DeviceRef]ed25519.PublicKey{ep.Leader: nil}
+	for _, m := range ep.Members {
+		expect[m.DeviceRef] = m.DevicePub
+	}
+	if expect[ep.Leader] == nil {
+		delete(expect, ep.Leader) // re-learnt from the next proven step
+	}
+	s.expectKeysFrom(expect)
 	s.cfg.OnEpoch(ep)
 	s.cfg.OnEvent(EventKey{Epoch: ep.Number, Code: code, Members: ep.Members, SenderIndex: ep.Self})
 	if s.cfg.Control != nil {
