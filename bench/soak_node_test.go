@@ -24,6 +24,7 @@ import (
 // soakNode is a single-validator network whose node serves pprof, so that
 // its live heap can be read.
 type soakNode struct {
+	name  string // busy or idle
 	net   *localnet.Network
 	pid   int
 	pprof string // host:port
@@ -33,7 +34,7 @@ type soakNode struct {
 // init (as the localnet script leaves them) and restarts its node with
 // CometBFT's pprof server on a free loopback port: the script turns pprof
 // off, since every node would otherwise take CometBFT's default port.
-func soakStart(b *testing.B, parleyd, chainID string) *soakNode {
+func soakStart(b *testing.B, parleyd, name, chainID string) *soakNode {
 	b.Helper()
 	n := localnet.Start(b, localnet.Options{Parleyd: parleyd, Validators: 1, ChainID: chainID})
 	addr, err := soakFreeAddr()
@@ -63,7 +64,7 @@ func soakStart(b *testing.B, parleyd, chainID string) *soakNode {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s := &soakNode{net: n, pid: pid, pprof: addr}
+	s := &soakNode{name: name, net: n, pid: pid, pprof: addr}
 	if _, err := s.heap(ctx); err != nil {
 		b.Fatalf("soak: %s: no heap figures from pprof on %s: %v", chainID, addr, err)
 	}
@@ -161,6 +162,34 @@ func (n *soakNode) heap(ctx context.Context) (float64, error) {
 		return 0, err
 	}
 	return 0, fmt.Errorf("pprof: no HeapAlloc in the heap profile")
+}
+
+// saveHeapProfile writes the node's heap profile, taken after a GC, to
+// path.
+func (n *soakNode) saveHeapProfile(path string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+n.pprof+"/debug/pprof/heap?gc=1", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("pprof: %s", resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // soakDirSize is the total size of the regular files under dir.

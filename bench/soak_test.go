@@ -49,15 +49,16 @@ const (
 //
 // PARLEY_SOAK sets the duration (default 1h; PARLEY_SOAK=10m for a quick
 // try) and PARLEY_SOAK_WARMUP the warm-up (default a quarter of it). The
-// samples are written to build/bench/soak.csv (PARLEY_SOAK_CSV), the
-// clients' logs beside it in soak-logs. Each
+// samples are written to build/bench/soak.csv (PARLEY_SOAK_CSV); the
+// clients' logs and each node's heap profiles at the end of the warm-up
+// and at the end go beside it in soak-logs. Each
 // invocation is one full measurement whatever b.N; run it with
 // -benchtime 1x and a -timeout above the duration.
 func BenchmarkSoak(b *testing.B) {
 	dur, warm := soakDurations(b)
 	bin := localnet.BuildBinaries(b)
-	busy := soakStart(b, bin.Parleyd, "parley-soak")
-	idle := soakStart(b, bin.Parleyd, "parley-soak-idle")
+	busy := soakStart(b, bin.Parleyd, "busy", "parley-soak")
+	idle := soakStart(b, bin.Parleyd, "idle", "parley-soak-idle")
 	block := latBlockTime(busy.net)
 
 	setupCtx, cancelSetup := context.WithTimeout(context.Background(), 10*time.Minute)
@@ -92,9 +93,24 @@ func BenchmarkSoak(b *testing.B) {
 	// one at the end, before the clients stop.
 	every := min(time.Minute, dur/10)
 	var busyS, idleS []soakSample
+	warmSaved := false
 	for k := 1; ; k++ {
 		busyS = append(busyS, busy.sample(time.Since(start)))
 		idleS = append(idleS, idle.sample(time.Since(start)))
+		// Heap profiles at the end of the warm-up and at the end, for
+		// go tool pprof -base: what grew after the warm-up, if anything.
+		if end := ctx.Err() != nil; end || !warmSaved && time.Since(start) >= warm {
+			at := "warm"
+			if end {
+				at = "end"
+			}
+			for _, n := range []*soakNode{busy, idle} {
+				if err := n.saveHeapProfile(filepath.Join(logDir, n.name+"-heap-"+at+".pb.gz")); err != nil {
+					b.Logf("soak: %s node's heap profile: %v", n.name, err)
+				}
+			}
+			warmSaved = true
+		}
 		if ctx.Err() != nil {
 			break
 		}
