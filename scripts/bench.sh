@@ -31,6 +31,7 @@ step "SFrame (client/sframe)" go test -run '^$' -bench . -benchtime 200000x ./cl
 step "mailbox delivery (node/mailbox)" go test -run '^$' -bench MailboxDelivery -benchtime 200x ./node/mailbox/
 step "meeting messages through the keeper (x/meeting/simtest)" go test -run '^$' -bench . -benchtime 20x ./x/meeting/simtest/
 step "call CPU (client/call)" go test -run '^$' -bench MeshCPU -benchtime 1x ./client/call/
+step "call set-up, direct and relayed; relay CPU against bare pion/turn (bench)" go test -tags bench -run '^$' -bench 'CallSetup|RelayCPU' -benchtime 1x -timeout 20m -v ./bench/
 step "proven reads (client/verify)" go test -run '^$' -bench ProvenRead -benchtime 2000x ./client/verify/
 step "light-client catch-up over 10,000 and 100,000 blocks (client/verify)" go test -run '^$' -bench LightCatchUp -benchtime 1x -timeout 30m ./client/verify/
 export PARLEY_BENCH_TP_N=${PARLEY_BENCH_TP_N:-1500} # txs of each kind: enough blocks for the rate to mean something

@@ -189,6 +189,8 @@ func main() {
 			}
 		}
 	}
+	// Calls across networks: set-up and relay CPU.
+	reachRows(res, add)
 	// Key wrap.
 	{
 		c, cok := res.get("ns/op", "BenchmarkSealAll1000Cached")
