@@ -21,6 +21,7 @@ import (
 	storetypes "github.com/cosmos/cosmos-sdk/store/v2/types"
 	sdktestutil "github.com/cosmos/cosmos-sdk/testutil"
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/cosmos-sdk/types/module"
 	moduletestutil "github.com/cosmos/cosmos-sdk/types/module/testutil"
 
 	"github.com/parleynet/parley/x/identity"
@@ -52,13 +53,33 @@ type Fixture struct {
 	key *storetypes.KVStoreKey
 }
 
+// Options extend the fixture for a module built on x/identity, whose own
+// fixture starts from this one.
+type Options struct {
+	// Stores are mounted beside x/identity's store on the same multistore.
+	Stores []*storetypes.KVStoreKey
+	// Modules register their types in the fixture's codec beside
+	// x/identity's.
+	Modules []module.AppModuleBasic
+}
+
 // NewFixture returns a keeper initialised with the default genesis on a
 // fresh store, at ChainID and Height, with a HookRecorder installed.
-func NewFixture(tb testing.TB) *Fixture {
+func NewFixture(tb testing.TB) *Fixture { return NewFixtureWith(tb, Options{}) }
+
+// NewFixtureWith is NewFixture with the stores and codec of the modules in
+// o. Those modules' keepers are the caller's to build, on f.Ctx, f.Codec
+// and f.AddrCodec; their identity hooks go in f.Hooks.Next.
+func NewFixtureWith(tb testing.TB, o Options) *Fixture {
 	tb.Helper()
 	key := storetypes.NewKVStoreKey(types.StoreKey)
-	tctx := sdktestutil.DefaultContextWithDB(tb, key, storetypes.NewTransientStoreKey("transient_test"))
-	enc := moduletestutil.MakeTestEncodingConfig(identity.AppModule{})
+	keys := map[string]*storetypes.KVStoreKey{key.Name(): key}
+	for _, k := range o.Stores {
+		keys[k.Name()] = k
+	}
+	ctx := sdktestutil.DefaultContextWithKeys(keys,
+		map[string]*storetypes.TransientStoreKey{"transient_test": storetypes.NewTransientStoreKey("transient_test")}, nil)
+	enc := moduletestutil.MakeTestEncodingConfig(append([]module.AppModuleBasic{identity.AppModule{}}, o.Modules...)...)
 	ac := addresscodec.NewBech32Codec(Bech32Prefix)
 	authority := Addr(tb, ac, 0xAA)
 
@@ -67,7 +88,7 @@ func NewFixture(tb testing.TB) *Fixture {
 	k.SetHooks(hooks)
 
 	f := &Fixture{
-		Ctx:       tctx.Ctx.WithChainID(ChainID).WithBlockHeight(Height),
+		Ctx:       ctx.WithChainID(ChainID).WithBlockHeight(Height),
 		Keeper:    k,
 		Msg:       keeper.NewMsgServerImpl(k),
 		Query:     keeper.NewQueryServerImpl(k),
@@ -185,6 +206,9 @@ func (f *Fixture) Snapshot(tb testing.TB) []KV {
 // none), for tests of the store keys clients compute.
 func (f *Fixture) Raw(key []byte) []byte { return f.Ctx.KVStore(f.key).Get(key) }
 
+// StoreKey is the key of x/identity's store.
+func (f *Fixture) StoreKey() *storetypes.KVStoreKey { return f.key }
+
 // ResetEvents gives the context a fresh event manager.
 func (f *Fixture) ResetEvents() {
 	f.Ctx = f.Ctx.WithEventManager(sdk.NewEventManager())
@@ -211,16 +235,22 @@ func Events[T proto.Message](tb testing.TB, f *Fixture) []T {
 // HookCall is one recorded AfterDeviceRevoked call.
 type HookCall struct{ UserID, DeviceID string }
 
-// HookRecorder records AfterDeviceRevoked calls and returns Err from each.
+// HookRecorder records AfterDeviceRevoked calls and returns Err from each;
+// while Err is nil it passes each call on to Next, if set (the hooks of a
+// module built on x/identity: the keeper takes one set of hooks).
 type HookRecorder struct {
 	Calls []HookCall
 	Err   error
+	Next  types.IdentityHooks
 }
 
 var _ types.IdentityHooks = (*HookRecorder)(nil)
 
 // AfterDeviceRevoked implements types.IdentityHooks.
-func (h *HookRecorder) AfterDeviceRevoked(_ context.Context, userID, deviceID string) error {
+func (h *HookRecorder) AfterDeviceRevoked(ctx context.Context, userID, deviceID string) error {
 	h.Calls = append(h.Calls, HookCall{UserID: userID, DeviceID: deviceID})
-	return h.Err
+	if h.Err != nil || h.Next == nil {
+		return h.Err
+	}
+	return h.Next.AfterDeviceRevoked(ctx, userID, deviceID)
 }

@@ -1,7 +1,7 @@
-// Package testutil builds x/identity and x/meeting keepers on one in-memory
-// multistore, wired with the identity hooks, and signs every x/meeting
-// message the way a client does. It is for tests only; production code must
-// never import it.
+// Package testutil builds x/meeting's keeper on x/identity's test fixture
+// (x/identity/testutil: one in-memory multistore, the identity hooks wired
+// to x/meeting), and signs every x/meeting message the way a client does.
+// It is for tests only; production code must never import it.
 //
 // A test starts with NewFixture, registers users and devices with
 // RegisterUser/AddDevice, draws ephemeral keys with EphKey, sends the

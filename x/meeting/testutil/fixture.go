@@ -11,18 +11,12 @@ import (
 	"github.com/cosmos/gogoproto/proto"
 	"github.com/stretchr/testify/require"
 
-	"cosmossdk.io/core/address"
-
-	"github.com/cosmos/cosmos-sdk/codec"
-	addresscodec "github.com/cosmos/cosmos-sdk/codec/address"
 	"github.com/cosmos/cosmos-sdk/runtime"
 	storetypes "github.com/cosmos/cosmos-sdk/store/v2/types"
-	sdktestutil "github.com/cosmos/cosmos-sdk/testutil"
-	sdk "github.com/cosmos/cosmos-sdk/types"
-	moduletestutil "github.com/cosmos/cosmos-sdk/types/module/testutil"
+	"github.com/cosmos/cosmos-sdk/types/module"
 
-	"github.com/parleynet/parley/x/identity"
 	identitykeeper "github.com/parleynet/parley/x/identity/keeper"
+	idtest "github.com/parleynet/parley/x/identity/testutil"
 	identitytypes "github.com/parleynet/parley/x/identity/types"
 	"github.com/parleynet/parley/x/meeting"
 	"github.com/parleynet/parley/x/meeting/keeper"
@@ -30,28 +24,28 @@ import (
 )
 
 const (
-	// ChainID is the fixture's chain ID; every signature the helpers make
-	// covers it.
-	ChainID = "parley-test"
+	// ChainID is the fixture's chain ID (x/identity's fixture's); every
+	// signature the helpers make covers it.
+	ChainID = idtest.ChainID
 	// Height is the fixture's first block height.
-	Height = 10
+	Height = idtest.Height
 	// BlockInterval is how far NextBlock moves the block time per block.
 	BlockInterval = 5 * time.Second
 	// Bech32Prefix is the account address prefix.
-	Bech32Prefix = "parley"
+	Bech32Prefix = idtest.Bech32Prefix
 )
 
 // StartTime is the block time of the fixture's first block.
 var StartTime = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 
-// Fixture is both keepers on one multistore, their servers and a context.
-// Tests may replace Ctx (e.g. WithChainID) and must put it back.
+// Fixture is x/identity's fixture with x/meeting's keeper on the same
+// multistore, its servers, and the identity hooks wired to it. Ctx, Codec,
+// AddrCodec, Authority (who may change the params of both modules) and
+// Hooks come from the embedded identity fixture, whose Keeper, Msg and
+// Query are Identity, IdentityMsg and IdentityQuery here. Tests may
+// replace Ctx (e.g. WithChainID) and must put it back.
 type Fixture struct {
-	Ctx       sdk.Context
-	Codec     codec.Codec
-	AddrCodec address.Codec
-	// Authority may change the params of both modules.
-	Authority string
+	*idtest.Fixture
 	// Owner is the account that owns every user RegisterUser creates.
 	Owner string
 
@@ -71,46 +65,28 @@ type Fixture struct {
 // the identity hooks wired to x/meeting, at ChainID, Height and StartTime.
 func NewFixture(tb testing.TB) *Fixture {
 	tb.Helper()
-	idKey := storetypes.NewKVStoreKey(identitytypes.StoreKey)
 	mtKey := storetypes.NewKVStoreKey(types.StoreKey)
-	ctx := sdktestutil.DefaultContextWithKeys(
-		map[string]*storetypes.KVStoreKey{identitytypes.StoreKey: idKey, types.StoreKey: mtKey},
-		map[string]*storetypes.TransientStoreKey{"transient_test": storetypes.NewTransientStoreKey("transient_test")},
-		nil,
-	)
-	enc := moduletestutil.MakeTestEncodingConfig(identity.AppModule{}, meeting.AppModule{})
-	ac := addresscodec.NewBech32Codec(Bech32Prefix)
+	id := idtest.NewFixtureWith(tb, idtest.Options{
+		Stores:  []*storetypes.KVStoreKey{mtKey},
+		Modules: []module.AppModuleBasic{meeting.AppModule{}},
+	})
+	id.Ctx = id.Ctx.WithBlockTime(StartTime)
 
 	f := &Fixture{
-		Ctx:       ctx.WithChainID(ChainID).WithBlockHeight(Height).WithBlockTime(StartTime),
-		Codec:     enc.Codec,
-		AddrCodec: ac,
-		Authority: addr(tb, ac, 0xAA),
-		Owner:     addr(tb, ac, 0x01),
-		tb:        tb,
-		keys:      []*storetypes.KVStoreKey{idKey, mtKey},
+		Fixture:       id,
+		Owner:         id.Addr(tb, 0x01),
+		Identity:      id.Keeper,
+		IdentityMsg:   id.Msg,
+		IdentityQuery: id.Query,
+		tb:            tb,
+		keys:          []*storetypes.KVStoreKey{id.StoreKey(), mtKey},
 	}
-	f.Identity = identitykeeper.NewKeeper(enc.Codec, runtime.NewKVStoreService(idKey), ac, f.Authority)
-	f.Keeper = keeper.NewKeeper(enc.Codec, runtime.NewKVStoreService(mtKey), f.Identity, f.Authority)
-	f.Identity.SetHooks(identitytypes.MultiIdentityHooks{f.Keeper.Hooks()})
-	f.IdentityMsg = identitykeeper.NewMsgServerImpl(f.Identity)
-	f.IdentityQuery = identitykeeper.NewQueryServerImpl(f.Identity)
+	f.Keeper = keeper.NewKeeper(f.Codec, runtime.NewKVStoreService(mtKey), f.Identity, f.Authority)
+	f.Hooks.Next = f.Keeper.Hooks()
 	f.Msg = keeper.NewMsgServerImpl(f.Keeper)
 	f.Query = keeper.NewQueryServerImpl(f.Keeper)
-	require.NoError(tb, f.Identity.InitGenesis(f.Ctx, identitytypes.DefaultGenesis()))
 	require.NoError(tb, f.Keeper.InitGenesis(f.Ctx, types.DefaultGenesis()))
 	return f
-}
-
-func addr(tb testing.TB, ac address.Codec, b byte) string {
-	tb.Helper()
-	bz := make([]byte, 20)
-	for i := range bz {
-		bz[i] = b
-	}
-	s, err := ac.BytesToString(sdk.AccAddress(bz))
-	require.NoError(tb, err)
-	return s
 }
 
 // DeviceKey is the deterministic Ed25519 key of user/device, the one
@@ -120,59 +96,39 @@ func DeviceKey(user, device string) ed25519.PrivateKey {
 	return ed25519.NewKeyFromSeed(s[:])
 }
 
-func pub(k ed25519.PrivateKey) []byte { return []byte(k.Public().(ed25519.PublicKey)) }
-
 // RegisterUser registers user, owned by f.Owner, with its first device and
 // returns that device's key.
 func (f *Fixture) RegisterUser(tb testing.TB, user, device string) ed25519.PrivateKey {
 	tb.Helper()
-	key := DeviceKey(user, device)
-	_, err := f.IdentityMsg.RegisterUser(f.Ctx, &identitytypes.MsgRegisterUser{
-		Owner: f.Owner, UserId: user, DeviceId: device, Pubkey: pub(key),
-		PopSig: ed25519.Sign(key, identitytypes.RegisterSignBytes(f.Ctx.ChainID(), f.Owner, user, device, pub(key))),
-	})
+	dev := idtest.Device{ID: device, Priv: DeviceKey(user, device)}
+	_, err := f.IdentityMsg.RegisterUser(f.Ctx, idtest.RegisterMsg(f.Owner, user, dev))
 	require.NoError(tb, err)
-	return key
+	return dev.Priv
 }
 
 // AddDevice adds newDevice to user, approved by the active device whose key
 // is approverKey, and returns the new device's key.
 func (f *Fixture) AddDevice(tb testing.TB, user, newDevice string, approverKey ed25519.PrivateKey) ed25519.PrivateKey {
 	tb.Helper()
-	holder, err := f.Identity.PubKeys.Get(f.Ctx, pub(approverKey))
+	approver := idtest.Device{Priv: approverKey}
+	holder, err := f.Identity.PubKeys.Get(f.Ctx, approver.Pub())
 	require.NoError(tb, err, "approverKey is not a registered device key")
-	approver, ok := strings.CutPrefix(holder, user+"/")
+	var ok bool
+	approver.ID, ok = strings.CutPrefix(holder, user+"/")
 	require.Truef(tb, ok, "approverKey belongs to %s, not to a device of %s", holder, user)
-	seq := f.seq(tb, user)
-	key := DeviceKey(user, newDevice)
-	chainID := f.Ctx.ChainID()
-	_, err = f.IdentityMsg.AddDevice(f.Ctx, &identitytypes.MsgAddDevice{
-		Owner: f.Owner, UserId: user, DeviceId: newDevice, Pubkey: pub(key),
-		PopSig:           ed25519.Sign(key, identitytypes.AddDevicePoPSignBytes(chainID, f.Owner, user, seq, newDevice, pub(key))),
-		ApproverDeviceId: approver,
-		ApproverSig:      ed25519.Sign(approverKey, identitytypes.ApproveSignBytes(chainID, user, seq, newDevice, pub(key), approver)),
-	})
+	dev := idtest.Device{ID: newDevice, Priv: DeviceKey(user, newDevice)}
+	_, err = f.IdentityMsg.AddDevice(f.Ctx, idtest.AddDeviceMsg(f.Owner, user, f.Seq(tb, user), dev, approver))
 	require.NoError(tb, err)
-	return key
+	return dev.Priv
 }
 
 // RevokeDevice revokes user/device through x/identity's MsgRevokeDevice,
 // signed by signerDevice; x/identity then calls x/meeting's hook.
 func (f *Fixture) RevokeDevice(tb testing.TB, user, device, signerDevice string, signerKey ed25519.PrivateKey) {
 	tb.Helper()
-	seq := f.seq(tb, user)
-	_, err := f.IdentityMsg.RevokeDevice(f.Ctx, &identitytypes.MsgRevokeDevice{
-		Owner: f.Owner, UserId: user, DeviceId: device, SignerDeviceId: signerDevice,
-		Sig: ed25519.Sign(signerKey, identitytypes.RevokeSignBytes(f.Ctx.ChainID(), user, seq, device, signerDevice)),
-	})
+	signer := idtest.Device{ID: signerDevice, Priv: signerKey}
+	_, err := f.IdentityMsg.RevokeDevice(f.Ctx, idtest.RevokeMsg(f.Owner, user, f.Seq(tb, user), device, signer))
 	require.NoError(tb, err)
-}
-
-func (f *Fixture) seq(tb testing.TB, user string) uint64 {
-	tb.Helper()
-	u, err := f.Identity.Users.Get(f.Ctx, user)
-	require.NoError(tb, err)
-	return u.Seq
 }
 
 // NewMeetingID returns a deterministic 16-byte meeting ID for n.
@@ -244,25 +200,11 @@ func (f *Fixture) Raw(storeKey string, key []byte) []byte {
 	return nil
 }
 
-// ResetEvents gives the context a fresh event manager.
-func (f *Fixture) ResetEvents() { f.Ctx = f.Ctx.WithEventManager(sdk.NewEventManager()) }
-
 // Events returns the typed events of type T emitted since the event manager
 // was last reset. ResetEvents resets it, and so does NextBlock before each
 // EndBlocker: after NextBlock, Events sees the last EndBlocker's events and
 // those of the messages sent since.
 func Events[T proto.Message](tb testing.TB, f *Fixture) []T {
 	tb.Helper()
-	var zero T
-	name := proto.MessageName(zero)
-	var out []T
-	for _, e := range f.Ctx.EventManager().ABCIEvents() {
-		if e.Type != name {
-			continue
-		}
-		msg, err := sdk.ParseTypedEvent(e)
-		require.NoError(tb, err)
-		out = append(out, msg.(T))
-	}
-	return out
+	return idtest.Events[T](tb, f.Fixture)
 }
