@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -37,6 +38,28 @@ const (
 type Reacher interface {
 	Reach(meetingID []byte, relayOnly bool) (call.Reach, error)
 }
+
+// noteRelayOnly keeps the page's relay-only choice, which rides on its
+// create and join messages as "relayOnly" (PROTOCOL.md section 8), for
+// the call those start.
+func (c *controller) noteRelayOnly(raw []byte) {
+	var m struct {
+		Type      string `json:"type"`
+		RelayOnly bool   `json:"relayOnly"`
+	}
+	if json.Unmarshal(raw, &m) == nil && (m.Type == "create" || m.Type == "join") {
+		c.relayOnly.Store(m.RelayOnly)
+	}
+}
+
+// pathsMsg tells the page, every pathsEvery, the path of each peer's
+// connection: "direct", "relayed", or "" before ICE chose one.
+type pathsMsg struct {
+	Type  string            `json:"type"` // "paths"
+	Paths map[string]string `json:"paths"`
+}
+
+const pathsEvery = time.Second
 
 // reach returns the Reach of meeting id's call: the mailbox's, relay-only
 // when the page asked; the zero Reach (host candidates) for a mailbox
@@ -204,6 +227,8 @@ func (b *bridge) forward(kind call.MediaKind, s *media.Sample) {
 func (b *bridge) steerVideo(ssrc uint32) {
 	remb := time.NewTicker(rembEvery)
 	defer remb.Stop()
+	paths := time.NewTicker(pathsEvery)
+	defer paths.Stop()
 	fallback := time.NewTicker(keyFrameFallback)
 	defer fallback.Stop()
 	pli := func() error {
@@ -230,6 +255,14 @@ func (b *bridge) steerVideo(ssrc uint32) {
 			err = pli()
 		case <-fallback.C:
 			err = pli()
+		case <-paths.C:
+			if engine != nil {
+				msg := pathsMsg{Type: "paths", Paths: map[string]string{}}
+				for _, st := range engine.Stats() {
+					msg.Paths[st.UserID+"/"+st.DeviceID] = st.Path.Kind()
+				}
+				b.c.send(msg)
+			}
 		case <-remb.C:
 			if engine != nil {
 				if target := engine.TargetBitrate(); target > 0 {

@@ -205,6 +205,7 @@ func (c *controller) handle(raw []byte) {
 		c.notice("error", "", "The page sent a message the client cannot read: "+err.Error())
 		return
 	}
+	c.noteRelayOnly(raw)
 	switch m.Type {
 	case "hello":
 		c.sendState()

@@ -168,6 +168,7 @@ function dispatch(msg) {
         showNotice({level: 'error', key: 'media', text: 'The client\'s media answer was refused: ' + e.message}));
       break;
     case 'meeting': meeting = msg; render(); break;
+    case 'paths': paths = msg.paths || {}; break;
     case 'notice':
       if (msg.text) showNotice(msg); else clearNotice(msg.key);
       if (msg.key === 'chain') setChain(!msg.text);
@@ -419,6 +420,8 @@ function tileFor(key) {
   return t;
 }
 
+let paths = {}; // member → "direct" or "relayed" (the client's "paths" message)
+
 function renderTiles() {
   const members = epoch ? epoch.members : (state.self ? [Object.assign({verified: true}, state.self)] : []);
   const keep = new Set();
@@ -460,7 +463,7 @@ function renderTiles() {
     }
     t.querySelector('.label').innerHTML = `<b>${esc(m.user)}</b> <span class="small">${esc(m.device)}</span> ${mark}` +
       (leader ? '<span class="badge">leader</span>' : '') + (m.self ? '<span class="badge">you</span>' : '') +
-      ` <span class="small">${audioState}</span>`;
+      ` <span class="small">${audioState}</span>` + (paths[key] ? ` <span class="small path">${paths[key]}</span>` : '');
     const s = t.querySelector('.status');
     s.hidden = !status;
     s.textContent = status;
@@ -491,11 +494,11 @@ $('signin-btn').onclick = () => {
   $('passphrase').value = '';
 };
 $('create-btn').onclick = () => {
-  send({type: 'create', admitAll: $('admit-all').checked, passcode: $('create-passcode').value});
+  send({type: 'create', admitAll: $('admit-all').checked, passcode: $('create-passcode').value, relayOnly: $('relay-only').checked});
   $('create-passcode').value = '';
 };
 $('join-btn').onclick = () => {
-  send({type: 'join', invite: $('invite-input').value, passcode: $('join-passcode').value});
+  send({type: 'join', invite: $('invite-input').value, passcode: $('join-passcode').value, relayOnly: $('relay-only').checked});
   $('join-passcode').value = '';
 };
 $('signout-btn').onclick = () => send({type: 'signout'});
