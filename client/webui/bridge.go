@@ -40,7 +40,7 @@ type Reacher interface {
 }
 
 // noteRelayOnly keeps the page's relay-only choice, which rides on its
-// create and join messages as "relayOnly" (PROTOCOL.md section 8), for
+// create and join messages as "relayOnly" (PROTOCOL.md section 7), for
 // the call those start.
 func (c *controller) noteRelayOnly(raw []byte) {
 	var m struct {
