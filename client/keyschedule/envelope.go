@@ -1,9 +1,11 @@
 package keyschedule
 
 import (
+	"bytes"
 	"crypto/ed25519"
-	"encoding/binary"
 	"fmt"
+
+	"golang.org/x/crypto/cryptobyte"
 )
 
 // Envelope encoding constants; the layout is in doc.go.
@@ -70,7 +72,7 @@ func (e *Envelope) Unmarshal(b []byte) error {
 	if len(b) > MaxEnvelopeSize {
 		return fmt.Errorf("%w: %d bytes, at most %d allowed", ErrEnvelopeTooLarge, len(b), MaxEnvelopeSize)
 	}
-	r := reader{b: b}
+	r := newReader(b)
 	var d Envelope
 	d.Version = r.u8("version")
 	if r.err == nil && d.Version != EnvelopeVersion {
@@ -89,8 +91,8 @@ func (e *Envelope) Unmarshal(b []byte) error {
 	if r.err != nil {
 		return r.err
 	}
-	if r.off != len(b) {
-		return fmt.Errorf("%w: %d bytes after the signature at offset %d", ErrTrailingData, len(b)-r.off, r.off)
+	if !r.s.Empty() {
+		return fmt.Errorf("%w: %d bytes after the signature at offset %d", ErrTrailingData, len(r.s), r.off())
 	}
 	*e = d
 	return nil
@@ -168,55 +170,56 @@ func (e *Envelope) signedMessage() []byte {
 	return e.appendSigned(b)
 }
 
-// reader reads fields in order; the first failure sticks and later reads
-// return zero values, so Unmarshal checks once at the end.
+// reader reads fields in order from a cryptobyte.String; the first
+// failure sticks and later reads return zero values, so Unmarshal checks
+// once at the end. Errors name the field and its offset in the input.
 type reader struct {
-	b   []byte
-	off int
+	s   cryptobyte.String
+	n   int // length of the whole input
 	err error
 }
 
-func (r *reader) take(field string, n int) []byte {
-	if r.err != nil {
-		return nil
-	}
-	if len(r.b)-r.off < n {
-		r.err = fmt.Errorf("%w: %s needs %d bytes at offset %d, %d left", ErrTruncated, field, n, r.off, len(r.b)-r.off)
-		return nil
-	}
-	v := r.b[r.off : r.off+n]
-	r.off += n
-	return v
+func newReader(b []byte) *reader { return &reader{s: cryptobyte.String(b), n: len(b)} }
+
+// off is the offset of the next unread byte.
+func (r *reader) off() int { return r.n - len(r.s) }
+
+func (r *reader) truncated(field string, n int) {
+	r.err = fmt.Errorf("%w: %s needs %d bytes at offset %d, %d left", ErrTruncated, field, n, r.off(), len(r.s))
 }
 
 func (r *reader) u8(field string) byte {
-	v := r.take(field, 1)
-	if v == nil {
-		return 0
+	var v uint8
+	if r.err == nil && !r.s.ReadUint8(&v) {
+		r.truncated(field, 1)
 	}
-	return v[0]
+	return v
 }
 
 func (r *reader) u64(field string) uint64 {
-	v := r.take(field, 8)
-	if v == nil {
-		return 0
+	var v uint64
+	if r.err == nil && !r.s.ReadUint64(&v) {
+		r.truncated(field, 8)
 	}
-	return binary.BigEndian.Uint64(v)
+	return v
 }
 
 // fixed returns a copy, so the envelope never aliases the input.
 func (r *reader) fixed(field string, n int) []byte {
-	v := r.take(field, n)
-	if v == nil {
+	if r.err != nil {
 		return nil
 	}
-	return append([]byte(nil), v...)
+	var v []byte
+	if !r.s.ReadBytes(&v, n) {
+		r.truncated(field, n)
+		return nil
+	}
+	return bytes.Clone(v)
 }
 
 // prefixed reads u8(len) || bytes with 1 <= len <= limit.
 func (r *reader) prefixed(field string, limit int) []byte {
-	at := r.off
+	at := r.off()
 	n := int(r.u8(field + " length"))
 	if r.err != nil {
 		return nil
