@@ -152,7 +152,13 @@ func (s *Server) authenticate(ra *turn.RequestAttributes) (string, []byte, bool)
 	}
 	id, password, err := s.creds.check(ra.Username, ra.Method == stun.MethodAllocate)
 	if err != nil {
-		s.log.Debugf("refused %v from %s: %v", ra.Method, ra.SrcAddr, err)
+		// The sentinel only: the message names the username, which is
+		// not for the logs.
+		why := ErrBadCredential
+		if errors.Is(err, ErrCredentialExpired) {
+			why = ErrCredentialExpired
+		}
+		s.log.Debugf("refused %v from %s: %v", ra.Method, ra.SrcAddr, why)
 		return "", nil, false
 	}
 	return id, turn.GenerateAuthKey(ra.Username, ra.Realm, password), true
