@@ -189,11 +189,7 @@ func (e *Engine) restartICE(p *peer, why string, urgent bool) {
 	case now.Sub(c.restartedAt) < restartResend && (c.restarting || !urgent):
 		return
 	}
-	cfg := c.pc.GetConfiguration()
-	cfg.ICEServers = e.iceServers()
-	if err := c.pc.SetConfiguration(cfg); err != nil {
-		e.log.Warnf("session %s with %s: new ICE servers: %v", c.session, p.id, err)
-	}
+	e.freshICEServers(p, c)
 	offer, err := c.pc.CreateOffer(&webrtc.OfferOptions{ICERestart: true})
 	if err == nil {
 		err = c.pc.SetLocalDescription(offer)
@@ -208,6 +204,15 @@ func (e *Engine) restartICE(p *peer, why string, urgent bool) {
 	c.restarts.Add(1)
 	e.log.Infof("session %s with %s: ICE restart (%s)", c.session, p.id, why)
 	e.send(p, Signal{Kind: KindOffer, Session: c.session, SDP: offer.SDP})
+}
+
+// freshICEServers gives c the latest ICE servers for its next gathering.
+// The configuration carries nothing else: pion writes every field it is
+// given without a lock, and Stats reads the certificates concurrently.
+func (e *Engine) freshICEServers(p *peer, c *conn) {
+	if err := c.pc.SetConfiguration(webrtc.Configuration{ICEServers: e.iceServers(), ICETransportPolicy: e.icePolicy()}); err != nil {
+		e.log.Warnf("session %s with %s: new ICE servers: %v", c.session, p.id, err)
+	}
 }
 
 // askRestart asks the offering peer to restart ICE on the session, at

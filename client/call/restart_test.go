@@ -92,30 +92,6 @@ func TestICERestartRequested(t *testing.T) {
 	}
 }
 
-// onRequestSource is video that sends a key frame first and then only
-// when asked, and follows the target bitrate: so every later key frame
-// the receiver sees answers a request.
-type onRequestSource struct {
-	*call.SyntheticSource
-	asked  atomic.Int64
-	target atomic.Int64
-}
-
-func (s *onRequestSource) RequestKeyframe() {
-	s.asked.Add(1)
-	s.SyntheticSource.RequestKeyframe()
-}
-
-func (s *onRequestSource) SetTargetBitrate(b int) {
-	s.target.Store(int64(b))
-	s.SyntheticSource.SetTargetBitrate(b)
-}
-
-func (s *onRequestSource) ReadFrame() ([]byte, time.Duration, error) {
-	f, d, err := s.SyntheticSource.ReadFrame()
-	return f, d, err
-}
-
 // keyCounter counts decrypted VP8 key frames (frame tag bit 0 clear).
 type keyCounter struct{ keys, frames atomic.Int64 }
 

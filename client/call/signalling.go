@@ -152,11 +152,7 @@ func (e *Engine) onRestartOffer(p *peer, c *conn, s *Signal, fp string) error {
 	if fp != c.remoteFP {
 		return fmt.Errorf("%w: restart of session %s signed with %q, the session uses %q", ErrFingerprintMismatch, s.Session, fp, c.remoteFP)
 	}
-	cfg := c.pc.GetConfiguration()
-	cfg.ICEServers = e.iceServers()
-	if err := c.pc.SetConfiguration(cfg); err != nil {
-		e.log.Warnf("session %s with %s: new ICE servers: %v", c.session, p.id, err)
-	}
+	e.freshICEServers(p, c)
 	if err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: s.SDP}); err != nil {
 		return fmt.Errorf("%w: restart offer from %s: %v", ErrMalformedSignal, p.id, err)
 	}

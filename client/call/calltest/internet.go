@@ -132,10 +132,15 @@ func NewInternet(tb testing.TB, lans ...LANConfig) *Internet {
 			l.SetDelay(0, 0)
 		}
 		_ = wan.Stop()
-		// A router may make one more pass over its queue after Stop, and a
-		// filter's goroutine must still be there to take the packets, or
-		// the router blocks for good.
-		time.Sleep(50 * time.Millisecond)
+		// A router may make more passes over its queue after Stop, and the
+		// delay filter takes packets without a way out: once closed it
+		// would block the router for good. So the loss filter in front of
+		// it drops everything first, and the delay filter closes once the
+		// packet it may be taking is in.
+		for _, l := range in.LANs {
+			_ = l.Loss.SetLossRate(100, true)
+		}
+		time.Sleep(20 * time.Millisecond)
 		for _, l := range in.LANs {
 			if l.queue != nil {
 				_ = l.queue.Close()
