@@ -25,6 +25,10 @@ var (
 	// light-verified header, an answer for another height or key. The
 	// client leaves such a node as it leaves one that does not answer.
 	ErrBadAnswer = errors.New("the node's answer failed verification")
+	// ErrCannotServe means a node answered that it cannot serve a request
+	// at the height asked (not yet committed there, or pruned): no lie,
+	// but another node may serve it.
+	ErrCannotServe = errors.New("the node cannot serve that height")
 )
 
 // PendingTxError reports a transaction that was signed and sent but is

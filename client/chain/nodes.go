@@ -89,7 +89,7 @@ func (c *Client) do(ctx context.Context, call func(ctx context.Context, n *node)
 		if ctx.Err() != nil {
 			return fmt.Errorf("chain: %s: %w", n.addr, ctx.Err())
 		}
-		if !isTransport(err) && !errors.Is(err, ErrBadAnswer) {
+		if !isTransport(err) && !errors.Is(err, ErrBadAnswer) && !errors.Is(err, ErrCannotServe) {
 			return err
 		}
 		errs = append(errs, fmt.Errorf("%s: %w", n.addr, err))

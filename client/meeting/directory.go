@@ -15,13 +15,14 @@ import (
 // registration height. Entries come only from proven (or, for the leader,
 // tentative and then confirmed) snapshots.
 type directory struct {
-	mu      sync.Mutex
-	devices map[DeviceRef]identitytypes.Device
-	users   map[string]identitytypes.User
+	mu          sync.Mutex
+	devices     map[DeviceRef]identitytypes.Device
+	users       map[string]identitytypes.User
+	firstDevice map[string]string // the device each user registered with
 }
 
 func newDirectory() *directory {
-	return &directory{devices: map[DeviceRef]identitytypes.Device{}, users: map[string]identitytypes.User{}}
+	return &directory{devices: map[DeviceRef]identitytypes.Device{}, users: map[string]identitytypes.User{}, firstDevice: map[string]string{}}
 }
 
 // forget drops everything, after a node was caught lying in a tentative
@@ -31,6 +32,7 @@ func (d *directory) forget() {
 	defer d.mu.Unlock()
 	clear(d.devices)
 	clear(d.users)
+	clear(d.firstDevice)
 }
 
 // member returns m's verified Member: device key, approver, reset mark.
@@ -53,10 +55,39 @@ func (d *directory) member(ctx context.Context, snap *verify.Snapshot, ref Devic
 	d.mu.Lock()
 	d.devices[ref], d.users[ref.User] = dev, u
 	d.mu.Unlock()
-	return Member{
-		DeviceRef: ref, DevicePub: dev.Pubkey, EphPub: ephPub, AddedBy: dev.AddedBy,
-		Reset: dev.AddedBy == "" && dev.AddedHeight > u.CreatedHeight,
-	}, nil
+	reset, err := d.byReset(ctx, snap, ref, dev, u)
+	if err != nil {
+		return Member{}, err
+	}
+	return Member{DeviceRef: ref, DevicePub: dev.Pubkey, EphPub: ephPub, AddedBy: dev.AddedBy, Reset: reset}, nil
+}
+
+// byReset says whether dev came with an account reset: no device approved
+// it (added_by is empty) and it is not the device the user registered
+// with (history entry 0; device IDs are never reused).
+func (d *directory) byReset(ctx context.Context, snap *verify.Snapshot, ref DeviceRef, dev identitytypes.Device, u identitytypes.User) (bool, error) {
+	switch {
+	case dev.AddedBy != "":
+		return false, nil
+	case dev.AddedHeight > u.CreatedHeight:
+		return true, nil
+	}
+	// Added in the registration's block: the registration's device, or a
+	// reset in that same block.
+	d.mu.Lock()
+	first, ok := d.firstDevice[ref.User]
+	d.mu.Unlock()
+	if !ok {
+		e, err := snap.HistoryEntry(ctx, ref.User, 0)
+		if err != nil {
+			return false, err
+		}
+		first = e.DeviceId
+		d.mu.Lock()
+		d.firstDevice[ref.User] = first
+		d.mu.Unlock()
+	}
+	return first != ref.Device, nil
 }
 
 // members resolves refs (with their ephemeral keys) in parallel.

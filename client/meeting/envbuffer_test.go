@@ -29,7 +29,7 @@ func TestEnvBufferBounds(t *testing.T) {
 	}
 	// The total bound holds across senders.
 	for i := range 2 * envTotal {
-		b.add(DeviceRef{"m", string(rune('a' + i%26)) + string(rune('a'+i/26))}, 5, Delivery{})
+		b.add(DeviceRef{"m", string(rune('a'+i%26)) + string(rune('a'+i/26))}, 5, Delivery{})
 	}
 	if len(b.items) > envTotal {
 		t.Fatalf("%d kept, bound %d", len(b.items), envTotal)

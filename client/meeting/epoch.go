@@ -48,6 +48,9 @@ type Member struct {
 	// Reset is true when the device came with a reset of its user: the
 	// owner account alone added it, no earlier device signed it.
 	Reset bool
+	// NewSinceMet is true when this device met the member's user before,
+	// with other devices only (see Config.Contacts).
+	NewSinceMet bool
 }
 
 func (e Epoch) String() string {

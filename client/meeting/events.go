@@ -1,6 +1,11 @@
 package meeting
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/parleynet/parley/client/identity"
+	meetingtypes "github.com/parleynet/parley/x/meeting/types"
+)
 
 // Event is something a session reports.
 type Event interface{ fmt.Stringer }
@@ -56,3 +61,35 @@ type EventRemovedAsks struct{ Device DeviceRef }
 func (e EventRemovedAsks) String() string {
 	return fmt.Sprintf("%s, removed earlier, asks to join again: admit it explicitly to let it back in", e.Device)
 }
+
+// EventFull: the leader did not admit a device because the meeting has as
+// many members as its call carries; the device was told.
+type EventFull struct {
+	Device DeviceRef
+	Limit  int
+}
+
+func (e EventFull) String() string {
+	return fmt.Sprintf("%s cannot be admitted: the meeting has %d members, as many as its call carries; it was told and waits", e.Device, e.Limit)
+}
+
+// EventRefused: the leader told this device why it is not admitted.
+type EventRefused struct{ Reason meetingtypes.NoticeReason }
+
+func (e EventRefused) String() string {
+	switch e.Reason {
+	case meetingtypes.NoticeFull:
+		return "the meeting is full: you wait until someone leaves and the leader admits you"
+	case meetingtypes.NoticeWrongPasscode:
+		return "the leader refused the request: the passcode is wrong; ask again with the right one"
+	case meetingtypes.NoticeRemovedEarlier:
+		return "the leader removed this device earlier: you wait until the leader lets you back in"
+	}
+	return fmt.Sprintf("the leader did not admit this device (reason %d)", e.Reason)
+}
+
+// EventKeyChange: someone met before appears with a device not seen
+// before (like a changed safety number in a messenger).
+type EventKeyChange struct{ Change identity.KeyChange }
+
+func (e EventKeyChange) String() string { return "WARNING: " + e.Change.String() }

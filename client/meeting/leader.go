@@ -22,13 +22,16 @@ type leaderState struct {
 	rosterOf   uint64
 	rejected   map[DeviceRef]bool // passcode failures already reported
 	askedAgain map[DeviceRef]bool // removed devices' new requests already reported
+	full       map[DeviceRef]bool // requests already reported as not fitting
+	noticed    map[noticeKey]bool // notices sent, one per request and reason
 	parsed     map[string]hpke.PublicKey
 }
 
 func newLeaderState() *leaderState {
 	return &leaderState{
 		requests: map[DeviceRef]meetingtypes.JoinRequest{}, rejected: map[DeviceRef]bool{},
-		askedAgain: map[DeviceRef]bool{}, parsed: map[string]hpke.PublicKey{},
+		askedAgain: map[DeviceRef]bool{}, full: map[DeviceRef]bool{}, noticed: map[noticeKey]bool{},
+		parsed: map[string]hpke.PublicKey{},
 	}
 }
 
@@ -141,7 +144,7 @@ func (s *Session) lead(ctx context.Context, tip *verify.Snapshot, m meetingtypes
 		reason = meetingtypes.Reason_REASON_LEADER
 	}
 	self := s.self()
-	members := map[DeviceRef]meetingtypes.JoinRequest{}
+	members := map[DeviceRef]meetingtypes.JoinRequest{self: ls.requests[self]}
 	inRoster := map[DeviceRef]bool{}
 	for _, mem := range ls.roster {
 		ref := DeviceRef{mem.UserId, mem.DeviceId}
@@ -181,6 +184,7 @@ func (s *Session) lead(ctx context.Context, tip *verify.Snapshot, m meetingtypes
 				ls.askedAgain[ref] = true
 				s.cfg.OnEvent(EventRemovedAsks{Device: ref})
 			}
+			s.notify(ctx, ls, r, meetingtypes.NoticeRemovedEarlier)
 			continue
 		}
 		if s.cfg.Admit != nil && !s.cfg.Admit(r) {
@@ -192,16 +196,27 @@ func (s *Session) lead(ctx context.Context, tip *verify.Snapshot, m meetingtypes
 					ls.rejected[ref] = true
 					s.cfg.OnEvent(EventProblem{Peer: ref.String(), Err: err})
 				}
+				s.notify(ctx, ls, r, meetingtypes.NoticeWrongPasscode)
 				continue
 			}
+		}
+		if limit := s.capacity(m); limit > 0 && len(members) >= limit {
+			// Over what the call carries: refused with a reason, to the
+			// leader and the requester, never a silent freeze.
+			if !ls.full[ref] {
+				ls.full[ref] = true
+				s.cfg.OnEvent(EventFull{Device: ref, Limit: limit})
+			}
+			s.notify(ctx, ls, r, meetingtypes.NoticeFull)
+			continue
 		}
 		members[ref] = r
 		admitted = true
 	}
-	members[self] = ls.requests[self]
 	if admitted && m.Epoch > 0 && reason == meetingtypes.Reason_REASON_ROTATE {
 		reason = meetingtypes.Reason_REASON_JOIN
 	}
+	// (The leader is always in inRoster after the first epoch.)
 	changed := len(members) != len(inRoster)
 	for ref := range members {
 		if !inRoster[ref] {
@@ -276,7 +291,10 @@ func (s *Session) commit(ctx context.Context, tip *verify.Snapshot, m meetingtyp
 	rosterHash := meetingtypes.RosterHash(s.cfg.MeetingID, roster)
 	mk := keyschedule.NewMeetingKey()
 	defer clear(mk)
-	kctx := s.ksContext(epoch, rosterHash)
+	kctx, err := s.ksContext(epoch, rosterHash)
+	if err != nil {
+		return err
+	}
 	commitment, err := keyschedule.Commit(mk, kctx)
 	if err != nil {
 		return err
@@ -340,7 +358,7 @@ func (s *Session) commit(ctx context.Context, tip *verify.Snapshot, m meetingtyp
 	}
 	ls.roster, ls.rosterOf = roster, epoch
 	key := append([]byte(nil), mk...)
-	return s.install(Epoch{Number: epoch, Key: key, Reason: reason, Leader: s.self(), Members: members, Self: self}, rosterHash, commitment)
+	return s.install(Epoch{Number: epoch, Key: key, Reason: reason, Leader: s.self(), Members: members, Self: self}, kctx, commitment)
 }
 
 // parsedKey returns a member's ephemeral key parsed once per meeting (nil
@@ -355,4 +373,15 @@ func (ls *leaderState) parsedKey(pub []byte) hpke.PublicKey {
 	}
 	ls.parsed[string(pub)] = pk
 	return pk
+}
+
+// capacity is the most members an epoch may have: what the call carries
+// (Config.MaxMembers) and the meeting's own policy, whichever is lower (0:
+// no bound here; the chain has its own).
+func (s *Session) capacity(m meetingtypes.Meeting) int {
+	limit := s.cfg.MaxMembers
+	if p := int(m.Policy.MaxParticipants); p > 0 && (limit == 0 || p < limit) {
+		limit = p
+	}
+	return limit
 }

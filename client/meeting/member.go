@@ -23,6 +23,9 @@ func (s *Session) memberStep(ctx context.Context, snap *verify.Snapshot, m meeti
 	if err := s.expectLeader(ctx, snap, m); err != nil {
 		return err
 	}
+	if err := s.readNotices(ctx, snap, m); err != nil {
+		return err
+	}
 	if m.Epoch > installed && !leading {
 		e, err := snap.Epoch(ctx, s.cfg.MeetingID, m.Epoch)
 		if err != nil {
@@ -73,9 +76,12 @@ func (s *Session) tryEnvelopes(ctx context.Context, snap *verify.Snapshot, e mee
 	if leader.RevokedHeight != 0 && leader.RevokedHeight <= e.Height {
 		return fmt.Errorf("leader %s/%s: device revoked at height %d, before epoch %d (height %d)", e.LeaderUser, e.LeaderDevice, leader.RevokedHeight, e.Epoch, e.Height)
 	}
+	kctx, err := s.ksContext(e.Epoch, e.RosterHash)
+	if err != nil {
+		return err
+	}
 	want := keyschedule.Expectation{
-		ChainID: s.cfg.Chain.ChainID(), MeetingID: s.cfg.MeetingID, Epoch: e.Epoch, RosterHash: e.RosterHash,
-		KeyCommitment: e.KeyCommitment, LeaderPubKey: leader.Pubkey,
+		Context: kctx, KeyCommitment: e.KeyCommitment, LeaderPubKey: leader.Pubkey,
 		LeaderUser: e.LeaderUser, LeaderDevice: e.LeaderDevice,
 	}
 	for i, d := range waiting {
@@ -100,7 +106,32 @@ func (s *Session) tryEnvelopes(ctx context.Context, snap *verify.Snapshot, e mee
 			s.mu.Unlock()
 			return err
 		}
-		return s.install(ep, e.RosterHash, e.KeyCommitment)
+		return s.install(ep, kctx, e.KeyCommitment)
+	}
+	return nil
+}
+
+// readNotices checks the leader's notices that arrived since the last
+// step; a wrong passcode ends the session (only a new request can fix it).
+func (s *Session) readNotices(ctx context.Context, snap *verify.Snapshot, m meetingtypes.Meeting) error {
+	s.mu.Lock()
+	notices := s.notices
+	s.notices = nil
+	installed := s.installed
+	s.mu.Unlock()
+	for _, d := range notices {
+		reason, err := s.takeNotice(ctx, snap, m, d)
+		if err != nil {
+			s.cfg.OnEvent(EventProblem{Peer: d.FromUser + "/" + d.FromDevice, Err: err})
+			continue
+		}
+		if installed > 0 && reason != meetingtypes.NoticeRemovedEarlier {
+			continue // already in: an old notice
+		}
+		s.cfg.OnEvent(EventRefused{Reason: reason})
+		if reason == meetingtypes.NoticeWrongPasscode {
+			return ErrWrongPasscode
+		}
 	}
 	return nil
 }

@@ -49,10 +49,16 @@ type Config struct {
 	// Control, when set, is read every block for removals asked from the
 	// command line (Control.RequestRemoval).
 	Control *Control
+	// MaxMembers is the most members the call carries (the mesh: 8); the
+	// leader admits no more and tells the others why. 0: no bound here.
+	MaxMembers int
 	// RotateEvery is the leader's periodic rekey; default 5 minutes.
 	RotateEvery time.Duration
 	// Poll is how often the chain is read; default 100 ms (blocks are ~300 ms).
 	Poll time.Duration
+	// Contacts, when set, remembers the devices of people met and warns
+	// when someone met before appears with a new device (EventKeyChange).
+	Contacts Contacts
 	// OnEvent receives what happens; it must not block.
 	OnEvent func(Event)
 	// OnEpoch receives each verified epoch, key included, on the session's
@@ -76,6 +82,7 @@ type Session struct {
 	installed uint64 // highest epoch whose key is installed
 	code      string
 	envs      envBuffer                       // key envelopes waiting for their epoch to be proven
+	notices   []Delivery                      // the leader's notices, checked at the next proven step
 	senders   map[DeviceRef]ed25519.PublicKey // devices key envelopes may come from, with their proven keys
 	dropsSeen uint64                          // envelope drops already reported
 	dropsAt   time.Time
@@ -196,7 +203,7 @@ func (s *Session) poke() {
 func (s *Session) Run(ctx context.Context) error {
 	// One step first: the member learns whom key envelopes may come from
 	// before the mailbox delivers what it holds.
-	if err := s.step(ctx); errors.Is(err, ErrEnded) || errors.Is(err, ErrRemoved) {
+	if err := s.step(ctx); isFinal(err) {
 		return err
 	} else if err != nil && ctx.Err() == nil {
 		s.cfg.OnEvent(EventProblem{Peer: "chain", Err: err})
@@ -226,12 +233,17 @@ func (s *Session) Run(ctx context.Context) error {
 			continue
 		}
 		lastHeight = h
-		if err := s.step(ctx); errors.Is(err, ErrEnded) || errors.Is(err, ErrRemoved) {
+		if err := s.step(ctx); isFinal(err) {
 			return err
 		} else if err != nil && ctx.Err() == nil {
 			s.cfg.OnEvent(EventProblem{Peer: "chain", Err: err})
 		}
 	}
+}
+
+// isFinal says whether a step's error ends the session.
+func isFinal(err error) bool {
+	return errors.Is(err, ErrEnded) || errors.Is(err, ErrRemoved) || errors.Is(err, ErrWrongPasscode)
 }
 
 // subscribe (re)starts the mailbox subscription for the current ephemeral key.
@@ -260,6 +272,15 @@ func (s *Session) deliver(d Delivery) {
 		if s.cfg.OnSignal != nil {
 			s.cfg.OnSignal(d)
 		}
+		return
+	}
+	if d.Kind == KindNotice {
+		s.mu.Lock()
+		if len(s.notices) < 4 {
+			s.notices = append(s.notices, d)
+		}
+		s.mu.Unlock()
+		s.poke()
 		return
 	}
 	if d.Kind != KindMeetingKey {
@@ -346,15 +367,16 @@ func (s *Session) step(ctx context.Context) error {
 
 func (s *Session) self() DeviceRef { return DeviceRef{s.cfg.Device.UserID, s.cfg.Device.DeviceID} }
 
-// ksContext is the key schedule's context of an epoch.
-func (s *Session) ksContext(epoch uint64, rosterHash []byte) keyschedule.Context {
-	return keyschedule.Context{ChainID: s.cfg.Chain.ChainID(), MeetingID: s.cfg.MeetingID, Epoch: epoch, RosterHash: rosterHash}
+// ksContext is the key schedule's context of an epoch, checked once for
+// everything the key schedule then does with it.
+func (s *Session) ksContext(epoch uint64, rosterHash []byte) (keyschedule.Context, error) {
+	return keyschedule.NewContext(s.cfg.Chain.ChainID(), s.cfg.MeetingID, epoch, rosterHash)
 }
 
 // install hands a verified epoch down and clears its key.
-func (s *Session) install(ep Epoch, rosterHash, commitment []byte) error {
+func (s *Session) install(ep Epoch, kctx keyschedule.Context, commitment []byte) error {
 	defer clear(ep.Key)
-	code, err := keyschedule.SecurityCode(s.ksContext(ep.Number, rosterHash), commitment)
+	code, err := keyschedule.SecurityCode(kctx, commitment)
 	if err != nil {
 		return err
 	}
@@ -372,6 +394,7 @@ func (s *Session) install(ep Epoch, rosterHash, commitment []byte) error {
 		delete(expect, ep.Leader) // re-learnt from the next proven step
 	}
 	s.expectKeysFrom(expect)
+	s.checkContacts(&ep)
 	s.cfg.OnEpoch(ep)
 	s.cfg.OnEvent(EventKey{Epoch: ep.Number, Code: code, Members: ep.Members, SenderIndex: ep.Self})
 	if s.cfg.Control != nil {

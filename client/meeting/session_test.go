@@ -28,6 +28,7 @@ type recorder struct {
 	mu     sync.Mutex
 	events []meeting.Event
 	epKeys map[uint64][]byte // copies of the epoch keys the session handed down
+	epochs []meeting.Epoch   // the epochs handed down, without their keys
 	newest uint64
 }
 
@@ -35,11 +36,25 @@ type recorder struct {
 func (r *recorder) onEpoch(ep meeting.Epoch) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	cp := ep
+	cp.Key = nil
+	cp.Members = append([]meeting.Member(nil), ep.Members...)
+	r.epochs = append(r.epochs, cp)
 	if r.epKeys == nil {
 		r.epKeys = map[uint64][]byte{}
 	}
 	r.epKeys[ep.Number] = append([]byte(nil), ep.Key...)
 	r.newest = max(r.newest, ep.Number)
+}
+
+// newestEpoch returns the newest epoch handed down (without its key).
+func (r *recorder) newestEpoch() (meeting.Epoch, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.epochs) == 0 {
+		return meeting.Epoch{}, false
+	}
+	return r.epochs[len(r.epochs)-1], true
 }
 
 // key returns the newest epoch and its key, as Session.Key once did.
@@ -253,7 +268,7 @@ func TestSessionsAgreeRemoveEquivocateClaim(t *testing.T) {
 	er, err := alice.chain.Meeting().Epoch(ctx, &meetingtypes.QueryEpochRequest{MeetingId: id, Epoch: epochNoCarol})
 	require.NoError(t, err)
 	_, err = keyschedule.Open(&env, carolEph, keyschedule.Expectation{
-		ChainID: net.ChainID, MeetingID: id, Epoch: epochNoCarol, RosterHash: er.Epoch.RosterHash,
+		Context:       keyschedule.Context{ChainID: net.ChainID, MeetingID: id, Epoch: epochNoCarol, RosterHash: er.Epoch.RosterHash},
 		KeyCommitment: er.Epoch.KeyCommitment, LeaderPubKey: alice.dev.Key.PublicKey(), LeaderUser: "alice", LeaderDevice: "laptop",
 	})
 	require.ErrorIs(t, err, keyschedule.ErrNotForMe)

@@ -52,6 +52,9 @@ func New(cfg Config) (*Participant, error) {
 		}
 	}
 	sc.OnEpoch = p.onEpoch
+	if sc.MaxMembers == 0 || sc.MaxMembers > call.MaxMembers {
+		sc.MaxMembers = call.MaxMembers // what the mesh carries
+	}
 	s, err := meeting.NewSession(sc)
 	if err != nil {
 		return nil, err

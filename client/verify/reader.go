@@ -3,12 +3,15 @@ package verify
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 	"github.com/cometbft/cometbft/crypto/merkle"
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
+
+	"github.com/parleynet/parley/client/chain"
 )
 
 // Chain is what the reader needs of chain access: a node's RPC with
@@ -154,6 +157,42 @@ func (r *Reader) unverifiedTip(ctx context.Context) (*Snapshot, error) {
 	return &Snapshot{r: r, height: height}, nil
 }
 
+// query asks rpc for key at the snapshot's height. A node that reports the
+// height as not (yet, or any longer) available is asked again a few times
+// over 300 ms: a node's status names a block a moment before its app has
+// committed the state after it, and the leader's tentative reads ask for
+// exactly that height. It stays unavailable: chain.ErrCannotServe.
+func (s *Snapshot) query(ctx context.Context, rpc rpcclient.Client, store string, key []byte) (abci.ResponseQuery, error) {
+	for try := 0; ; try++ {
+		res, err := rpc.ABCIQueryWithOptions(ctx, storePath(store), key, rpcclient.ABCIQueryOptions{Height: s.height, Prove: s.r.headers != nil})
+		if err != nil {
+			return abci.ResponseQuery{}, err
+		}
+		if !heightUnavailable(res.Response) {
+			return res.Response, nil
+		}
+		if try == 10 {
+			return abci.ResponseQuery{}, fmt.Errorf("%w: height %d: %s", chain.ErrCannotServe, s.height, res.Response.Log)
+		}
+		select {
+		case <-ctx.Done():
+			return abci.ResponseQuery{}, ctx.Err()
+		case <-time.After(30 * time.Millisecond):
+		}
+	}
+}
+
+// heightUnavailable recognises the SDK's answers for a height whose state
+// the node does not hold.
+func heightUnavailable(resp abci.ResponseQuery) bool {
+	if resp.Code == 0 {
+		return false
+	}
+	log := strings.ToLower(resp.Log)
+	return strings.Contains(log, "unexpectedly empty") || strings.Contains(log, "version does not exist") ||
+		strings.Contains(log, "no commit info found") || strings.Contains(log, "pruned")
+}
+
 // Confirm waits for the header that proves a tentative snapshot and
 // checks every answer read from it; afterwards the snapshot is proven. A
 // failed check is a *LieError naming the node.
@@ -197,11 +236,10 @@ func (s *Snapshot) get(ctx context.Context, store, what string, key []byte) ([]b
 	s.mu.Unlock()
 	var out []byte
 	err := s.r.chain.RPC(ctx, func(ctx context.Context, node string, rpc rpcclient.Client) error {
-		res, err := rpc.ABCIQueryWithOptions(ctx, storePath(store), key, rpcclient.ABCIQueryOptions{Height: s.height, Prove: s.r.headers != nil})
+		resp, err := s.query(ctx, rpc, store, key)
 		if err != nil {
 			return err
 		}
-		resp := res.Response
 		switch {
 		case appHash != nil:
 			out, err = checkQuery(s.r.prt, node, what, store, key, s.height, appHash, resp)

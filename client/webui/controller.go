@@ -405,7 +405,7 @@ func (c *controller) start(d meeting.Device, id []byte, leader, admitAll bool, p
 	ctl := meeting.ControlOf(c.cfg.Eph, id)
 	cfg := participant.Config{
 		Session: meeting.Config{
-			Chain: c.cfg.Chain, Mailbox: mb, Device: d, MeetingID: id, Eph: c.cfg.Eph, Control: &ctl,
+			Chain: c.cfg.Chain, Mailbox: mb, Device: d, MeetingID: id, Eph: c.cfg.Eph, Control: &ctl, Contacts: c.cfg.Contacts,
 			Admit:    c.admit,
 			Passcode: passcode,
 			OnEvent:  c.onEvent,
@@ -449,6 +449,8 @@ func (c *controller) finished(p *participant.Participant, err error) {
 	switch {
 	case errors.Is(err, meeting.ErrRemoved):
 		reason = "You were removed from the meeting: the leader started a new epoch without this device, so its keys no longer decrypt the call."
+	case errors.Is(err, meeting.ErrWrongPasscode):
+		reason = "The leader did not let you in: the passcode is wrong. Ask to join again with the right one."
 	case errors.Is(err, meeting.ErrEnded):
 		reason = "The meeting has ended."
 	case err != nil && !errors.Is(err, context.Canceled):
@@ -537,6 +539,12 @@ func (c *controller) onEvent(e meeting.Event) {
 		}
 	case meeting.EventProblem:
 		c.notice("warn", "", e.String())
+	case meeting.EventRefused:
+		c.notice("warn", "admission", "The leader has not let you in: "+e.String()+".")
+	case meeting.EventKeyChange:
+		c.notice("warn", "", e.Change.String())
+	case meeting.EventFull, meeting.EventRemovedAsks:
+		c.notice("warn", "", e.String())
 	}
 }
 
@@ -575,8 +583,12 @@ func (c *controller) onEpoch(ep meeting.Epoch) {
 		switch {
 		case !mi.Verified:
 			mi.Problem = "not verified: this client trusts its node (--insecure-trust-node)"
+		case m.Reset && m.NewSinceMet:
+			mi.Problem = "a new device since you last met " + m.User + ", added by an account reset: no earlier device of theirs approved it; confirm with them"
 		case m.Reset:
 			mi.Problem = "added by an account reset: no earlier device of " + m.User + " approved it"
+		case m.NewSinceMet:
+			mi.Problem = "a new device since you last met " + m.User + ": confirm with them that it is theirs"
 		}
 		msg.Members = append(msg.Members, mi)
 	}

@@ -53,6 +53,9 @@ type Config struct {
 	// NewMailbox makes the mailbox client of the signed-in device.
 	NewMailbox func(d meeting.Device) (Mailbox, error)
 	Eph        meeting.EphStore
+	// Contacts, optional, remembers the devices of people met and warns
+	// when someone met before appears with a new device.
+	Contacts meeting.Contacts
 	// MeshSettings, optional, configures pion for the other members;
 	// call.DefaultSettingEngine() by default.
 	MeshSettings *webrtc.SettingEngine

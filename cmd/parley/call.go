@@ -94,7 +94,7 @@ func newCallCmd(g *globals) *cobra.Command {
 			}
 			ctl := g.control(id)
 			p, err := participant.New(participant.Config{
-				Session: meeting.Config{Chain: ch, Mailbox: mb, Device: d, MeetingID: id, Eph: eph, Control: &ctl,
+				Session: meeting.Config{Chain: ch, Mailbox: mb, Device: d, MeetingID: id, Eph: eph, Control: &ctl, Contacts: g.contacts(),
 					OnEvent: func(e meeting.Event) { cmd.Printf("%s  %s\n", time.Now().Format("15:04:05"), e) }},
 				Video: vsrc, Audio: asrc, Sinks: sinks, SettingEngine: call.DefaultSettingEngine(), Reach: rc,
 			})

@@ -79,6 +79,11 @@ func (g *globals) store() (*keystore.Store, error) {
 	return keystore.Open(filepath.Join(g.home, "keys"))
 }
 
+// contacts remembers the devices of the people this device met.
+func (g *globals) contacts() identity.Contacts {
+	return identity.NewContacts(filepath.Join(g.home, "contacts"))
+}
+
 func (g *globals) known() identity.Known {
 	return identity.NewKnown(filepath.Join(g.home, "known"))
 }

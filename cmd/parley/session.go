@@ -56,7 +56,7 @@ func (g *globals) runSession(cmd *cobra.Command, id []byte, f *sessionFlags) err
 	defer mb.Close()
 	ctl := g.control(id)
 	cfg := meeting.Config{
-		Chain: ch, Mailbox: mb, Device: d, MeetingID: id, Eph: g.ephStore(), Control: &ctl,
+		Chain: ch, Mailbox: mb, Device: d, MeetingID: id, Eph: g.ephStore(), Control: &ctl, Contacts: g.contacts(),
 		Passcode: f.passcode, RotateEvery: f.rotate,
 		OnEvent: func(e meeting.Event) { cmd.Printf("%s  %s\n", time.Now().Format("15:04:05.000"), e) },
 	}

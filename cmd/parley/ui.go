@@ -68,8 +68,9 @@ func newUICmd(g *globals) *cobra.Command {
 					}
 					return reachMailbox{Client: mb, flags: &reach}, nil
 				},
-				Eph: g.ephStore(),
-				Log: logWriter(cmd, quiet),
+				Eph:      g.ephStore(),
+				Contacts: g.contacts(),
+				Log:      logWriter(cmd, quiet),
 			})
 			if err != nil {
 				return err

@@ -42,6 +42,9 @@ const (
 	KindMeetingKey uint32 = 1
 	// KindSignal is WebRTC signalling between two participants.
 	KindSignal uint32 = 2
+	// KindNotice is a leader's signed notice to a requester it does not
+	// admit (the meeting is full, a wrong passcode, removed earlier).
+	KindNotice uint32 = 3
 )
 
 // ChannelID is the CometBFT p2p channel on which nodes gossip envelopes.

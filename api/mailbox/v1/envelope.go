@@ -59,8 +59,8 @@ func Validate(e *Envelope) error {
 	if len(e.MeetingId) != MeetingIDSize {
 		return invalid("meeting_id", "want %d bytes, got %d", MeetingIDSize, len(e.MeetingId))
 	}
-	if e.Kind != KindMeetingKey && e.Kind != KindSignal {
-		return invalid("kind", "want %d (meeting key) or %d (signal), got %d; other kinds are reserved", KindMeetingKey, KindSignal, e.Kind)
+	if e.Kind != KindMeetingKey && e.Kind != KindSignal && e.Kind != KindNotice {
+		return invalid("kind", "want %d (meeting key), %d (signal) or %d (notice), got %d; other kinds are reserved", KindMeetingKey, KindSignal, KindNotice, e.Kind)
 	}
 	if len(e.Body) == 0 || len(e.Body) > MaxBodySize {
 		return invalid("body", "want 1 to %d bytes, got %d", MaxBodySize, len(e.Body))

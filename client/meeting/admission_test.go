@@ -1,0 +1,70 @@
+package meeting_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/parleynet/parley/client/meeting"
+	meetingtypes "github.com/parleynet/parley/x/meeting/types"
+)
+
+func refusedWith(r *recorder, reason meetingtypes.NoticeReason) bool {
+	for _, e := range r.all() {
+		if x, ok := e.(meeting.EventRefused); ok && x.Reason == reason {
+			return true
+		}
+	}
+	return false
+}
+
+// TestAdmissionRefusalsAreTold: a joiner with a wrong passcode is told at
+// once, by a notice the leader signs, and its session ends; a joiner over
+// what the call carries is told the meeting is full and waits, and the
+// leader is told too; nobody waits in silence.
+func TestAdmissionRefusalsAreTold(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a chain")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	h := newHarness(t, ctx)
+	alice := h.device("alice", "alice", "laptop")
+	bob, carol, dave := h.device("bob", "bob", "phone"), h.device("carol", "carol", "desk"), h.device("dave", "dave", "tab")
+	id, _, err := meeting.Create(ctx, alice.c, alice.eph, alice.d, meeting.CreateOptions{Duration: time.Hour, PasscodeRequired: true})
+	require.NoError(t, err)
+	h.run(alice, id, func(c *meeting.Config) { c.Passcode, c.MaxMembers = "right horse", 2 })
+
+	_, err = meeting.Join(ctx, bob.c, bob.eph, bob.d, id, "wrong horse")
+	require.NoError(t, err)
+	h.run(bob, id, nil)
+	require.ErrorIs(t, bob.ended(t, 30*time.Second), meeting.ErrWrongPasscode, "the wrong passcode is told and ends the wait")
+	require.True(t, refusedWith(bob.rec, meetingtypes.NoticeWrongPasscode))
+
+	_, err = meeting.Join(ctx, carol.c, carol.eph, carol.d, id, "right horse")
+	require.NoError(t, err)
+	h.run(carol, id, nil)
+	waitFor(t, "carol admitted", func() bool { _, _, err := carol.rec.key(); return err == nil })
+
+	_, err = meeting.Join(ctx, dave.c, dave.eph, dave.d, id, "right horse")
+	require.NoError(t, err)
+	h.run(dave, id, nil)
+	waitFor(t, "dave told the meeting is full", func() bool { return refusedWith(dave.rec, meetingtypes.NoticeFull) })
+	waitFor(t, "the leader told dave does not fit", func() bool {
+		for _, e := range alice.rec.all() {
+			if f, ok := e.(meeting.EventFull); ok && f.Device.User == "dave" && f.Limit == 2 {
+				return true
+			}
+		}
+		return false
+	})
+	_, _, err = dave.rec.key()
+	require.Error(t, err, "dave got no key")
+	select {
+	case err := <-dave.done:
+		t.Fatalf("dave's session ended (%v); a full meeting keeps him waiting", err)
+	default:
+	}
+}

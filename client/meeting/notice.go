@@ -1,0 +1,97 @@
+package meeting
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	mailboxv1 "github.com/parleynet/parley/api/mailbox/v1"
+	"github.com/parleynet/parley/client/keyschedule"
+	"github.com/parleynet/parley/client/verify"
+	meetingtypes "github.com/parleynet/parley/x/meeting/types"
+)
+
+// KindNotice is the mailbox kind of a leader's notice to a requester.
+const KindNotice = mailboxv1.KindNotice
+
+// ErrWrongPasscode ends a joiner's session whose request the leader
+// refused for its passcode proof: only a new request can fix it.
+var ErrWrongPasscode = errors.New("the leader refused the request: wrong passcode")
+
+// A notice's body is
+//
+//	u8(1) ‖ u64(request_seq) ‖ u64(reason) ‖ signature[64]
+//
+// where the signature is the leader device's, over
+// meetingtypes.NoticeSignBytes for the recipient's own identity and
+// ephemeral key, which the recipient supplies itself.
+const noticeSize = 1 + 8 + 8 + ed25519.SignatureSize
+
+func encodeNotice(seq uint64, reason meetingtypes.NoticeReason, sig []byte) []byte {
+	b := make([]byte, 0, noticeSize)
+	b = append(b, 1)
+	b = binary.BigEndian.AppendUint64(b, seq)
+	b = binary.BigEndian.AppendUint64(b, uint64(reason))
+	return append(b, sig...)
+}
+
+func decodeNotice(b []byte) (seq uint64, reason meetingtypes.NoticeReason, sig []byte, err error) {
+	if len(b) != noticeSize || b[0] != 1 {
+		return 0, 0, nil, fmt.Errorf("notice: want %d bytes starting with version 1, got %d", noticeSize, len(b))
+	}
+	return binary.BigEndian.Uint64(b[1:9]), meetingtypes.NoticeReason(binary.BigEndian.Uint64(b[9:17])), b[17:], nil
+}
+
+// notify sends the requester of r a signed notice, once per request.
+func (s *Session) notify(ctx context.Context, ls *leaderState, r meetingtypes.JoinRequest, reason meetingtypes.NoticeReason) {
+	ref := DeviceRef{r.UserId, r.DeviceId}
+	key := noticeKey{ref, r.Seq, reason}
+	if ls.noticed[key] {
+		return
+	}
+	ls.noticed[key] = true
+	toHash := keyschedule.EphemeralKeyHash(r.EphPk)
+	sig := s.cfg.Device.Key.Sign(meetingtypes.NoticeSignBytes(s.cfg.Chain.ChainID(), s.cfg.MeetingID,
+		s.cfg.Device.UserID, s.cfg.Device.DeviceID, r.UserId, r.DeviceId, toHash[:], r.Seq, reason))
+	if err := s.cfg.Mailbox.Post(ctx, toHash, s.cfg.MeetingID, KindNotice, encodeNotice(r.Seq, reason, sig)); err != nil {
+		s.cfg.OnEvent(EventProblem{Peer: ref.String(), Err: fmt.Errorf("telling it why it is not admitted: %w", err)})
+	}
+}
+
+type noticeKey struct {
+	ref    DeviceRef
+	seq    uint64
+	reason meetingtypes.NoticeReason
+}
+
+// takeNotice checks a notice delivered to this device: from the proven
+// leader, signed with its proven key, about this device's own current
+// request (seq and key). It returns the reason, or an error.
+func (s *Session) takeNotice(ctx context.Context, snap *verify.Snapshot, m meetingtypes.Meeting, d Delivery) (meetingtypes.NoticeReason, error) {
+	seq, reason, sig, err := decodeNotice(d.Body)
+	if err != nil {
+		return 0, err
+	}
+	if d.FromUser != m.LeaderUser || d.FromDevice != m.LeaderDevice {
+		return 0, fmt.Errorf("a notice from %s/%s, who does not lead the meeting", d.FromUser, d.FromDevice)
+	}
+	leader, err := snap.Device(ctx, m.LeaderUser, m.LeaderDevice)
+	if err != nil {
+		return 0, err
+	}
+	own, err := snap.Request(ctx, s.cfg.MeetingID, s.cfg.Device.UserID, s.cfg.Device.DeviceID)
+	if err != nil {
+		return 0, err
+	}
+	if seq != own.Seq {
+		return 0, fmt.Errorf("a notice about request %d; this device's request is %d", seq, own.Seq)
+	}
+	hash := keyschedule.EphemeralKeyHash(s.EphemeralKey().PublicKey().Bytes())
+	if !ed25519.Verify(leader.Pubkey, meetingtypes.NoticeSignBytes(s.cfg.Chain.ChainID(), s.cfg.MeetingID,
+		m.LeaderUser, m.LeaderDevice, s.cfg.Device.UserID, s.cfg.Device.DeviceID, hash[:], seq, reason), sig) {
+		return 0, fmt.Errorf("a notice not signed by the leader's device key")
+	}
+	return reason, nil
+}
