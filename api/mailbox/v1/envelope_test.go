@@ -117,7 +117,7 @@ func TestValidate(t *testing.T) {
 		{"from_device slash", func(e *mailboxv1.Envelope) { e.FromDevice = "a/b" }, "from_device"},
 		{"meeting_id short", func(e *mailboxv1.Envelope) { e.MeetingId = e.MeetingId[:15] }, "meeting_id"},
 		{"kind 0", func(e *mailboxv1.Envelope) { e.Kind = 0 }, "kind"},
-		{"kind reserved", func(e *mailboxv1.Envelope) { e.Kind = 3 }, "kind"},
+		{"kind reserved", func(e *mailboxv1.Envelope) { e.Kind = 4 }, "kind"},
 		{"body empty", func(e *mailboxv1.Envelope) { e.Body = nil }, "body"},
 		{"body too large", func(e *mailboxv1.Envelope) { e.Body = make([]byte, mailboxv1.MaxBodySize+1) }, "body"},
 		{"created_at zero", func(e *mailboxv1.Envelope) { e.CreatedAtMs = 0 }, "created_at_ms"},
