@@ -22,14 +22,15 @@ const (
 // zero-padded digits; the groups are joined by single spaces, for example
 // "01234 56789 00042 99999 10000 31415".
 func SecurityCode(c Context, commitment []byte) (string, error) {
-	if err := c.Validate(); err != nil {
+	c, err := c.checked()
+	if err != nil {
 		return "", err
 	}
 	if len(commitment) != CommitmentSize {
 		return "", fmt.Errorf("%w: key commitment is %d bytes, want %d", ErrInvalidArgument, len(commitment), CommitmentSize)
 	}
 	h := sha256.New()
-	h.Write(labeled(labelCode, c))
+	h.Write(c.labeled(labelCode))
 	h.Write(commitment)
 	d := h.Sum(nil)
 

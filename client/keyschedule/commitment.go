@@ -31,14 +31,16 @@ func Commit(mk []byte, c Context) ([]byte, error) {
 	if len(mk) != MeetingKeySize {
 		return nil, fmt.Errorf("%w: meeting key is %d bytes, want %d", ErrInvalidArgument, len(mk), MeetingKeySize)
 	}
-	if err := c.Validate(); err != nil {
+	c, err := c.checked()
+	if err != nil {
 		return nil, err
 	}
 	return commit(mk, c), nil
 }
 
+// commit is Commit for a context from checked.
 func commit(mk []byte, c Context) []byte {
 	m := hmac.New(sha256.New, mk)
-	m.Write(labeled(labelCommit, c))
+	m.Write(c.labeled(labelCommit))
 	return m.Sum(nil)
 }

@@ -1,8 +1,10 @@
 package keyschedule
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
+	"slices"
 )
 
 // Sizes of the context fields.
@@ -15,11 +17,42 @@ const (
 // Context names one epoch of one meeting on one chain. Its encoding (see
 // Bytes) follows every label of the key schedule, so a key, commitment,
 // envelope or security code of one epoch is never valid for another.
+//
+// Build it with NewContext, which checks it once: Commit, Seal, SealAll,
+// SecurityCode and Open then use the encoding it made without checking
+// again. Change no field of a Context NewContext returned; make another.
+// A Context written as a literal is still accepted, and checked and
+// encoded at each use.
 type Context struct {
 	ChainID    string
 	MeetingID  []byte // MeetingIDSize bytes
 	Epoch      uint64
 	RosterHash []byte // RosterHashSize bytes
+
+	// enc is the encoding of the fields NewContext checked; nil in a
+	// Context written as a literal.
+	enc []byte
+}
+
+// NewContext returns the context of epoch of meetingID on chainID, whose
+// roster hashes to rosterHash, or, wrapping ErrInvalidContext, the first
+// field whose length is not allowed. It copies meetingID and rosterHash.
+func NewContext(chainID string, meetingID []byte, epoch uint64, rosterHash []byte) (Context, error) {
+	c := Context{ChainID: chainID, MeetingID: bytes.Clone(meetingID), Epoch: epoch, RosterHash: bytes.Clone(rosterHash)}
+	if err := c.Validate(); err != nil {
+		return Context{}, err
+	}
+	c.enc = c.appendTo(make([]byte, 0, c.encodedLen()))
+	return c, nil
+}
+
+// checked returns c as NewContext returns it: c itself if it came from
+// NewContext, else c checked and encoded now.
+func (c Context) checked() (Context, error) {
+	if c.enc != nil {
+		return c, nil
+	}
+	return NewContext(c.ChainID, c.MeetingID, c.Epoch, c.RosterHash)
 }
 
 // Validate reports, wrapping ErrInvalidContext, the first field whose length
@@ -42,10 +75,11 @@ func (c Context) Validate() error {
 //
 //	u8(len(chain_id)) || chain_id || meeting_id (16) || u64_be(epoch) || roster_hash (32)
 func (c Context) Bytes() ([]byte, error) {
-	if err := c.Validate(); err != nil {
+	c, err := c.checked()
+	if err != nil {
 		return nil, err
 	}
-	return c.appendTo(make([]byte, 0, c.encodedLen())), nil
+	return bytes.Clone(c.enc), nil
 }
 
 func (c Context) encodedLen() int {
@@ -61,16 +95,13 @@ func (c Context) appendTo(b []byte) []byte {
 	return append(b, c.RosterHash...)
 }
 
-// labeled returns label || ctx for a context that Validate accepted.
-func labeled(label string, c Context) []byte {
-	b := make([]byte, 0, len(label)+c.encodedLen())
-	b = append(b, label...)
-	return c.appendTo(b)
+// labeled returns label || ctx for a context from checked.
+func (c Context) labeled(label string) []byte {
+	return slices.Concat([]byte(label), c.enc)
 }
 
-// clone returns a context that shares no memory with c.
+// clone returns a copy of c's fields that shares no memory with c, as a
+// literal (checked again at its next use).
 func (c Context) clone() Context {
-	c.MeetingID = append([]byte(nil), c.MeetingID...)
-	c.RosterHash = append([]byte(nil), c.RosterHash...)
-	return c
+	return Context{ChainID: c.ChainID, MeetingID: bytes.Clone(c.MeetingID), Epoch: c.Epoch, RosterHash: bytes.Clone(c.RosterHash)}
 }

@@ -40,6 +40,8 @@
 // chain_id is 1 to 255 bytes (MaxChainIDLen); meeting_id is MeetingIDSize
 // (16) bytes and roster_hash RosterHashSize (32) bytes, both as on chain.
 // Anything else is ErrInvalidContext. ctx is 57 + len(chain_id) bytes.
+// NewContext checks a context and encodes it once; Commit, Seal, SealAll,
+// SecurityCode and Open then use that encoding as it is.
 //
 // # Ephemeral keys
 //

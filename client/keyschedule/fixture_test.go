@@ -21,14 +21,15 @@ type fixture struct {
 	members    []Recipient
 }
 
+// testContext is a context from NewContext, as clients build them; tests
+// that need a literal (to break it) clone it.
 func testContext(epoch uint64) Context {
 	roster := sha256.Sum256([]byte("roster"))
-	return Context{
-		ChainID:    "parley-test-1",
-		MeetingID:  bytes.Repeat([]byte{0xa5}, MeetingIDSize),
-		Epoch:      epoch,
-		RosterHash: roster[:],
+	c, err := NewContext("parley-test-1", bytes.Repeat([]byte{0xa5}, MeetingIDSize), epoch, roster[:])
+	if err != nil {
+		panic(err)
 	}
+	return c
 }
 
 func testLeader(seedByte byte, user, device string) (Leader, ed25519.PublicKey) {
@@ -68,10 +69,7 @@ func newFixture(tb testing.TB, n int) *fixture {
 
 func (f *fixture) expect() Expectation {
 	return Expectation{
-		ChainID:       f.ctx.ChainID,
-		MeetingID:     f.ctx.MeetingID,
-		Epoch:         f.ctx.Epoch,
-		RosterHash:    f.ctx.RosterHash,
+		Context:       f.ctx,
 		KeyCommitment: f.commitment,
 		LeaderPubKey:  f.leaderPub,
 		LeaderUser:    f.leader.UserID,

@@ -33,7 +33,7 @@ func benchSetup(b *testing.B) (*fixture, []hpke.PublicKey, []byte) {
 		}
 		pks[i] = pk
 	}
-	return f, pks, labeled(labelMeetingKey, f.ctx)
+	return f, pks, f.ctx.labeled(labelMeetingKey)
 }
 
 func reportPer1000(b *testing.B) {

@@ -10,15 +10,11 @@ import (
 )
 
 // Expectation is what a member knows from the chain before it accepts an
-// epoch's key: the epoch's context (ChainID to RosterHash, as in Context),
-// the key commitment the leader posted, and the leader's identity and
-// device key.
+// epoch's key: the epoch's context, the key commitment the leader posted,
+// and the leader's identity and device key.
 type Expectation struct {
-	ChainID       string
-	MeetingID     []byte // MeetingIDSize bytes
-	Epoch         uint64
-	RosterHash    []byte // RosterHashSize bytes
-	KeyCommitment []byte // CommitmentSize bytes, from the Epoch on chain
+	Context       Context // from NewContext
+	KeyCommitment []byte  // CommitmentSize bytes, from the Epoch on chain
 	LeaderPubKey  ed25519.PublicKey
 	LeaderUser    string
 	LeaderDevice  string
@@ -29,7 +25,7 @@ type Expectation struct {
 //
 //  1. env is well formed (ErrUnsupportedVersion, ErrMalformedEnvelope) and
 //     want is complete (ErrInvalidContext, ErrInvalidArgument, ErrInvalidKey);
-//  2. chain ID, meeting ID, epoch and roster hash equal want's
+//  2. chain ID, meeting ID, epoch and roster hash equal want.Context's
 //     (ErrWrongContext, naming the field);
 //  3. the recipient hash is EphemeralKeyHash of priv's public key (ErrNotForMe);
 //  4. the sender is want's leader user and device (ErrNotLeader);
@@ -46,24 +42,25 @@ func Open(env *Envelope, priv hpke.PrivateKey, want Expectation) ([]byte, error)
 	if err := env.validate(); err != nil {
 		return nil, err
 	}
-	if err := want.validate(); err != nil {
+	c, err := want.validate()
+	if err != nil {
 		return nil, err
 	}
 	if err := checkKEM(priv); err != nil {
 		return nil, err
 	}
 
-	if env.ChainID != want.ChainID {
-		return nil, fmt.Errorf("%w: chain_id is %q, expected %q", ErrWrongContext, env.ChainID, want.ChainID)
+	if env.ChainID != c.ChainID {
+		return nil, fmt.Errorf("%w: chain_id is %q, expected %q", ErrWrongContext, env.ChainID, c.ChainID)
 	}
-	if !bytes.Equal(env.MeetingID, want.MeetingID) {
-		return nil, fmt.Errorf("%w: meeting_id is %x, expected %x", ErrWrongContext, env.MeetingID, want.MeetingID)
+	if !bytes.Equal(env.MeetingID, c.MeetingID) {
+		return nil, fmt.Errorf("%w: meeting_id is %x, expected %x", ErrWrongContext, env.MeetingID, c.MeetingID)
 	}
-	if env.Epoch != want.Epoch {
-		return nil, fmt.Errorf("%w: epoch is %d, expected %d (stale or replayed envelope)", ErrWrongContext, env.Epoch, want.Epoch)
+	if env.Epoch != c.Epoch {
+		return nil, fmt.Errorf("%w: epoch is %d, expected %d (stale or replayed envelope)", ErrWrongContext, env.Epoch, c.Epoch)
 	}
-	if !bytes.Equal(env.RosterHash, want.RosterHash) {
-		return nil, fmt.Errorf("%w: roster_hash is %x, expected %x", ErrWrongContext, env.RosterHash, want.RosterHash)
+	if !bytes.Equal(env.RosterHash, c.RosterHash) {
+		return nil, fmt.Errorf("%w: roster_hash is %x, expected %x", ErrWrongContext, env.RosterHash, c.RosterHash)
 	}
 
 	mine := EphemeralKeyHash(priv.PublicKey().Bytes())
@@ -79,7 +76,7 @@ func Open(env *Envelope, priv hpke.PrivateKey, want Expectation) ([]byte, error)
 		return nil, fmt.Errorf("%w: not signed by %q/%q's device key %s", ErrBadSignature, want.LeaderUser, want.LeaderDevice, hex.EncodeToString(want.LeaderPubKey))
 	}
 
-	r, err := hpke.NewRecipient(env.Enc, priv, kdf, aead, labeled(labelMeetingKey, want.context()))
+	r, err := hpke.NewRecipient(env.Enc, priv, kdf, aead, c.labeled(labelMeetingKey))
 	if err != nil {
 		return nil, fmt.Errorf("%w: decapsulate from %q/%q: %v", ErrDecrypt, env.SenderUser, env.SenderDevice, err)
 	}
@@ -88,28 +85,26 @@ func Open(env *Envelope, priv hpke.PrivateKey, want Expectation) ([]byte, error)
 		return nil, fmt.Errorf("%w: from %q/%q: %v", ErrDecrypt, env.SenderUser, env.SenderDevice, err)
 	}
 
-	if !hmac.Equal(commit(mk, want.context()), want.KeyCommitment) {
+	if !hmac.Equal(commit(mk, c), want.KeyCommitment) {
 		clear(mk)
-		return nil, fmt.Errorf("%w: epoch %d key from %q/%q differs from the committed key %x", ErrCommitmentMismatch, want.Epoch, want.LeaderUser, want.LeaderDevice, want.KeyCommitment)
+		return nil, fmt.Errorf("%w: epoch %d key from %q/%q differs from the committed key %x", ErrCommitmentMismatch, c.Epoch, want.LeaderUser, want.LeaderDevice, want.KeyCommitment)
 	}
 	return mk, nil
 }
 
-func (w Expectation) context() Context {
-	return Context{ChainID: w.ChainID, MeetingID: w.MeetingID, Epoch: w.Epoch, RosterHash: w.RosterHash}
-}
-
-func (w Expectation) validate() error {
-	if err := w.context().Validate(); err != nil {
-		return err
+// validate checks that w is complete and returns its context from checked.
+func (w Expectation) validate() (Context, error) {
+	c, err := w.Context.checked()
+	if err != nil {
+		return c, err
 	}
 	switch {
 	case len(w.KeyCommitment) != CommitmentSize:
-		return fmt.Errorf("%w: expected key_commitment is %d bytes, want %d", ErrInvalidArgument, len(w.KeyCommitment), CommitmentSize)
+		return c, fmt.Errorf("%w: expected key_commitment is %d bytes, want %d", ErrInvalidArgument, len(w.KeyCommitment), CommitmentSize)
 	case len(w.LeaderPubKey) != ed25519.PublicKeySize:
-		return fmt.Errorf("%w: leader public key is %d bytes, want %d", ErrInvalidArgument, len(w.LeaderPubKey), ed25519.PublicKeySize)
+		return c, fmt.Errorf("%w: leader public key is %d bytes, want %d", ErrInvalidArgument, len(w.LeaderPubKey), ed25519.PublicKeySize)
 	case w.LeaderUser == "" || w.LeaderDevice == "":
-		return fmt.Errorf("%w: expected leader user and device must be set", ErrInvalidArgument)
+		return c, fmt.Errorf("%w: expected leader user and device must be set", ErrInvalidArgument)
 	}
-	return nil
+	return c, nil
 }

@@ -280,7 +280,7 @@ func TestOpenRejects(t *testing.T) {
 		{
 			name:    "expectation with a bad context",
 			env:     func(t *testing.T) *Envelope { return f.seal(t, 0) },
-			want:    func(e *Expectation) { e.RosterHash = nil },
+			want:    func(e *Expectation) { e.Context = e.Context.clone(); e.Context.RosterHash = nil },
 			wantErr: ErrInvalidContext,
 		},
 		{

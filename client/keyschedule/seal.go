@@ -40,10 +40,11 @@ type Recipient struct {
 
 // Seal seals mk for one member. See SealAll for many.
 func Seal(leader Leader, c Context, mk []byte, to Recipient) (*Envelope, error) {
-	if err := checkSealArgs(leader, c, mk); err != nil {
+	c, err := checkSealArgs(leader, c, mk)
+	if err != nil {
 		return nil, err
 	}
-	env, err := seal(leader, c, labeled(labelMeetingKey, c), mk, to)
+	env, err := seal(leader, c, c.labeled(labelMeetingKey), mk, to)
 	if err != nil {
 		return nil, fmt.Errorf("member %s/%s: %w", to.UserID, to.DeviceID, err)
 	}
@@ -60,12 +61,13 @@ func SealAll(ctx context.Context, leader Leader, c Context, mk []byte, members [
 	if len(members) > MaxRecipients {
 		return nil, fmt.Errorf("%w: %d members, at most %d", ErrTooManyRecipients, len(members), MaxRecipients)
 	}
-	if err := checkSealArgs(leader, c, mk); err != nil {
+	c, err := checkSealArgs(leader, c, mk)
+	if err != nil {
 		return nil, err
 	}
-	info := labeled(labelMeetingKey, c)
+	info := c.labeled(labelMeetingKey)
 	out := make([]*Envelope, len(members))
-	err := forEachParallel(ctx, len(members), func(i int) error {
+	err = forEachParallel(ctx, len(members), func(i int) error {
 		env, err := seal(leader, c, info, mk, members[i])
 		if err != nil {
 			return fmt.Errorf("member %d (%s/%s): %w", i, members[i].UserID, members[i].DeviceID, err)
@@ -79,28 +81,32 @@ func SealAll(ctx context.Context, leader Leader, c Context, mk []byte, members [
 	return out, nil
 }
 
-func checkSealArgs(leader Leader, c Context, mk []byte) error {
+// checkSealArgs checks what Seal and SealAll are given and returns c from
+// checked.
+func checkSealArgs(leader Leader, c Context, mk []byte) (Context, error) {
 	if len(mk) != MeetingKeySize {
-		return fmt.Errorf("%w: meeting key is %d bytes, want %d", ErrInvalidArgument, len(mk), MeetingKeySize)
+		return c, fmt.Errorf("%w: meeting key is %d bytes, want %d", ErrInvalidArgument, len(mk), MeetingKeySize)
 	}
-	if err := c.Validate(); err != nil {
-		return err
+	c, err := c.checked()
+	if err != nil {
+		return c, err
 	}
 	if leader.Signer == nil {
-		return fmt.Errorf("%w: leader has no signer", ErrInvalidArgument)
+		return c, fmt.Errorf("%w: leader has no signer", ErrInvalidArgument)
 	}
 	if _, ok := leader.Signer.Public().(ed25519.PublicKey); !ok {
-		return fmt.Errorf("%w: leader signer has a %T public key, want ed25519.PublicKey", ErrInvalidArgument, leader.Signer.Public())
+		return c, fmt.Errorf("%w: leader signer has a %T public key, want ed25519.PublicKey", ErrInvalidArgument, leader.Signer.Public())
 	}
 	for _, f := range []struct{ name, id string }{{"leader user_id", leader.UserID}, {"leader device_id", leader.DeviceID}} {
 		if len(f.id) == 0 || len(f.id) > MaxIDLen {
-			return fmt.Errorf("%w: %s is %d bytes, want 1 to %d", ErrInvalidArgument, f.name, len(f.id), MaxIDLen)
+			return c, fmt.Errorf("%w: %s is %d bytes, want 1 to %d", ErrInvalidArgument, f.name, len(f.id), MaxIDLen)
 		}
 	}
-	return nil
+	return c, nil
 }
 
-// seal builds, encrypts and signs one envelope; info is "parley/v1/mk" || ctx.
+// seal builds, encrypts and signs one envelope; c is from checked and info
+// is "parley/v1/mk" || ctx.
 func seal(leader Leader, c Context, info, mk []byte, to Recipient) (*Envelope, error) {
 	pk := to.Parsed
 	if pk == nil {
