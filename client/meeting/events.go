@@ -93,3 +93,11 @@ func (e EventRefused) String() string {
 type EventKeyChange struct{ Change identity.KeyChange }
 
 func (e EventKeyChange) String() string { return "WARNING: " + e.Change.String() }
+
+// EventRotated: this device rotated its ephemeral key after a periodic
+// rekey; later epochs are sealed to the new one.
+type EventRotated struct{ Epoch uint64 }
+
+func (e EventRotated) String() string {
+	return fmt.Sprintf("rotated this device's ephemeral key after epoch %d", e.Epoch)
+}

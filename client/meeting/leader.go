@@ -129,7 +129,6 @@ func (s *Session) lead(ctx context.Context, tip *verify.Snapshot, m meetingtypes
 	}
 	rotate := s.rotate || (m.Epoch > 0 && time.Since(s.lastKey) >= s.cfg.RotateEvery)
 	installed := s.installed
-	eph := s.eph
 	s.mu.Unlock()
 
 	reason := meetingtypes.Reason_REASON_ROTATE
@@ -191,7 +190,7 @@ func (s *Session) lead(ctx context.Context, tip *verify.Snapshot, m meetingtypes
 			continue
 		}
 		if s.cfg.Passcode != "" {
-			if err := CheckPasscode(s.cfg.Chain.ChainID(), s.cfg.MeetingID, r.UserId, r.DeviceId, s.cfg.Passcode, eph, r.Sealed); err != nil {
+			if err := s.checkPasscode(r); err != nil {
 				if !ls.rejected[ref] {
 					ls.rejected[ref] = true
 					s.cfg.OnEvent(EventProblem{Peer: ref.String(), Err: err})
@@ -358,7 +357,8 @@ func (s *Session) commit(ctx context.Context, tip *verify.Snapshot, m meetingtyp
 	}
 	ls.roster, ls.rosterOf = roster, epoch
 	key := append([]byte(nil), mk...)
-	return s.install(Epoch{Number: epoch, Key: key, Reason: reason, Leader: s.self(), Members: members, Self: self}, kctx, commitment)
+	return s.install(Epoch{Number: epoch, Key: key, Reason: reason, Leader: s.self(), Members: members, Self: self}, kctx, commitment,
+		meetingtypes.EphKeyHash(reqs[s.self()].EphPk))
 }
 
 // parsedKey returns a member's ephemeral key parsed once per meeting (nil
@@ -384,4 +384,16 @@ func (s *Session) capacity(m meetingtypes.Meeting) int {
 		limit = p
 	}
 	return limit
+}
+
+// checkPasscode checks a request's passcode proof with the leader's
+// ephemeral keys (the request may be sealed to the one before a rotation).
+func (s *Session) checkPasscode(r meetingtypes.JoinRequest) error {
+	var err error
+	for _, k := range s.EphemeralKeys() {
+		if err = CheckPasscode(s.cfg.Chain.ChainID(), s.cfg.MeetingID, r.UserId, r.DeviceId, s.cfg.Passcode, k, r.Sealed); err == nil {
+			return nil
+		}
+	}
+	return err
 }

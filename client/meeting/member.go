@@ -59,8 +59,8 @@ func (s *Session) tryEnvelopes(ctx context.Context, snap *verify.Snapshot, e mee
 	if got := meetingtypes.RosterHash(s.cfg.MeetingID, e.Members); !bytes.Equal(got, e.RosterHash) {
 		return fmt.Errorf("epoch %d: roster hash %X does not match its members (%X)", e.Epoch, e.RosterHash, got)
 	}
-	eph := s.EphemeralKey()
-	if want := meetingtypes.EphKeyHash(eph.PublicKey().Bytes()); !bytes.Equal(e.Members[self].EphPkHash, want) {
+	eph := s.keyFor(e.Members[self].EphPkHash)
+	if eph == nil {
 		return fmt.Errorf("epoch %d lists %s with an ephemeral key that is not this device's", e.Epoch, s.self())
 	}
 	s.mu.Lock()
@@ -106,7 +106,7 @@ func (s *Session) tryEnvelopes(ctx context.Context, snap *verify.Snapshot, e mee
 			s.mu.Unlock()
 			return err
 		}
-		return s.install(ep, kctx, e.KeyCommitment)
+		return s.install(ep, kctx, e.KeyCommitment, e.Members[self].EphPkHash)
 	}
 	return nil
 }

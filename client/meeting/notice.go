@@ -88,10 +88,12 @@ func (s *Session) takeNotice(ctx context.Context, snap *verify.Snapshot, m meeti
 	if seq != own.Seq {
 		return 0, fmt.Errorf("a notice about request %d; this device's request is %d", seq, own.Seq)
 	}
-	hash := keyschedule.EphemeralKeyHash(s.EphemeralKey().PublicKey().Bytes())
-	if !ed25519.Verify(leader.Pubkey, meetingtypes.NoticeSignBytes(s.cfg.Chain.ChainID(), s.cfg.MeetingID,
-		m.LeaderUser, m.LeaderDevice, s.cfg.Device.UserID, s.cfg.Device.DeviceID, hash[:], seq, reason), sig) {
-		return 0, fmt.Errorf("a notice not signed by the leader's device key")
+	for _, k := range s.EphemeralKeys() {
+		hash := keyschedule.EphemeralKeyHash(k.PublicKey().Bytes())
+		if ed25519.Verify(leader.Pubkey, meetingtypes.NoticeSignBytes(s.cfg.Chain.ChainID(), s.cfg.MeetingID,
+			m.LeaderUser, m.LeaderDevice, s.cfg.Device.UserID, s.cfg.Device.DeviceID, hash[:], seq, reason), sig) {
+			return reason, nil
+		}
 	}
-	return reason, nil
+	return 0, fmt.Errorf("a notice not signed by the leader's device key")
 }

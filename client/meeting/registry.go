@@ -6,16 +6,11 @@ import (
 	"crypto/ed25519"
 	"crypto/hpke"
 	"crypto/rand"
-	"encoding/hex"
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
-	"github.com/parleynet/parley/client/keyschedule"
 	"github.com/parleynet/parley/client/verify"
 	meetingtypes "github.com/parleynet/parley/x/meeting/types"
 )
@@ -53,99 +48,6 @@ type Signer interface {
 type Device struct {
 	UserID, DeviceID string
 	Key              Signer
-}
-
-// EphStore keeps this device's ephemeral private keys, one per meeting
-// and, after a rotation (RotateEphKey), its successor until Promote.
-type EphStore struct{ Dir string }
-
-func (s EphStore) path(meetingID []byte, d Device) string {
-	return filepath.Join(s.Dir, hex.EncodeToString(meetingID), d.UserID+"@"+d.DeviceID+".eph")
-}
-
-// EphKey is a fresh ephemeral key not yet stored: it is saved only
-// once the chain accepted it, so a rejected request never replaces the key
-// of the request that stands.
-type EphKey struct {
-	store     EphStore
-	meetingID []byte
-	dev       Device
-	priv      hpke.PrivateKey
-}
-
-// New makes a fresh ephemeral key for the meeting; Save stores it.
-func (s EphStore) New(meetingID []byte, d Device) (*EphKey, error) {
-	priv, err := keyschedule.GenerateEphemeralKey()
-	if err != nil {
-		return nil, err
-	}
-	return &EphKey{store: s, meetingID: meetingID, dev: d, priv: priv}, nil
-}
-
-// Public returns the key's public half.
-func (k *EphKey) Public() []byte { return k.priv.PublicKey().Bytes() }
-
-// Save stores the private key (0600), replacing the device's previous one.
-func (k *EphKey) Save() error { return k.write(k.store.path(k.meetingID, k.dev)) }
-
-func (k *EphKey) write(p string) error {
-	raw, err := keyschedule.EphemeralPrivateKeyBytes(k.priv)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-		return err
-	}
-	tmp := p + ".tmp"
-	if err := os.WriteFile(tmp, raw, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, p)
-}
-
-// SaveNext stores the private key (0600) as the successor of the device's
-// current one, which it leaves in place: after a rotation the current
-// epoch is still sealed to the old key. Promote makes it current;
-// LoadNext reads it. A later SaveNext replaces an unpromoted successor.
-func (k *EphKey) SaveNext() error {
-	return k.write(k.store.nextPath(k.meetingID, k.dev))
-}
-
-// LoadNext reads the successor key saved by SaveNext.
-func (s EphStore) LoadNext(meetingID []byte, d Device) (hpke.PrivateKey, error) {
-	raw, err := os.ReadFile(s.nextPath(meetingID, d))
-	if err != nil {
-		return nil, fmt.Errorf("next ephemeral key of %s/%s for meeting %x: %w", d.UserID, d.DeviceID, meetingID, err)
-	}
-	return keyschedule.ParseEphemeralPrivateKey(raw)
-}
-
-// Promote makes the successor key the device's current one, replacing
-// (and so erasing) the old key.
-func (s EphStore) Promote(meetingID []byte, d Device) error {
-	return os.Rename(s.nextPath(meetingID, d), s.path(meetingID, d))
-}
-
-func (s EphStore) nextPath(meetingID []byte, d Device) string { return s.path(meetingID, d) + ".next" }
-
-// Load reads this device's ephemeral private key for the meeting.
-func (s EphStore) Load(meetingID []byte, d Device) (hpke.PrivateKey, error) {
-	raw, err := os.ReadFile(s.path(meetingID, d))
-	if err != nil {
-		return nil, fmt.Errorf("ephemeral key of %s/%s for meeting %x: %w", d.UserID, d.DeviceID, meetingID, err)
-	}
-	return keyschedule.ParseEphemeralPrivateKey(raw)
-}
-
-// Erase deletes the meeting's ephemeral keys of this device, a successor
-// included.
-func (s EphStore) Erase(meetingID []byte, d Device) error {
-	for _, p := range []string{s.path(meetingID, d), s.nextPath(meetingID, d)} {
-		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return err
-		}
-	}
-	return nil
 }
 
 // CreateOptions are a new meeting's policy and lifetime.

@@ -1,6 +1,7 @@
 package meeting
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/hpke"
@@ -79,6 +80,9 @@ type Session struct {
 
 	mu        sync.Mutex
 	eph       hpke.PrivateKey
+	ephPrev   hpke.PrivateKey // the key before a rotation, until an epoch sealed to eph
+	rotated   uint64          // the periodic epoch this device last rotated its key after
+	last      installedKey    // the newest installed epoch
 	installed uint64 // highest epoch whose key is installed
 	code      string
 	envs      envBuffer                       // key envelopes waiting for their epoch to be proven
@@ -119,11 +123,36 @@ func NewSession(cfg Config) (*Session, error) {
 }
 
 // EphemeralKey returns this device's current ephemeral private key in the
-// meeting (it changes when the device claims leadership).
+// meeting (it changes when the device rotates it or claims leadership).
 func (s *Session) EphemeralKey() hpke.PrivateKey {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.eph
+}
+
+// EphemeralKeys returns the keys that open what is sealed to this device
+// now: the current one and, for a while after a rotation, the previous.
+func (s *Session) EphemeralKeys() []hpke.PrivateKey {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.eph == nil:
+		return nil // erased: the session is over
+	case s.ephPrev != nil:
+		return []hpke.PrivateKey{s.eph, s.ephPrev}
+	}
+	return []hpke.PrivateKey{s.eph}
+}
+
+// keyFor returns this device's key whose SHA-256 is hash (current or
+// previous), or nil.
+func (s *Session) keyFor(hash []byte) hpke.PrivateKey {
+	for _, k := range s.EphemeralKeys() {
+		if h := meetingtypes.EphKeyHash(k.PublicKey().Bytes()); bytes.Equal(h, hash) {
+			return k
+		}
+	}
+	return nil
 }
 
 // Epoch returns the newest installed epoch number (0 before the first).
@@ -204,7 +233,7 @@ func (s *Session) Run(ctx context.Context) error {
 	// One step first: the member learns whom key envelopes may come from
 	// before the mailbox delivers what it holds.
 	if err := s.step(ctx); isFinal(err) {
-		return err
+		return s.finish(err)
 	} else if err != nil && ctx.Err() == nil {
 		s.cfg.OnEvent(EventProblem{Peer: "chain", Err: err})
 	}
@@ -234,11 +263,23 @@ func (s *Session) Run(ctx context.Context) error {
 		}
 		lastHeight = h
 		if err := s.step(ctx); isFinal(err) {
-			return err
+			return s.finish(err)
 		} else if err != nil && ctx.Err() == nil {
 			s.cfg.OnEvent(EventProblem{Peer: "chain", Err: err})
 		}
 	}
+}
+
+// finish erases this device's ephemeral keys of a meeting it is out of
+// (removed, ended, refused): nothing sealed to them later may open.
+func (s *Session) finish(err error) error {
+	if eerr := s.cfg.Eph.Erase(s.cfg.MeetingID, s.cfg.Device); eerr != nil {
+		s.cfg.OnEvent(EventProblem{Peer: "key store", Err: fmt.Errorf("erasing the ephemeral key: %w", eerr)})
+	}
+	s.mu.Lock()
+	s.eph, s.ephPrev = nil, nil
+	s.mu.Unlock()
+	return err
 }
 
 // isFinal says whether a step's error ends the session.
@@ -246,23 +287,26 @@ func isFinal(err error) bool {
 	return errors.Is(err, ErrEnded) || errors.Is(err, ErrRemoved) || errors.Is(err, ErrWrongPasscode)
 }
 
-// subscribe (re)starts the mailbox subscription for the current ephemeral key.
+// subscribe (re)starts the mailbox subscriptions for this device's
+// ephemeral keys (the current one, and the previous after a rotation).
 func (s *Session) subscribe(ctx context.Context) error {
 	if s.subCancel != nil {
 		s.subCancel()
 	}
 	subCtx, cancel := context.WithCancel(ctx)
 	s.subCancel = cancel
-	ch, err := s.cfg.Mailbox.Subscribe(subCtx, s.EphemeralKey(), s.cfg.MeetingID)
-	if err != nil {
-		cancel()
-		return fmt.Errorf("mailbox subscription: %w", err)
-	}
-	go func() {
-		for d := range ch {
-			s.deliver(d)
+	for _, k := range s.EphemeralKeys() {
+		ch, err := s.cfg.Mailbox.Subscribe(subCtx, k, s.cfg.MeetingID)
+		if err != nil {
+			cancel()
+			return fmt.Errorf("mailbox subscription: %w", err)
 		}
-	}()
+		go func() {
+			for d := range ch {
+				s.deliver(d)
+			}
+		}()
+	}
 	return nil
 }
 
@@ -362,7 +406,10 @@ func (s *Session) step(ctx context.Context) error {
 	if err := s.memberStep(ctx, snap, m); err != nil {
 		return err
 	}
-	return s.leaderStep(ctx)
+	if err := s.leaderStep(ctx); err != nil {
+		return err
+	}
+	return s.maybeRotate(ctx)
 }
 
 func (s *Session) self() DeviceRef { return DeviceRef{s.cfg.Device.UserID, s.cfg.Device.DeviceID} }
@@ -373,8 +420,9 @@ func (s *Session) ksContext(epoch uint64, rosterHash []byte) (keyschedule.Contex
 	return keyschedule.NewContext(s.cfg.Chain.ChainID(), s.cfg.MeetingID, epoch, rosterHash)
 }
 
-// install hands a verified epoch down and clears its key.
-func (s *Session) install(ep Epoch, kctx keyschedule.Context, commitment []byte) error {
+// install hands a verified epoch down and clears its key; selfHash is the
+// hash of this device's ephemeral key as the epoch's roster lists it.
+func (s *Session) install(ep Epoch, kctx keyschedule.Context, commitment, selfHash []byte) error {
 	defer clear(ep.Key)
 	code, err := keyschedule.SecurityCode(kctx, commitment)
 	if err != nil {
@@ -383,6 +431,7 @@ func (s *Session) install(ep Epoch, kctx keyschedule.Context, commitment []byte)
 	ep.Code = code
 	s.mu.Lock()
 	s.installed, s.code, s.lastKey, s.wasMember = ep.Number, code, time.Now(), true
+	s.last = installedKey{number: ep.Number, reason: ep.Reason, current: bytes.Equal(selfHash, meetingtypes.EphKeyHash(s.eph.PublicKey().Bytes()))}
 	s.envs.dropThrough(ep.Number)
 	leader := s.leader != nil
 	s.mu.Unlock()

@@ -30,3 +30,15 @@ func NoticeSignBytes(chainID string, meetingID []byte, leaderUser, leaderDevice,
 	return start(DomainNotice, chainID, meetingID).String(leaderUser).String(leaderDevice).String(toUser).String(toDevice).
 		Bytes(toEphHash).Uint64(requestSeq).Uint64(uint64(reason)).Done()
 }
+
+// DomainEphAtRest names the device signature a client derives the key that
+// encrypts its ephemeral private keys at rest from (client/meeting); it is
+// never sent anywhere.
+const DomainEphAtRest = "parley/v1/meeting/eph-at-rest"
+
+// EphAtRestSignBytes is what a device signs to derive that key, per meeting:
+//
+//	str("parley/v1/meeting/eph-at-rest") ‖ str("") ‖ str(meeting_id) ‖ str(user) ‖ str(device)
+func EphAtRestSignBytes(meetingID []byte, userID, deviceID string) []byte {
+	return start(DomainEphAtRest, "", meetingID).String(userID).String(deviceID).Done()
+}

@@ -1,0 +1,108 @@
+package meeting_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/parleynet/parley/client/keyschedule"
+	"github.com/parleynet/parley/client/meeting"
+	meetingtypes "github.com/parleynet/parley/x/meeting/types"
+)
+
+// TestEphemeralKeysHeal: after each periodic rekey every member rotates
+// its ephemeral key on chain; the next periodic epoch is sealed to the
+// new key, so a copy of the old key opens nothing later; on disk only the
+// newest key is kept (encrypted), and a removed member's keys are erased.
+func TestEphemeralKeysHeal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a chain")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	h := newHarness(t, ctx)
+	alice, bob := h.device("alice", "alice", "laptop"), h.device("bob", "bob", "phone")
+	id, _, err := meeting.Create(ctx, alice.c, alice.eph, alice.d, meeting.CreateOptions{Duration: time.Hour})
+	require.NoError(t, err)
+	h.run(alice, id, func(c *meeting.Config) { c.RotateEvery = 2 * time.Second })
+	_, err = meeting.Join(ctx, bob.c, bob.eph, bob.d, id, "")
+	require.NoError(t, err)
+	stolen, err := bob.eph.Load(id, bob.d) // a copy of bob's first key
+	require.NoError(t, err)
+	stolenHash := keyschedule.EphemeralKeyHash(stolen.PublicKey().Bytes())
+	h.run(bob, id, nil)
+
+	// Bob rotates after the first periodic rekey; then wait for a
+	// periodic epoch whose roster lists his new key.
+	waitFor(t, "bob to rotate his key", func() bool {
+		for _, e := range bob.rec.all() {
+			if _, ok := e.(meeting.EventRotated); ok {
+				return true
+			}
+		}
+		return false
+	})
+	var healed uint64
+	waitFor(t, "an epoch sealed to bob's new key", func() bool {
+		ep, ok := bob.rec.newestEpoch()
+		if !ok {
+			return false
+		}
+		snap, err := bob.c.Reader().Latest(ctx)
+		if err != nil {
+			return false
+		}
+		e, err := snap.Epoch(ctx, id, ep.Number)
+		if err != nil {
+			return false
+		}
+		i := meetingtypes.SenderIndex(e.Members, "bob", "phone")
+		if i >= 0 && string(e.Members[i].EphPkHash) != string(stolenHash[:]) {
+			healed = ep.Number
+			return true
+		}
+		return false
+	})
+	// Nothing from that epoch on was sealed to the stolen key, and bob's
+	// envelope for it does not open with it.
+	for _, d := range h.box.Posted(stolenHash) {
+		var env keyschedule.Envelope
+		require.NoError(t, env.Unmarshal(d.Body))
+		require.Less(t, env.Epoch, healed, "epoch %d was sealed to the old key", env.Epoch)
+	}
+	newHash := keyschedule.EphemeralKeyHash(bob.s.EphemeralKey().PublicKey().Bytes())
+	opened := false
+	for _, d := range h.box.Posted(newHash) {
+		var env keyschedule.Envelope
+		require.NoError(t, env.Unmarshal(d.Body))
+		if env.Epoch != healed {
+			continue
+		}
+		snap, err := bob.c.Reader().Latest(ctx)
+		require.NoError(t, err)
+		e, err := snap.Epoch(ctx, id, healed)
+		require.NoError(t, err)
+		kctx, err := keyschedule.NewContext(h.net.ChainID, id, healed, e.RosterHash)
+		require.NoError(t, err)
+		_, err = keyschedule.Open(&env, stolen, keyschedule.Expectation{Context: kctx, KeyCommitment: e.KeyCommitment,
+			LeaderPubKey: alice.d.Key.PublicKey(), LeaderUser: "alice", LeaderDevice: "laptop"})
+		require.ErrorIs(t, err, keyschedule.ErrNotForMe, "the old key opens a later epoch")
+		opened = true
+	}
+	require.True(t, opened, "bob's envelope of epoch %d was found", healed)
+	onDisk, err := bob.eph.Load(id, bob.d)
+	require.NoError(t, err)
+	require.NotEqual(t, stolen.PublicKey().Bytes(), onDisk.PublicKey().Bytes(), "the old key is gone from disk")
+
+	// Removed: bob's keys are erased.
+	alice.s.Remove("bob", "phone")
+	require.ErrorIs(t, bob.ended(t, 30*time.Second), meeting.ErrRemoved)
+	files, _ := filepath.Glob(filepath.Join(bob.eph.Dir, "*", "*.eph*"))
+	require.Empty(t, files, "a removed member's ephemeral keys are erased")
+	_, err = os.Stat(bob.eph.Dir)
+	require.NoError(t, err)
+}
