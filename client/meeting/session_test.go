@@ -221,8 +221,11 @@ func TestSessionsAgreeRemoveEquivocateClaim(t *testing.T) {
 	_, err = bobRing.Decrypt(nil, sframe.CodecOpus, frame)
 	require.NoError(t, err)
 
-	// Alice removes carol: carol's session ends with ErrRemoved, the others
-	// agree on a new key carol does not have.
+	// Alice removes carol: carol's session ends with ErrRemoved (and
+	// erases her ephemeral key), the others agree on a new key carol does
+	// not have.
+	carolEph, err := carol.eph.Load(id, carol.dev)
+	require.NoError(t, err)
 	alice.session.Remove("carol", "desk")
 	select {
 	case err := <-carol.done:
@@ -245,9 +248,8 @@ func TestSessionsAgreeRemoveEquivocateClaim(t *testing.T) {
 	require.NotEqual(t, mkAll, mkNoCarol)
 	require.Equal(t, alice.session.Code(), bob.session.Code())
 
-	// Carol cannot open the envelope sent to bob for the new epoch.
-	carolEph, err := carol.eph.Load(id, carol.dev)
-	require.NoError(t, err)
+	// Carol cannot open the envelope sent to bob for the new epoch (her
+	// key, as copied before the removal erased it).
 	bobPriv, err := bob.eph.Load(id, bob.dev)
 	require.NoError(t, err)
 	var env keyschedule.Envelope
