@@ -53,6 +53,7 @@ func AddFlags(cmd *cobra.Command) {
 		"host:port the mailbox gRPC service listens on (env PARLEYD_MAILBOX_ADDRESS)")
 	addTURNFlags(cmd)
 	addMemoryFlags(cmd)
+	addCometDBFlags(cmd)
 }
 
 // StartCommandHandler is server.StartCmdOptions.StartCommandHandler. It
@@ -97,6 +98,10 @@ func StartCommandHandler(svrCtx *server.Context, clientCtx client.Context, appCr
 	storeCfg, err := mailboxStoreConfig(svrCtx.Viper)
 	if err != nil {
 		return fmt.Errorf("mailbox: %w", err)
+	}
+	dbProvider, err := cometDBProvider(svrCtx.Viper)
+	if err != nil {
+		return fmt.Errorf("cometdb: %w", err)
 	}
 	lis, err := net.Listen("tcp", mailboxAddr)
 	if err != nil {
@@ -155,7 +160,7 @@ func StartCommandHandler(svrCtx *server.Context, clientCtx client.Context, appCr
 	}
 
 	logger.Info("starting node with ABCI CometBFT in-process")
-	tmNode, err := startCometBFT(ctx, cmtCfg, application, logger, genesis, mb.Reactor)
+	tmNode, err := startCometBFT(ctx, cmtCfg, application, logger, genesis, mb.Reactor, dbProvider)
 	if err != nil {
 		return fmt.Errorf("starting CometBFT: %w", err)
 	}
@@ -201,9 +206,10 @@ func StartCommandHandler(svrCtx *server.Context, clientCtx client.Context, appCr
 }
 
 // startCometBFT starts CometBFT in process, as the SDK's startCmtNode does,
-// with the mailbox reactor on its switch.
+// with the mailbox reactor on its switch and its databases opened by
+// dbProvider (cometDBProvider).
 func startCometBFT(ctx context.Context, cfg *cmtcfg.Config, application servertypes.Application,
-	logger log.Logger, genesis *genutiltypes.AppGenesis, reactor p2p.Reactor,
+	logger log.Logger, genesis *genutiltypes.AppGenesis, reactor p2p.Reactor, dbProvider cmtcfg.DBProvider,
 ) (*cmtnode.Node, error) {
 	nodeKey, err := p2p.LoadOrGenNodeKey(cfg.NodeKeyFile())
 	if err != nil {
@@ -214,7 +220,7 @@ func startCometBFT(ctx context.Context, cfg *cmtcfg.Config, application serverty
 		nodeKey,
 		proxy.NewLocalClientCreator(server.NewCometABCIWrapper(application)),
 		func() (*cmttypes.GenesisDoc, error) { return genesis.ToGenesisDoc() },
-		cmtcfg.DefaultDBProvider,
+		dbProvider,
 		cmtnode.DefaultMetricsProvider(cfg.Instrumentation),
 		servercmtlog.CometLoggerWrapper{Logger: logger},
 		cmtnode.CustomReactors(map[string]p2p.Reactor{mailbox.ReactorName: reactor}),
