@@ -105,22 +105,25 @@ func soakSetConfig(path, key, value string) error {
 // soakSample is one minute's figures of one node (sizes in MB); a figure
 // that could not be read is NaN.
 type soakSample struct {
-	at              time.Duration // since the load started
-	height          int64
-	rss, heap, disk float64
+	at     time.Duration // since the load started
+	height int64
+	// rss is VmRSS; anon the part of it that is not file-backed
+	// (RssAnon): the binary's own pages, which the heap profiles' symbols
+	// page in, count in rss only.
+	rss, anon, heap, disk float64
 }
 
 func (s soakSample) String() string {
-	return fmt.Sprintf("height %d, RSS %.0f MB, heap %.1f MB, disk %.1f MB", s.height, s.rss, s.heap, s.disk)
+	return fmt.Sprintf("height %d, RSS %.0f MB (anonymous %.0f MB), heap %.1f MB, disk %.1f MB", s.height, s.rss, s.anon, s.heap, s.disk)
 }
 
 func (n *soakNode) sample(at time.Duration) soakSample {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	s := soakSample{at: at, rss: math.NaN(), heap: math.NaN(), disk: math.NaN()}
+	s := soakSample{at: at, rss: math.NaN(), anon: math.NaN(), heap: math.NaN(), disk: math.NaN()}
 	s.height, _ = n.net.Height(ctx, 0)
-	if kb, err := loadRSS(n.pid); err == nil {
-		s.rss = float64(kb) / 1024
+	if kb, err := soakStatus(n.pid); err == nil {
+		s.rss, s.anon = float64(kb["VmRSS"])/1024, float64(kb["RssAnon"])/1024
 	}
 	if h, err := n.heap(ctx); err == nil {
 		s.heap = h
@@ -129,6 +132,27 @@ func (n *soakNode) sample(at time.Duration) soakSample {
 		s.disk = float64(d) / (1 << 20)
 	}
 	return s
+}
+
+// soakStatus reads the sizes (kB) of /proc/<pid>/status.
+func soakStatus(pid int) (map[string]int64, error) {
+	bz, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return nil, err
+	}
+	kb := map[string]int64{}
+	for _, line := range strings.Split(string(bz), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if v, isKB := strings.CutSuffix(strings.TrimSpace(v), " kB"); ok && isKB {
+			if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+				kb[k] = n
+			}
+		}
+	}
+	if _, ok := kb["VmRSS"]; !ok {
+		return nil, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
+	}
+	return kb, nil
 }
 
 // heap is the node's live heap in MB: HeapAlloc as the runtime reports it
@@ -214,6 +238,7 @@ func soakDirSize(dir string) (int64, error) {
 // at the end, and their least-squares slope per hour after the warm-up.
 type soakFigures struct {
 	rssWarm, rssEnd, rssSlope    float64
+	anonWarm, anonEnd, anonSlope float64
 	heapWarm, heapEnd, heapSlope float64
 	diskWarm, diskEnd            float64
 	samples                      int // after the warm-up
@@ -229,10 +254,12 @@ func soakSummarise(ss []soakSample, warm time.Duration) soakFigures {
 	f := soakFigures{samples: len(after)}
 	if len(after) == 0 {
 		nan := math.NaN()
-		return soakFigures{rssWarm: nan, rssEnd: nan, rssSlope: nan, heapWarm: nan, heapEnd: nan, heapSlope: nan, diskWarm: nan, diskEnd: nan}
+		return soakFigures{rssWarm: nan, rssEnd: nan, rssSlope: nan, anonWarm: nan, anonEnd: nan, anonSlope: nan,
+			heapWarm: nan, heapEnd: nan, heapSlope: nan, diskWarm: nan, diskEnd: nan}
 	}
 	first, last := after[0], after[len(after)-1]
 	f.rssWarm, f.rssEnd, f.rssSlope = first.rss, last.rss, soakSlope(after, func(s soakSample) float64 { return s.rss })
+	f.anonWarm, f.anonEnd, f.anonSlope = first.anon, last.anon, soakSlope(after, func(s soakSample) float64 { return s.anon })
 	f.heapWarm, f.heapEnd, f.heapSlope = first.heap, last.heap, soakSlope(after, func(s soakSample) float64 { return s.heap })
 	f.diskWarm, f.diskEnd = first.disk, last.disk
 	return f
@@ -261,6 +288,7 @@ func (f soakFigures) report(b *testing.B, node string) {
 	b.ReportMetric(f.rssWarm, node+"-rss-warm-MB")
 	b.ReportMetric(f.rssEnd, node+"-rss-end-MB")
 	b.ReportMetric(f.rssSlope, node+"-rss-MB/h")
+	b.ReportMetric(f.anonSlope, node+"-anon-MB/h")
 	b.ReportMetric(f.heapWarm, node+"-heap-warm-MB")
 	b.ReportMetric(f.heapEnd, node+"-heap-end-MB")
 	b.ReportMetric(f.heapSlope, node+"-heap-MB/h")
@@ -268,6 +296,6 @@ func (f soakFigures) report(b *testing.B, node string) {
 }
 
 func (f soakFigures) String() string {
-	return fmt.Sprintf("RSS %.0f → %.0f MB (%+.1f MB/h), heap %.1f → %.1f MB (%+.1f MB/h), data %.0f → %.0f MB",
-		f.rssWarm, f.rssEnd, f.rssSlope, f.heapWarm, f.heapEnd, f.heapSlope, f.diskWarm, f.diskEnd)
+	return fmt.Sprintf("RSS %.0f → %.0f MB (%+.1f MB/h; anonymous %.0f → %.0f MB, %+.1f MB/h), heap %.1f → %.1f MB (%+.1f MB/h), data %.0f → %.0f MB",
+		f.rssWarm, f.rssEnd, f.rssSlope, f.anonWarm, f.anonEnd, f.anonSlope, f.heapWarm, f.heapEnd, f.heapSlope, f.diskWarm, f.diskEnd)
 }

@@ -198,13 +198,13 @@ func soakWriteCSV(path string, busy, idle []soakSample) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(f, "node,minute,height,rss_mb,heap_mb,disk_mb")
+	fmt.Fprintln(f, "node,minute,height,rss_mb,anon_mb,heap_mb,disk_mb")
 	for _, s := range []struct {
 		name    string
 		samples []soakSample
 	}{{"busy", busy}, {"idle", idle}} {
 		for _, x := range s.samples {
-			fmt.Fprintf(f, "%s,%.2f,%d,%.1f,%.1f,%.1f\n", s.name, x.at.Minutes(), x.height, x.rss, x.heap, x.disk)
+			fmt.Fprintf(f, "%s,%.2f,%d,%.1f,%.1f,%.1f,%.1f\n", s.name, x.at.Minutes(), x.height, x.rss, x.anon, x.heap, x.disk)
 		}
 	}
 	return f.Close()
