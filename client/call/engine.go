@@ -2,6 +2,7 @@ package call
 
 import (
 	"context"
+	"crypto/hpke"
 	"errors"
 	"fmt"
 	"slices"
@@ -43,8 +44,9 @@ type Engine struct {
 	keyring *sframe.Keyring
 	tracks  map[MediaKind]*webrtc.TrackLocalStaticSample
 
-	view     atomic.Pointer[rosterView] // current and previous roster
-	peerList atomic.Pointer[[]*peer]    // the loop's peers, for the media path and Stats
+	view     atomic.Pointer[rosterView]        // current and previous roster
+	ownKeys  atomic.Pointer[[]hpke.PrivateKey] // SetOwnKeys; nil: Config.EphemeralKey
+	peerList atomic.Pointer[[]*peer]           // the loop's peers, for the media path and Stats
 	sig      signalCounters
 	events   eventQueue
 	relays   relayState                                                               // Reach.Relays' latest answer

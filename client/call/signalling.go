@@ -12,7 +12,7 @@ import (
 // refusal is counted in SignalStats by reason.
 func (e *Engine) handleInbound(in Inbound) {
 	e.reconcile()
-	o, err := openSealed(in.Body, e.cfg.ChainID, e.cfg.MeetingID, e.cfg.EphemeralKey)
+	o, err := e.openInbound(in.Body)
 	if err != nil {
 		e.sig.reject(err)
 		return

@@ -212,8 +212,9 @@ func (s *Session) maybeClaim(ctx context.Context, snap *verify.Snapshot, m meeti
 		return err
 	}
 	s.mu.Lock()
-	s.eph = eph
+	s.eph, s.ephPrev = eph, nil
 	s.mu.Unlock()
+	s.ownKeysChanged()
 	if err := s.subscribe(ctx); err != nil {
 		return err
 	}

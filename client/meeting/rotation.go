@@ -30,7 +30,8 @@ type installedKey struct {
 func (s *Session) maybeRotate(ctx context.Context) error {
 	s.mu.Lock()
 	ep := s.last
-	if s.ephPrev != nil && ep.current {
+	dropped := s.ephPrev != nil && ep.current
+	if dropped {
 		s.ephPrev = nil
 	}
 	due := ep.reason == meetingtypes.Reason_REASON_ROTATE && s.rotated < ep.number
@@ -38,6 +39,9 @@ func (s *Session) maybeRotate(ctx context.Context) error {
 		s.rotated = ep.number
 	}
 	s.mu.Unlock()
+	if dropped {
+		s.ownKeysChanged()
+	}
 	if !due {
 		return nil
 	}
@@ -51,6 +55,7 @@ func (s *Session) maybeRotate(ctx context.Context) error {
 	s.mu.Lock()
 	s.ephPrev, s.eph = s.eph, priv
 	s.mu.Unlock()
+	s.ownKeysChanged()
 	s.cfg.OnEvent(EventRotated{Epoch: ep.number})
 	return s.subscribe(ctx)
 }

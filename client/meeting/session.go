@@ -66,6 +66,10 @@ type Config struct {
 	// goroutine; the key is cleared when it returns, so whoever needs it
 	// copies it (the call engine derives its SFrame keys at once).
 	OnEpoch func(Epoch)
+	// OnOwnKeys, when set, is told this device's ephemeral private keys
+	// whenever they change (a rotation, a claim): the keys that open what
+	// is sealed to this device now, the newest first.
+	OnOwnKeys func([]hpke.PrivateKey)
 	// OnSignal receives the call signalling (KindSignal) delivered to this
 	// device's ephemeral key; it must not block. Nil drops them.
 	OnSignal func(Delivery)
@@ -83,7 +87,7 @@ type Session struct {
 	ephPrev   hpke.PrivateKey // the key before a rotation, until an epoch sealed to eph
 	rotated   uint64          // the periodic epoch this device last rotated its key after
 	last      installedKey    // the newest installed epoch
-	installed uint64 // highest epoch whose key is installed
+	installed uint64          // highest epoch whose key is installed
 	code      string
 	envs      envBuffer                       // key envelopes waiting for their epoch to be proven
 	notices   []Delivery                      // the leader's notices, checked at the next proven step
@@ -142,6 +146,15 @@ func (s *Session) EphemeralKeys() []hpke.PrivateKey {
 		return []hpke.PrivateKey{s.eph, s.ephPrev}
 	}
 	return []hpke.PrivateKey{s.eph}
+}
+
+// ownKeysChanged tells Config.OnOwnKeys the keys now in use.
+func (s *Session) ownKeysChanged() {
+	if s.cfg.OnOwnKeys != nil {
+		if keys := s.EphemeralKeys(); len(keys) > 0 {
+			s.cfg.OnOwnKeys(keys)
+		}
+	}
 }
 
 // keyFor returns this device's key whose SHA-256 is hash (current or

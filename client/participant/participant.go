@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/ed25519"
+	"crypto/hpke"
 	"errors"
 	"fmt"
 	"io"
@@ -52,6 +53,11 @@ func New(cfg Config) (*Participant, error) {
 		}
 	}
 	sc.OnEpoch = p.onEpoch
+	sc.OnOwnKeys = func(keys []hpke.PrivateKey) {
+		if err := p.engine.SetOwnKeys(keys...); err != nil && sc.OnEvent != nil {
+			sc.OnEvent(meeting.EventProblem{Peer: "call", Err: err})
+		}
+	}
 	if sc.MaxMembers == 0 || sc.MaxMembers > call.MaxMembers {
 		sc.MaxMembers = call.MaxMembers // what the mesh carries
 	}
