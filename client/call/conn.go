@@ -200,7 +200,9 @@ func (e *Engine) restartICE(p *peer, why string, urgent bool) {
 		e.startOffer(p)
 		return
 	}
-	c.restarting, c.restartedAt = true, now
+	// The pion calls above may take a while (pion's agent answers from
+	// its own loop): the resend counts from now, not from the start.
+	c.restarting, c.restartedAt = true, time.Now()
 	c.restarts.Add(1)
 	e.log.Infof("session %s with %s: ICE restart (%s)", c.session, p.id, why)
 	e.send(p, Signal{Kind: KindOffer, Session: c.session, SDP: offer.SDP})

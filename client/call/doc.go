@@ -108,10 +108,11 @@
 // candidates, the same DTLS certificate and SFrame keys): the answerer
 // answers it like the first, and candidates that arrive before the answer
 // wait for it. The offering member restarts when the connection goes
-// disconnected (no packet for ICEDisconnectedTimeout), when this device's
-// addresses change (the engine compares them every InterfaceWatch), and
-// when the answering member sends a restart — which it does in the same
-// cases, since only the offerer may offer. A restart without an answer,
+// disconnected (no packet for ICEDisconnectedTimeout) and when the
+// answering member sends a restart — which it does in the same case,
+// since only the offerer may offer. When this device's own addresses
+// change (compared every InterfaceWatch) the sessions are replaced
+// instead (addrsChanged says why). A restart without an answer,
 // or one that has not brought the connection back, is repeated every 2 s;
 // a connection still down ReconnectTimeout after it went down is replaced
 // by a new session. Every restart takes fresh ICE servers (relay

@@ -320,9 +320,9 @@ func (e *Engine) Stats() []PeerStats {
 	return out
 }
 
-// RestartICE restarts ICE on every connection now, keeping the sessions,
-// as the engine does itself when this device's addresses change: for a
-// caller that learns of a network change another way.
+// RestartICE restarts ICE on every connection now, keeping the sessions:
+// for a caller that knows the path changed while this device's addresses
+// did not (when they change, the engine replaces the sessions itself).
 func (e *Engine) RestartICE() { e.events.push(event{kind: evNetwork}) }
 
 // SignalStats returns the signalling counters.

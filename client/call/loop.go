@@ -31,10 +31,11 @@ const (
 type eventKind int
 
 const (
-	evRoster    eventKind = iota + 1 // SetEpoch installed a new roster
-	evCandidate                      // pion gathered a local ICE candidate
-	evConnState                      // a connection changed state
-	evNetwork                        // this device's addresses changed
+	evRoster       eventKind = iota + 1 // SetEpoch installed a new roster
+	evCandidate                         // pion gathered a local ICE candidate
+	evConnState                         // a connection changed state
+	evNetwork                           // RestartICE: restart ICE on every session
+	evAddrsChanged                      // this device's addresses changed
 )
 
 type event struct {
@@ -127,6 +128,8 @@ func (e *Engine) handleEvent(ev event) {
 		e.connState(ev.peer, ev.conn, ev.state)
 	case evNetwork:
 		e.networkChanged()
+	case evAddrsChanged:
+		e.addrsChanged()
 	}
 }
 
@@ -141,14 +144,38 @@ func redactRelated(cand string) string {
 }
 
 // networkChanged restarts ICE on every connection (or asks the offering
-// peer to) at once: the old candidates are gone with the old addresses,
-// and waiting for the checks to notice would cost ICEDisconnectedTimeout.
+// peer to) at once, keeping the sessions: RestartICE, for a caller that
+// knows the path changed.
 func (e *Engine) networkChanged() {
 	for _, p := range e.peers {
 		if p.offerer {
 			e.restartICE(p, "this device's addresses changed", true)
 		} else {
 			e.askRestart(p)
+		}
+	}
+}
+
+// addrsChanged replaces every session at once when this device's own
+// addresses changed: the offerer closes it (with a bye) and offers a new
+// one, the answerer closes it with a bye, on which the offerer offers
+// again after byeRetry. Not an ICE restart: pion's ICE agent sends its
+// checks from the loop that every call on the connection waits for, and a
+// check through a TURN allocation made from the lost address blocks that
+// loop on the TURN client's transaction (its retransmissions: 13 to 31 s
+// in the NAT test), so the restart's own calls would wait as long. A new
+// connection has its own agent; the old one closes on a goroutine of its
+// own and is never called again.
+func (e *Engine) addrsChanged() {
+	for _, p := range e.peers {
+		if p.conn == nil {
+			continue
+		}
+		e.log.Infof("session %s with %s: this device's addresses changed; replacing the session", p.conn.session, p.id)
+		p.stats.reconnects.Add(1)
+		e.closeConn(p, true)
+		if p.offerer {
+			e.startOffer(p)
 		}
 	}
 }

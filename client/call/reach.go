@@ -96,9 +96,9 @@ func (e *Engine) runRelays(ctx context.Context, first chan<- struct{}) {
 }
 
 // watchInterfaces compares this device's IP addresses every
-// Config.InterfaceWatch and queues an evNetwork event when they change:
-// Wi-Fi to cable, a new DHCP lease. The connections then restart ICE
-// instead of waiting for their checks to time out.
+// Config.InterfaceWatch and queues an evAddrsChanged event when they
+// change: Wi-Fi to cable, a new DHCP lease. The sessions are then replaced
+// at once instead of waiting for their checks to time out.
 func (e *Engine) watchInterfaces(ctx context.Context) {
 	if e.cfg.InterfaceWatch < 0 {
 		return
@@ -116,7 +116,7 @@ func (e *Engine) watchInterfaces(ctx context.Context) {
 		if !slices.Equal(now, last) {
 			e.log.Infof("this device's addresses changed: %v → %v", last, now)
 			last = now
-			e.events.push(event{kind: evNetwork})
+			e.events.push(event{kind: evAddrsChanged})
 		}
 	}
 }

@@ -62,6 +62,9 @@ type PeerStats struct {
 	KeyframeRequests uint64
 	// Restarts counts ICE restarts of the current connection.
 	Restarts uint64
+	// Reconnects counts the sessions this device replaced because its own
+	// addresses changed, over all connections.
+	Reconnects uint64
 }
 
 // Path is where a connection's media go: the candidate types of the
@@ -117,6 +120,7 @@ type mediaCounters struct {
 	unknownKID, noKey     atomic.Uint64
 	malformed, other      atomic.Uint64
 	keyframeReqs          atomic.Uint64
+	reconnects            atomic.Uint64
 }
 
 // reject counts a dropped frame under the reason err wraps.
@@ -142,6 +146,7 @@ func (c *mediaCounters) fill(s *PeerStats) {
 	s.FramesReceived, s.BytesReceived = c.framesRecv.Load(), c.bytesRecv.Load()
 	s.FramesDecrypted, s.RecvEpoch = c.decrypted.Load(), c.recvEpoch.Load()
 	s.KeyframeRequests = c.keyframeReqs.Load()
+	s.Reconnects = c.reconnects.Load()
 	s.Rejected = Rejections{
 		AuthFailed: c.authFailed.Load(),
 		Replayed:   c.replayed.Load(),

@@ -172,8 +172,8 @@ func printPeers(cmd *cobra.Command, p *participant.Participant, ch *verify.Clien
 			st.BlockTime.Format("15:04:05"), st.Height, p.Engine().Epoch())
 	}
 	for _, s := range p.Engine().Stats() {
-		cmd.Printf("  %-12s %-10s %-10s epoch %-3d out %6d  in %6d  decrypted %6d  rejected %4d  rtt %s  %s  est %d kbit/s  restarts %d\n",
+		cmd.Printf("  %-12s %-10s %-10s epoch %-3d out %6d  in %6d  decrypted %6d  rejected %4d  rtt %s  %s  est %d kbit/s  restarts %d  reconnects %d\n",
 			s.UserID, s.DeviceID, s.State, s.RecvEpoch, s.FramesSent, s.FramesReceived, s.FramesDecrypted, s.Rejected.Total(), s.RTT.Round(time.Millisecond),
-			s.Path, s.TargetBitrate/1000, s.Restarts)
+			s.Path, s.TargetBitrate/1000, s.Restarts, s.Reconnects)
 	}
 }
