@@ -12,6 +12,6 @@ trap 'rm -f "$log"' EXIT
 go test -count=1 -timeout 25m ./... 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 passed=$(grep -c '^ok' "$log")
-failed=$(grep -c '^FAIL' "$log")
+failed=$(grep -cE '^FAIL\s+\S+\s' "$log")
 echo "test packages: $passed passed, $failed failed in $(( $(date +%s) - start )) s"
 exit "$status"
