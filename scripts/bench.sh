@@ -30,6 +30,7 @@ step "key wrap (client/keyschedule)" go test -run '^$' -bench 'SealAll|BareHPKES
 step "SFrame (client/sframe)" go test -run '^$' -bench . -benchtime 200000x ./client/sframe/
 step "mailbox delivery (node/mailbox)" go test -run '^$' -bench MailboxDelivery -benchtime 200x ./node/mailbox/
 step "meeting messages through the keeper (x/meeting/simtest)" go test -run '^$' -bench . -benchtime 20x ./x/meeting/simtest/
+step "ephemeral key rotation, 200-member meeting: cost, tx size, load (x/meeting/keeper)" go test -run '^$' -bench RotateEphKey200 -benchtime 2000x ./x/meeting/keeper/
 step "call CPU (client/call)" go test -run '^$' -bench MeshCPU -benchtime 1x ./client/call/
 step "call set-up, direct and relayed; relay CPU against bare pion/turn (bench)" go test -tags bench -run '^$' -bench 'CallSetup|RelayCPU' -benchtime 1x -timeout 20m -v ./bench/
 step "proven reads (client/verify)" go test -run '^$' -bench ProvenRead -benchtime 2000x ./client/verify/
