@@ -3,12 +3,15 @@ package meeting
 import (
 	"context"
 	"crypto/hpke"
+
+	mailboxv1 "github.com/parleynet/parley/api/mailbox/v1"
 )
 
-// Mailbox kinds of what a session sends.
+// Mailbox kinds of what a session sends: api/mailbox/v1's, which nodes
+// check envelopes against, under the names the session uses.
 const (
-	KindMeetingKey uint32 = 1
-	KindSignal     uint32 = 2
+	KindMeetingKey = mailboxv1.KindMeetingKey
+	KindSignal     = mailboxv1.KindSignal
 )
 
 // Delivery is one envelope the mailbox delivered to this device.

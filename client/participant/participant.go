@@ -16,6 +16,7 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
+	mailboxv1 "github.com/parleynet/parley/api/mailbox/v1"
 	"github.com/parleynet/parley/client/call"
 	"github.com/parleynet/parley/client/keyschedule"
 	"github.com/parleynet/parley/client/meeting"
@@ -32,6 +33,9 @@ type Config struct {
 	// OnEpoch is told each verified epoch after the engine switched to it,
 	// on the session's goroutine; ep.Key is valid only during the call.
 	OnEpoch func(meeting.Epoch)
+	// OnSendEpoch, optional, is told when this device's frames move to a
+	// new epoch's key (call.Config.OnSendEpoch); it must not block.
+	OnSendEpoch func(epoch uint64)
 }
 
 // Participant is a running session and call engine.
@@ -71,7 +75,7 @@ func New(cfg Config) (*Participant, error) {
 		EphemeralKey: s.EphemeralKey(), ChainID: sc.Chain.ChainID(), MeetingID: sc.MeetingID,
 		Transport: transport{p: p}, SettingEngine: cfg.SettingEngine, ICEServers: cfg.ICEServers,
 		Reach: cfg.Reach,
-		Video: cfg.Video, Audio: cfg.Audio, Sinks: cfg.Sinks,
+		Video: cfg.Video, Audio: cfg.Audio, Sinks: cfg.Sinks, OnSendEpoch: cfg.OnSendEpoch,
 	})
 	if err != nil {
 		return nil, err
@@ -129,7 +133,7 @@ func CallEpoch(ep meeting.Epoch) call.Epoch {
 type transport struct{ p *Participant }
 
 func (t transport) Send(ctx context.Context, to call.Member, body []byte) error {
-	return t.p.cfg.Session.Mailbox.Post(ctx, keyschedule.EphemeralKeyHash(to.EphPub), t.p.cfg.Session.MeetingID, meeting.KindSignal, body)
+	return t.p.cfg.Session.Mailbox.Post(ctx, keyschedule.EphemeralKeyHash(to.EphPub), t.p.cfg.Session.MeetingID, mailboxv1.KindSignal, body)
 }
 
 func (t transport) Receive() <-chan call.Inbound { return t.p.signals }
