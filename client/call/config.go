@@ -26,6 +26,14 @@ const (
 	DefaultMaxBitrate     = 8_000_000
 	// MinBitrate is the least the estimate goes down to.
 	MinBitrate = 50_000
+	// DefaultKeyTransition bounds how long this device keeps sending under
+	// the previous epoch's key after it installs a new epoch, waiting for
+	// every member to say it holds the new keys (KindKeys).
+	DefaultKeyTransition = 2 * time.Second
+	// DefaultGrace is how long the previous epoch's receive keys stay
+	// usable after a new epoch: the transition, plus up to 3 s between
+	// two members learning of the epoch.
+	DefaultGrace = 5 * time.Second
 )
 
 // RelaySource fetches TURN servers with time-limited credentials — the
@@ -88,8 +96,16 @@ type Config struct {
 	// DiscardSinks() by default.
 	Sinks SinkFactory
 	// Grace, optional, is how long the previous epoch's receive keys stay
-	// usable (sframe.DefaultGrace by default).
+	// usable (DefaultGrace by default).
 	Grace time.Duration
+	// KeyTransition, optional, bounds how long frames stay under the
+	// previous epoch's key after SetEpoch (DefaultKeyTransition by
+	// default). A removed member's exclusion is never delayed beyond it.
+	KeyTransition time.Duration
+	// OnSendEpoch, optional, is told the epoch this device's frames move
+	// to, from the engine's goroutine; it must not block. A page that seals
+	// its own frames (SendSealed) switches its key on it.
+	OnSendEpoch func(epoch uint64)
 	// ReconnectTimeout, optional: DefaultReconnectTimeout by default.
 	ReconnectTimeout time.Duration
 	// InterfaceWatch, optional, is how often the engine compares this
@@ -136,6 +152,12 @@ func (c *Config) check() error {
 	}
 	if c.Sinks == nil {
 		c.Sinks = DiscardSinks()
+	}
+	if c.Grace <= 0 {
+		c.Grace = DefaultGrace
+	}
+	if c.KeyTransition <= 0 {
+		c.KeyTransition = DefaultKeyTransition
 	}
 	if c.ReconnectTimeout <= 0 {
 		c.ReconnectTimeout = DefaultReconnectTimeout

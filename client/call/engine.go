@@ -44,16 +44,17 @@ type Engine struct {
 	keyring *sframe.Keyring
 	tracks  map[MediaKind]*webrtc.TrackLocalStaticSample
 
-	view     atomic.Pointer[rosterView]        // current and previous roster
-	ownKeys  atomic.Pointer[[]hpke.PrivateKey] // SetOwnKeys; nil: Config.EphemeralKey
-	peerList atomic.Pointer[[]*peer]           // the loop's peers, for the media path and Stats
-	sig      signalCounters
-	events   eventQueue
-	relays   relayState                                                               // Reach.Relays' latest answer
-	bwes     *bweRegistry                                                             // congestion controllers of new connections
-	kf       keyframes                                                                // peers' key-frame requests
-	sealed   [2]sealedCheck                                                           // SendSealed's per-track scratch (index: kind&1)
-	rxTap    atomic.Pointer[func(from memberID, kind MediaKind, frame []byte) []byte] // tests only
+	view        atomic.Pointer[rosterView]        // current and previous roster
+	ownKeys     atomic.Pointer[[]hpke.PrivateKey] // SetOwnKeys; nil: Config.EphemeralKey
+	peerList    atomic.Pointer[[]*peer]           // the loop's peers, for the media path and Stats
+	sig         signalCounters
+	events      eventQueue
+	relays      relayState   // Reach.Relays' latest answer
+	bwes        *bweRegistry // congestion controllers of new connections
+	kf          keyframes    // peers' key-frame requests
+	transitions transitionCounters
+	sealed      [2]sealedCheck                                                           // SendSealed's per-track scratch (index: kind&1)
+	rxTap       atomic.Pointer[func(from memberID, kind MediaKind, frame []byte) []byte] // tests only
 
 	mu      sync.Mutex // guards state, cancel, runDone; serialises SetEpoch
 	state   engineState
@@ -66,12 +67,14 @@ type Engine struct {
 	outboxWG sync.WaitGroup
 
 	// Owned by Run's goroutine.
-	peers      map[memberID]*peer
-	applied    *rosterView // the view the peers were last reconciled to
-	replay     sigReplay
-	pending    []*pendingSignal
-	sendCtx    context.Context
-	sendCancel context.CancelFunc
+	peers   map[memberID]*peer
+	applied *rosterView // the view the peers were last reconciled to
+	replay  sigReplay
+	pending []*pendingSignal
+	// stagedSince is when the applied epoch's key transition started.
+	stagedSince time.Time
+	sendCtx     context.Context
+	sendCancel  context.CancelFunc
 }
 
 // NewEngine checks cfg and prepares an engine: a DTLS certificate, the
@@ -80,10 +83,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	opts := []sframe.Option{sframe.WithAutoSweep()}
-	if cfg.Grace > 0 {
-		opts = append(opts, sframe.WithGrace(cfg.Grace))
-	}
+	opts := []sframe.Option{sframe.WithAutoSweep(), sframe.WithGrace(cfg.Grace)}
 	sender, err := sframe.NewSender(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
@@ -164,7 +164,9 @@ func (e *Engine) SetEpoch(ep Epoch) error {
 	if err := e.keyring.SetEpoch(ep.Number, ep.Key, len(r.members)); err != nil {
 		return fmt.Errorf("%w: receive keys: %w", ErrInvalidEpoch, err)
 	}
-	if err := e.sender.SetEpoch(ep.Number, ep.Key, uint32(selfIdx)); err != nil { //nolint:gosec // selfIdx < MaxMembers
+	// Frames move to the new key once every member holds it, or after
+	// KeyTransition (transition.go).
+	if err := e.sender.Stage(ep.Number, ep.Key, uint32(selfIdx)); err != nil { //nolint:gosec // selfIdx < MaxMembers
 		return fmt.Errorf("%w: send key: %w", ErrInvalidEpoch, err)
 	}
 	e.view.Store(&rosterView{cur: r, prev: prev})

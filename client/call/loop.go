@@ -209,6 +209,7 @@ func (e *Engine) reconcile() {
 		}
 	}
 	e.publishPeers()
+	e.announceKeys()
 	held := e.pending
 	e.pending = nil
 	for _, ps := range held {
@@ -230,6 +231,7 @@ func (e *Engine) publishPeers() {
 // refuses held signals past their time and erases expired keys.
 func (e *Engine) housekeep(now time.Time) {
 	e.reconcile()
+	e.maybeSwitch(now)
 	for _, p := range e.peers {
 		c := p.conn
 		switch {

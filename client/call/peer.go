@@ -24,6 +24,8 @@ type peer struct {
 	out     chan outSignal
 	gone    bool
 	retryAt time.Time
+	// keysEpoch is the newest epoch the peer said it holds the keys of.
+	keysEpoch uint64
 	// early holds candidates that arrived before their session's offer.
 	early map[SessionID][]remoteCandidate
 

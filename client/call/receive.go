@@ -1,6 +1,7 @@
 package call
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -134,6 +135,10 @@ func (e *Engine) receiveFrame(p *peer, kind MediaKind, data []byte, ts uint32, o
 	defer out.mu.Unlock()
 	plain, err := e.keyring.Decrypt(out.buf[:0], codec, data)
 	if err != nil {
+		if errors.Is(err, sframe.ErrNoKey) && fromBeforeJoin(v, codec, data) {
+			p.stats.beforeJoin.Add(1)
+			return
+		}
 		p.stats.reject(err)
 		return
 	}

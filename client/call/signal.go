@@ -18,6 +18,7 @@ const (
 	KindCandidate Kind = 3 // one trickled ICE candidate of the session
 	KindBye       Kind = 4 // the sender closed the session
 	KindRestart   Kind = 5 // the answerer asks the offerer to restart ICE on the session
+	KindKeys      Kind = 6 // the sender holds the keys of the epoch it names (Signal.Epoch)
 )
 
 // String returns "offer", "answer", "candidate", "bye" or the number.
@@ -33,6 +34,8 @@ func (k Kind) String() string {
 		return "bye"
 	case KindRestart:
 		return "restart"
+	case KindKeys:
+		return "keys"
 	}
 	return fmt.Sprintf("Kind(%d)", uint8(k))
 }
@@ -89,7 +92,7 @@ func (s *Signal) payload() string {
 // validate checks what Marshal and Unmarshal both require.
 func (s *Signal) validate() error {
 	switch s.Kind {
-	case KindOffer, KindAnswer, KindCandidate, KindBye, KindRestart:
+	case KindOffer, KindAnswer, KindCandidate, KindBye, KindRestart, KindKeys:
 	default:
 		return fmt.Errorf("%w: unknown kind %d", ErrMalformedSignal, s.Kind)
 	}
@@ -129,6 +132,10 @@ func (s *Signal) validate() error {
 	case KindBye:
 		if s.SDP != "" || s.Candidate != "" {
 			return fmt.Errorf("%w: bye carries a payload", ErrMalformedSignal)
+		}
+	case KindKeys:
+		if s.SDP != "" || s.Candidate != "" {
+			return fmt.Errorf("%w: keys carries a payload", ErrMalformedSignal)
 		}
 	case KindRestart:
 		if s.SDP != "" || s.Candidate != "" {

@@ -97,6 +97,9 @@ func (e *Engine) accept(in Inbound, s *Signal, cur *roster) error {
 		return e.onCandidate(p, s)
 	case KindRestart:
 		return e.onRestart(p, s)
+	case KindKeys:
+		e.onKeys(p, s)
+		return nil
 	default:
 		e.onBye(p, s)
 		return nil

@@ -65,6 +65,11 @@ type PeerStats struct {
 	// Reconnects counts the sessions this device replaced because its own
 	// addresses changed, over all connections.
 	Reconnects uint64
+	// BeforeJoin counts frames under the epoch before this device's first:
+	// a member still sending under it while this device's keys reach
+	// everyone (KeyTransition). This device never held that epoch, by
+	// design, so they are not rejections.
+	BeforeJoin uint64
 }
 
 // Path is where a connection's media go: the candidate types of the
@@ -121,6 +126,7 @@ type mediaCounters struct {
 	malformed, other      atomic.Uint64
 	keyframeReqs          atomic.Uint64
 	reconnects            atomic.Uint64
+	beforeJoin            atomic.Uint64
 }
 
 // reject counts a dropped frame under the reason err wraps.
@@ -147,6 +153,7 @@ func (c *mediaCounters) fill(s *PeerStats) {
 	s.FramesDecrypted, s.RecvEpoch = c.decrypted.Load(), c.recvEpoch.Load()
 	s.KeyframeRequests = c.keyframeReqs.Load()
 	s.Reconnects = c.reconnects.Load()
+	s.BeforeJoin = c.beforeJoin.Load()
 	s.Rejected = Rejections{
 		AuthFailed: c.authFailed.Load(),
 		Replayed:   c.replayed.Load(),

@@ -18,6 +18,7 @@ type Sender struct {
 
 	mu     sync.RWMutex
 	cur    *sendEpoch
+	staged *sendEpoch // Stage's key, until Switch or a newer Stage
 	closed bool
 }
 
@@ -60,8 +61,83 @@ func (s *Sender) SetEpoch(epoch uint64, mk []byte, senderIndex uint32) error {
 	if s.cur != nil {
 		s.cur.key.Erase()
 	}
+	if s.staged != nil && s.staged.epoch <= epoch {
+		s.staged.key.Erase()
+		s.staged = nil
+	}
 	s.cur = &sendEpoch{epoch: epoch, key: k}
 	return nil
+}
+
+// Stage derives the key of epoch as SetEpoch does but keeps sending under
+// the current one until Switch(epoch): a member moves to a new epoch only
+// once the others can decrypt it. Before any SetEpoch it is SetEpoch. A
+// newer Stage replaces (and erases) a staged key not yet switched to.
+func (s *Sender) Stage(epoch uint64, mk []byte, senderIndex uint32) error {
+	s.mu.RLock()
+	first := s.cur == nil && !s.closed
+	s.mu.RUnlock()
+	if first {
+		return s.SetEpoch(epoch, mk, senderIndex)
+	}
+	k, err := newSenderKey(s.opts.suite, mk, senderIndex, epoch)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.closed:
+		k.Erase()
+		return fmt.Errorf("%w: cannot stage epoch %d after EraseAll", ErrClosed, epoch)
+	case s.cur != nil && epoch <= s.cur.epoch, s.staged != nil && epoch <= s.staged.epoch:
+		k.Erase()
+		return fmt.Errorf("%w: staging epoch %d, current is %d", ErrStaleEpoch, epoch, s.epochLocked())
+	}
+	if s.staged != nil {
+		s.staged.key.Erase()
+	}
+	s.staged = &sendEpoch{epoch: epoch, key: k}
+	return nil
+}
+
+// Switch moves to the staged key if it is epoch's, erasing the current
+// one, and reports whether it did.
+func (s *Sender) Switch(epoch uint64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.staged == nil || s.staged.epoch != epoch {
+		return false
+	}
+	if s.cur != nil {
+		s.cur.key.Erase()
+	}
+	s.cur, s.staged = s.staged, nil
+	return true
+}
+
+// Staged returns the epoch of a staged key not yet switched to.
+func (s *Sender) Staged() (uint64, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.staged == nil {
+		return 0, false
+	}
+	return s.staged.epoch, true
+}
+
+// Epoch returns the epoch frames are sent under now, 0 before SetEpoch.
+func (s *Sender) Epoch() uint64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.epochLocked()
+}
+
+func (s *Sender) epochLocked() uint64 {
+	if s.cur == nil {
+		return 0
+	}
+	return s.cur.epoch
 }
 
 // KID returns the KID frames are sent under now, and false before SetEpoch
@@ -128,5 +204,8 @@ func (s *Sender) EraseAll() {
 	if s.cur != nil {
 		s.cur.key.Erase()
 	}
-	s.cur, s.closed = nil, true
+	if s.staged != nil {
+		s.staged.key.Erase()
+	}
+	s.cur, s.staged, s.closed = nil, nil, true
 }

@@ -414,6 +414,7 @@ func (c *controller) start(d meeting.Device, id []byte, leader, admitAll bool, p
 		SettingEngine: c.cfg.MeshSettings,
 		Reach:         c.reach(mb, id, c.relayOnly.Load()),
 		OnEpoch:       c.onEpoch,
+		OnSendEpoch:   c.onSendEpoch,
 	}
 	p, err := participant.New(cfg)
 	if err != nil {
@@ -564,7 +565,10 @@ func (c *controller) onEpoch(ep meeting.Epoch) {
 		refs[i] = call.Member{UserID: m.User, DeviceID: m.Device}
 	}
 	slots := c.slots.assign(refs, self.UserID, self.DeviceID)
-	msg := &epochMsg{Type: "epoch", Epoch: ep.Number, Code: ep.Code, Suite: uint16(sframe.DefaultSuite), GraceMS: sframe.DefaultGrace.Milliseconds()}
+	// The page holds its send key until the engine moves (onSendEpoch),
+	// unless the engine has already.
+	hold := p.Engine().SendEpoch() < ep.Number
+	msg := &epochMsg{Type: "epoch", Epoch: ep.Number, Code: ep.Code, Suite: uint16(sframe.DefaultSuite), GraceMS: call.DefaultGrace.Milliseconds(), Hold: hold}
 	for i, m := range ep.Members {
 		kid, key, salt, err := sframe.SenderKeyMaterial(sframe.DefaultSuite, ep.Key, uint32(i), ep.Number) //nolint:gosec // i < call.MaxMembers
 		if err != nil {
@@ -601,6 +605,12 @@ func (c *controller) onEpoch(ep meeting.Epoch) {
 	c.mu.Unlock()
 	c.sendState()
 	c.send(page)
+}
+
+// onSendEpoch tells the page to seal its frames under epoch's key now:
+// every member holds it, or the key transition ran out.
+func (c *controller) onSendEpoch(epoch uint64) {
+	c.send(&sendEpochMsg{Type: "send", Epoch: epoch})
 }
 
 // pageCounterSpan is the block of SFrame counters each page instance gets

@@ -120,6 +120,16 @@ type epochMsg struct {
 	CtrBase uint64       `json:"ctrBase"`
 	GraceMS int64        `json:"graceMs"`
 	Members []memberInfo `json:"members"`
+	// Hold: keep sealing under the current key until a "send" message for
+	// this epoch (the key transition); a page without one uses this one.
+	Hold bool `json:"hold"`
+}
+
+// sendEpochMsg tells the page to seal its frames under an epoch's key
+// from now on: every member holds it, or the key transition ran out.
+type sendEpochMsg struct {
+	Type  string `json:"type"` // "send"
+	Epoch uint64 `json:"epoch"`
 }
 
 // meetingMsg is the chain's view of the meeting, sent every second while

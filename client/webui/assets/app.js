@@ -163,6 +163,9 @@ function dispatch(msg) {
       if (worker) worker.postMessage(msg);
       render();
       break;
+    case 'send':
+      if (worker) worker.postMessage(msg);
+      break;
     case 'answer':
       if (pc && pc !== 'starting') pc.setRemoteDescription({type: 'answer', sdp: msg.sdp}).catch((e) =>
         showNotice({level: 'error', key: 'media', text: 'The client\'s media answer was refused: ' + e.message}));

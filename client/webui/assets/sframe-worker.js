@@ -19,6 +19,11 @@ const REPLAY_WINDOW = 1024;
 const MAX_HEADER = 17;
 
 let send = null;                // {kid, epoch, key, salt, ctr}
+let staged = null;              // the next epoch's send key, held until 'send' (the key transition)
+let sendTo = 0;                 // the newest epoch the client said to send under
+// holdMax bounds a held key if the client's 'send' never comes: a little
+// over the client's own transition bound (call.DefaultKeyTransition).
+const holdMax = 3000;
 const keys = new Map();         // kid -> {key, salt, epoch, seen: Set, top}
 let graceMs = 2000;
 const stats = {encrypted: 0, notSent: 0, slots: {}};
@@ -149,10 +154,29 @@ async function setEpoch(msg) {
   // epoch, so a reloaded page never reuses a nonce of the one before.
   const self = fresh.get(msg.selfKid);
   if (send && send.kid === msg.selfKid && send.epoch === msg.epoch && msg.ctrBase < send.ctr) return;
-  send = self ? {kid: msg.selfKid, epoch: msg.epoch, key: self.key, salt: self.salt, ctr: msg.ctrBase || 0} : null;
+  const next = self ? {kid: msg.selfKid, epoch: msg.epoch, key: self.key, salt: self.salt, ctr: msg.ctrBase || 0, since: Date.now()} : null;
+  // The key transition: frames stay under the current key until the
+  // client says every member holds the new one ('send'). A page with no
+  // current key (a new page) uses the new one at once.
+  if (msg.hold && send && next && sendTo < msg.epoch) {
+    staged = next;
+    return;
+  }
+  send = next;
+  staged = null;
+}
+
+// sendUnder moves to the held key of epoch (or a newer held one).
+function sendUnder(epoch) {
+  if (epoch > sendTo) sendTo = epoch;
+  if (staged && staged.epoch <= epoch) {
+    send = staged;
+    staged = null;
+  }
 }
 
 async function encrypt(kind, frame, controller) {
+  if (staged && Date.now() - staged.since > holdMax) sendUnder(staged.epoch);
   const s = send;
   const data = new Uint8Array(frame.data);
   if (!s) { stats.notSent++; return; } // never send a frame in the clear
@@ -243,8 +267,12 @@ onmessage = async (event) => {
   if (msg.type === 'epoch') {
     await setEpoch(msg);
     postMessage({type: 'keys', epoch: msg.epoch});
+  } else if (msg.type === 'send') {
+    sendUnder(msg.epoch);
   } else if (msg.type === 'forget') {
     send = null;
+    staged = null;
+    sendTo = 0;
     keys.clear();
   }
 };
