@@ -34,7 +34,7 @@
 //
 //	offset  size  field
 //	0       1     version = 0x01
-//	1       1     kind: 1 offer, 2 answer, 3 candidate, 4 bye, 5 restart
+//	1       1     kind: 1 offer, 2 answer, 3 candidate, 4 bye, 5 restart, 6 keys
 //	2       1     A = len(from_user), 1..64
 //	3       A     from_user
 //	        1     B = len(from_device), 1..64
@@ -52,12 +52,14 @@
 //	              SDP, "sha-256 AB:CD:..." (ASCII)
 //	        4     P = u32_be(len(payload)), 0..65536
 //	        P     payload: the SDP of an offer or answer; the a=candidate value
-//	              ("candidate:...") of a candidate; empty for a bye and a
-//	              restart
+//	              ("candidate:...") of a candidate; empty for a bye, a
+//	              restart and a keys
 //
 // The size is 59 + A + B + C + D + F + P bytes, at most MaxSignalSize.
 // Offers, answers and candidates need a non-empty payload and fingerprint;
-// a restart needs a fingerprint and no payload; a bye has no payload. Every length is a prefix, nothing is optional and
+// a restart needs a fingerprint and no payload; a bye and a keys signal
+// have no payload. A keys signal says the sender holds the keys of the
+// epoch in its epoch field (transition.go); its session is all zeros. Every length is a prefix, nothing is optional and
 // UnmarshalSignal refuses anything Marshal would not produce, so each
 // signal has exactly one encoding.
 //
