@@ -213,6 +213,15 @@ func latBench(b *testing.B, validators int, unverified bool) {
 		b.ReportMetric(float64(d.Milliseconds()), "block-ms")
 	}
 	b.ReportMetric(float64(runs), "runs")
+	// Every frame any member refused over all the joins and rekeys: the
+	// key transition should leave none at a switch.
+	var rejected uint64
+	for _, r := range m.runs {
+		for _, s := range r.p.Engine().Stats() {
+			rejected += s.Rejected.Total()
+		}
+	}
+	b.ReportMetric(float64(rejected), "rejected-frames")
 	fmt.Printf("latency validators=%d (block %s, %d runs): join p50 %s p95 %s; rekey p50 %s p95 %s "+
 		"(join: request in a block p50 %s, key installed p50 %s, mesh p50 %s p95 %s; "+
 		"removal asked→committed p50 %s; committed→removed member out p50 %s p95 %s)\n",

@@ -53,7 +53,7 @@ func (d *demoParty) code(epoch uint64) string {
 	return d.codes[epoch]
 }
 
-type demoTotals struct{ sent, decrypted, rejected uint64 }
+type demoTotals struct{ sent, decrypted, rejected, beforeJoin uint64 }
 
 func (d *demoParty) totals() demoTotals {
 	var t demoTotals
@@ -61,6 +61,7 @@ func (d *demoParty) totals() demoTotals {
 		t.sent += s.FramesSent
 		t.decrypted += s.FramesDecrypted
 		t.rejected += s.Rejected.Total()
+		t.beforeJoin += s.BeforeJoin
 	}
 	return t
 }
@@ -321,6 +322,8 @@ func runDemo(cmd *cobra.Command, g *globals, media string, talk, after time.Dura
 	cmd.Printf("rekey latency (removal asked → its block: %s; block time → the last of alice and bob decrypting the other under epoch %d: %s)\n",
 		committed.Sub(removed).Round(time.Millisecond), newEpoch, rekeyed.Sub(committed).Round(time.Millisecond))
 	cmd.Printf("carol after removal: %d frames decrypted; %s\n", end["carol"].decrypted-atRekey["carol"].decrypted, forCarol)
+	cmd.Printf("key transitions: frames rejected at a switch: alice %d, bob %d; frames from before a join (sent under the epoch before the joiner's first, not rejections): bob %d, carol %d\n",
+		end["alice"].rejected, end["bob"].rejected, end["bob"].beforeJoin, end["carol"].beforeJoin)
 
 	check(alice.code(fullEpoch) != "" && alice.code(fullEpoch) == bob.code(fullEpoch) && bob.code(fullEpoch) == carol.code(fullEpoch),
 		"the three security codes of epoch %d differ", fullEpoch)
@@ -329,6 +332,7 @@ func runDemo(cmd *cobra.Command, g *globals, media string, talk, after time.Dura
 	check(errors.Is(carolErr, meeting.ErrRemoved), "carol's session did not end as removed: %v", carolErr)
 	for _, u := range []string{"alice", "bob"} {
 		check(end[u].decrypted > atRekey[u].decrypted, "%s decrypted nothing after the rekey", u)
+		check(end[u].rejected == 0, "%s rejected %d frames: a glitch at a key switch, or tampering", u, end[u].rejected)
 	}
 	check(end["carol"].decrypted == atRekey["carol"].decrypted, "carol decrypted frames after her removal")
 	check(strings.HasPrefix(forCarol, "fails"), "a new-epoch frame was not refused with carol's keys (%s)", forCarol)

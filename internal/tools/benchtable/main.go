@@ -129,6 +129,9 @@ func main() {
 			fmtv(j50, ok1, "ms", 0)+" / "+fmtv(j95, ok2, "ms", 0), ref, jratio)
 		add("rekey latency (removal committed → removed member locked out and the rest on the new epoch), "+what+", p50 / p95",
 			fmtv(r50, ok3, "ms", 0)+" / "+fmtv(r95, ok4, "ms", 0), ref, rratio)
+		if rej, ok := res.get("rejected-frames", name); ok {
+			add("frames refused by any member over all joins and rekeys (key transitions), "+what, fmt.Sprintf("%.0f", rej), "goal 0", "")
+		}
 	}
 	// Proven reads and light-client catch-up.
 	{
