@@ -2,13 +2,9 @@ package keystore
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
-)
 
-var (
-	userIDPattern   = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{2,31}$`)
-	deviceIDPattern = regexp.MustCompile(`^[a-z0-9._-]{1,32}$`)
+	"github.com/parleynet/parley/internal/ids"
 )
 
 const (
@@ -26,8 +22,8 @@ const (
 // ValidateUserID reports whether id is a valid user_id
 // (^[a-z0-9][a-z0-9._-]{2,31}$).
 func ValidateUserID(id string) error {
-	if !userIDPattern.MatchString(id) {
-		return fmt.Errorf("%w: user_id %s must match %s", ErrInvalidID, quoteID(id), userIDPattern)
+	if !ids.ValidUser(id) {
+		return fmt.Errorf("%w: user_id %s must match %s", ErrInvalidID, quoteID(id), ids.UserPattern)
 	}
 	return nil
 }
@@ -35,8 +31,8 @@ func ValidateUserID(id string) error {
 // ValidateDeviceID reports whether id is a valid device_id
 // (^[a-z0-9._-]{1,32}$).
 func ValidateDeviceID(id string) error {
-	if !deviceIDPattern.MatchString(id) {
-		return fmt.Errorf("%w: device_id %s must match %s", ErrInvalidID, quoteID(id), deviceIDPattern)
+	if !ids.ValidDevice(id) {
+		return fmt.Errorf("%w: device_id %s must match %s", ErrInvalidID, quoteID(id), ids.DevicePattern)
 	}
 	return nil
 }

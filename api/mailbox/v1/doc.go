@@ -3,7 +3,9 @@
 // proto/parley/mailbox/v1, and the definitions both sides must share byte
 // for byte — the sign bytes, the envelope ID, validation and the
 // subscription challenge. The node (node/mailbox) and the client import it;
-// it imports only x/identity/types, for the sign-bytes encoder.
+// of Parley's own packages it imports only internal/signbytes (the
+// encoder x/identity's sign bytes use) and internal/ids (the ID syntax),
+// never a chain module.
 //
 // # Envelope
 //
@@ -30,9 +32,9 @@
 //
 // # Sign bytes
 //
-// The signature covers SignBytes(chain_id, e), x/identity's encoding in
-// which every byte string is prefixed by its length as a 2-byte big-endian
-// integer and every number is 8 bytes big-endian:
+// The signature covers SignBytes(chain_id, e), x/identity's encoding
+// (internal/signbytes) in which every byte string is prefixed by its length
+// as a 2-byte big-endian integer and every number is 8 bytes big-endian:
 //
 //	u16(26) "parley/v1/mailbox/envelope"
 //	u16(len(chain_id))    chain_id

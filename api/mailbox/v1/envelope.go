@@ -4,14 +4,16 @@ import (
 	"crypto/sha256"
 	"fmt"
 
-	identitytypes "github.com/parleynet/parley/x/identity/types"
+	"github.com/parleynet/parley/internal/ids"
+	"github.com/parleynet/parley/internal/signbytes"
 )
 
 // SignBytes returns the bytes a sender device signs for e on chain chainID,
-// built with x/identity's length-prefixed encoder (layout in doc.go). The
-// signature itself is not covered.
+// built with the length-prefixed encoder x/identity's sign bytes use
+// (internal/signbytes; layout in doc.go). The signature itself is not
+// covered.
 func SignBytes(chainID string, e *Envelope) []byte {
-	return identitytypes.NewSignBytes(SignDomain, chainID).
+	return signbytes.New(SignDomain, chainID).
 		Bytes(e.To).
 		String(e.FromUser).
 		String(e.FromDevice).
@@ -50,11 +52,11 @@ func Validate(e *Envelope) error {
 	if len(e.To) != RecipientSize {
 		return invalid("to", "want %d bytes (SHA-256 of the recipient key), got %d", RecipientSize, len(e.To))
 	}
-	if err := identitytypes.ValidateUserID("from_user", e.FromUser); err != nil {
-		return invalid("from_user", "want 3-32 characters of [a-z0-9._-] starting with [a-z0-9], got %q", e.FromUser)
+	if !ids.ValidUser(e.FromUser) {
+		return invalid("from_user", "want "+ids.UserRule+", got %q", e.FromUser)
 	}
-	if err := identitytypes.ValidateDeviceID("from_device", e.FromDevice); err != nil {
-		return invalid("from_device", "want 1-32 characters of [a-z0-9._-], got %q", e.FromDevice)
+	if !ids.ValidDevice(e.FromDevice) {
+		return invalid("from_device", "want "+ids.DeviceRule+", got %q", e.FromDevice)
 	}
 	if len(e.MeetingId) != MeetingIDSize {
 		return invalid("meeting_id", "want %d bytes, got %d", MeetingIDSize, len(e.MeetingId))

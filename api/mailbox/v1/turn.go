@@ -3,7 +3,8 @@ package mailboxv1
 import (
 	"fmt"
 
-	identitytypes "github.com/parleynet/parley/x/identity/types"
+	"github.com/parleynet/parley/internal/ids"
+	"github.com/parleynet/parley/internal/signbytes"
 )
 
 // TURN credential requests (PROTOCOL.md section 11).
@@ -18,7 +19,7 @@ const (
 // request on chain chainID (layout in doc.go). The signature itself is not
 // covered.
 func TURNSignBytes(chainID string, r *TurnCredentialsRequest) []byte {
-	return identitytypes.NewSignBytes(TURNDomain, chainID).
+	return signbytes.New(TURNDomain, chainID).
 		String(r.User).
 		String(r.Device).
 		Uint64(uint64(r.CreatedAtMs)).
@@ -36,10 +37,10 @@ func ValidateTURNRequest(r *TurnCredentialsRequest) error {
 	switch {
 	case r == nil:
 		return fmt.Errorf("%w: request is missing", ErrMalformedRequest)
-	case identitytypes.ValidateUserID("user", r.User) != nil:
-		return bad("user", "want 3-32 characters of [a-z0-9._-] starting with [a-z0-9], got %q", r.User)
-	case identitytypes.ValidateDeviceID("device", r.Device) != nil:
-		return bad("device", "want 1-32 characters of [a-z0-9._-], got %q", r.Device)
+	case !ids.ValidUser(r.User):
+		return bad("user", "want "+ids.UserRule+", got %q", r.User)
+	case !ids.ValidDevice(r.Device):
+		return bad("device", "want "+ids.DeviceRule+", got %q", r.Device)
 	case r.CreatedAtMs <= 0:
 		return bad("created_at_ms", "want a positive Unix time in milliseconds, got %d", r.CreatedAtMs)
 	case len(r.Nonce) != TURNNonceSize:

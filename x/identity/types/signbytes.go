@@ -1,6 +1,6 @@
 package types
 
-import "encoding/binary"
+import "github.com/parleynet/parley/internal/signbytes"
 
 // Domains of the device signatures x/identity verifies. Each one names the
 // single action a signature authorises, so no signature can be replayed as
@@ -13,41 +13,17 @@ const (
 	DomainReset    = "parley/v1/identity/reset"
 )
 
-// SignBytes is the canonical encoding of a device signature's message: the
-// domain and then every field in order, each byte string prefixed by its
-// length as a 2-byte big-endian integer and each number as 8 bytes
-// big-endian. Length prefixes make the encoding injective. x/meeting and the
+// SignBytes is the canonical encoding of a device signature's message
+// (internal/signbytes): the domain and then every field in order, each
+// byte string prefixed by its length as a 2-byte big-endian integer and
+// each number as 8 bytes big-endian. x/meeting, the mailbox API and the
 // client build their sign bytes with it too, so signer and verifier share
 // one definition.
-type SignBytes struct{ buf []byte }
+type SignBytes = signbytes.Builder
 
 // NewSignBytes starts sign bytes with a domain and the chain ID, which every
 // Parley device signature covers.
-func NewSignBytes(domain, chainID string) *SignBytes {
-	s := &SignBytes{buf: make([]byte, 0, 160)}
-	return s.String(domain).String(chainID)
-}
-
-// String appends a length-prefixed string.
-func (s *SignBytes) String(v string) *SignBytes { return s.Bytes([]byte(v)) }
-
-// Bytes appends a length-prefixed byte string. Inputs longer than 65535
-// bytes are truncated in the prefix only if the caller ignored the module's
-// bounds; all fields signed by Parley are far shorter.
-func (s *SignBytes) Bytes(v []byte) *SignBytes {
-	s.buf = binary.BigEndian.AppendUint16(s.buf, uint16(len(v)))
-	s.buf = append(s.buf, v...)
-	return s
-}
-
-// Uint64 appends an 8-byte big-endian number.
-func (s *SignBytes) Uint64(v uint64) *SignBytes {
-	s.buf = binary.BigEndian.AppendUint64(s.buf, v)
-	return s
-}
-
-// Done returns the encoded message.
-func (s *SignBytes) Done() []byte { return s.buf }
+func NewSignBytes(domain, chainID string) *SignBytes { return signbytes.New(domain, chainID) }
 
 // RegisterSignBytes is signed by a new user's first device: it proves the
 // key's possession and binds it to the owner account, so nobody watching

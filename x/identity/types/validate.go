@@ -3,29 +3,25 @@ package types
 import (
 	"bytes"
 	"crypto/ed25519"
-	"regexp"
 
 	"cosmossdk.io/errors"
 	"filippo.io/edwards25519"
-)
 
-var (
-	userIDPattern   = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{2,31}$`)
-	deviceIDPattern = regexp.MustCompile(`^[a-z0-9._-]{1,32}$`)
+	"github.com/parleynet/parley/internal/ids"
 )
 
 // ValidateUserID checks a user ID against the allowed pattern.
 func ValidateUserID(field, id string) error {
-	if !userIDPattern.MatchString(id) {
-		return errors.Wrapf(ErrInvalidUserID, "%s %q: want 3-32 characters of [a-z0-9._-] starting with [a-z0-9]", field, id)
+	if !ids.ValidUser(id) {
+		return errors.Wrapf(ErrInvalidUserID, "%s %q: want "+ids.UserRule, field, id)
 	}
 	return nil
 }
 
 // ValidateDeviceID checks a device ID against the allowed pattern.
 func ValidateDeviceID(field, id string) error {
-	if !deviceIDPattern.MatchString(id) {
-		return errors.Wrapf(ErrInvalidDeviceID, "%s %q: want 1-32 characters of [a-z0-9._-]", field, id)
+	if !ids.ValidDevice(id) {
+		return errors.Wrapf(ErrInvalidDeviceID, "%s %q: want "+ids.DeviceRule, field, id)
 	}
 	return nil
 }
