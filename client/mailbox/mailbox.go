@@ -19,7 +19,6 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	mailboxv1 "github.com/parleynet/parley/api/mailbox/v1"
-	"github.com/parleynet/parley/client/meeting"
 )
 
 // Signer is a device key.
@@ -57,7 +56,14 @@ type Client struct {
 	stopWatch func() // stops the address watcher
 }
 
-var _ meeting.Mailbox = (*Client)(nil)
+// Delivery is one envelope the mailbox delivered to this device, after the
+// node checked its sender's signature.
+type Delivery struct {
+	FromUser, FromDevice string
+	MeetingID            []byte
+	Kind                 uint32
+	Body                 []byte
+}
 
 // New returns a client; connections are made lazily.
 func New(cfg Config) (*Client, error) {
@@ -160,8 +166,8 @@ func (c *Client) Post(ctx context.Context, to [32]byte, meetingID []byte, kind u
 // (at the next node if needed) whenever a stream breaks, until ctx ends.
 // A node resends what it still stores, so a delivery can repeat; the key
 // schedule ignores envelopes it has already used.
-func (c *Client) Subscribe(ctx context.Context, priv hpke.PrivateKey, meetingID []byte) (<-chan meeting.Delivery, error) {
-	out := make(chan meeting.Delivery, 64)
+func (c *Client) Subscribe(ctx context.Context, priv hpke.PrivateKey, meetingID []byte) (<-chan Delivery, error) {
+	out := make(chan Delivery, 64)
 	first := make(chan error, 1)
 	go func() {
 		defer close(out)
@@ -202,7 +208,7 @@ func (c *Client) Subscribe(ctx context.Context, priv hpke.PrivateKey, meetingID 
 }
 
 // stream runs one subscription at the current node until it breaks.
-func (c *Client) stream(ctx context.Context, priv hpke.PrivateKey, meetingID []byte, out chan<- meeting.Delivery, started func()) error {
+func (c *Client) stream(ctx context.Context, priv hpke.PrivateKey, meetingID []byte, out chan<- Delivery, started func()) error {
 	mc, addr, err := c.node()
 	if err != nil {
 		c.failover(addr)
@@ -235,7 +241,7 @@ func (c *Client) stream(ctx context.Context, priv hpke.PrivateKey, meetingID []b
 			return fail(err)
 		}
 		select {
-		case out <- meeting.Delivery{FromUser: env.FromUser, FromDevice: env.FromDevice, MeetingID: env.MeetingId, Kind: env.Kind, Body: env.Body}:
+		case out <- Delivery{FromUser: env.FromUser, FromDevice: env.FromDevice, MeetingID: env.MeetingId, Kind: env.Kind, Body: env.Body}:
 		case <-ctx.Done():
 			return ctx.Err()
 		}

@@ -5,6 +5,7 @@ import (
 	"crypto/hpke"
 
 	mailboxv1 "github.com/parleynet/parley/api/mailbox/v1"
+	"github.com/parleynet/parley/client/mailbox"
 )
 
 // Mailbox kinds of what a session sends: api/mailbox/v1's, which nodes
@@ -14,13 +15,9 @@ const (
 	KindSignal     = mailboxv1.KindSignal
 )
 
-// Delivery is one envelope the mailbox delivered to this device.
-type Delivery struct {
-	FromUser, FromDevice string
-	MeetingID            []byte
-	Kind                 uint32
-	Body                 []byte
-}
+// Delivery is one envelope the mailbox delivered to this device; the type
+// lives with the transport, client/mailbox.
+type Delivery = mailbox.Delivery
 
 // Mailbox is what a session needs of the nodes' mailbox: post an opaque
 // body to the holder of an ephemeral key (by its hash), and receive what
