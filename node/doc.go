@@ -8,7 +8,7 @@
 // StartCommandHandler and AddFlags plug into the SDK's start command
 // (server.StartCmdOptions). The handler mirrors the SDK's in-process start
 // step for step and adds the mailbox; parleyd has no stand-alone ABCI
-// mode. node/nettest starts a real in-process chain for tests.
+// mode. internal/nettest starts a real in-process chain for tests.
 //
 // The node must never hold a key that can read meeting traffic, and never
 // put anything off-chain (envelopes, IP addresses, SDP) on chain.

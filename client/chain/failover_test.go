@@ -18,7 +18,7 @@ import (
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
 	"github.com/parleynet/parley/client/chain"
-	"github.com/parleynet/parley/node/nettest"
+	"github.com/parleynet/parley/internal/nettest"
 	identitytypes "github.com/parleynet/parley/x/identity/types"
 )
 

@@ -13,7 +13,7 @@ import (
 	"github.com/parleynet/parley/client/chain"
 	"github.com/parleynet/parley/client/identity"
 	"github.com/parleynet/parley/client/keystore"
-	"github.com/parleynet/parley/node/nettest"
+	"github.com/parleynet/parley/internal/nettest"
 	identitytypes "github.com/parleynet/parley/x/identity/types"
 )
 

@@ -14,7 +14,7 @@ import (
 	"github.com/parleynet/parley/client/meeting"
 	"github.com/parleynet/parley/client/meeting/meetingtest"
 	"github.com/parleynet/parley/client/verify"
-	"github.com/parleynet/parley/node/nettest"
+	"github.com/parleynet/parley/internal/nettest"
 )
 
 // harness is a chain, an in-memory mailbox and a key store shared by the

@@ -16,7 +16,7 @@ import (
 	"github.com/parleynet/parley/client/keystore"
 	"github.com/parleynet/parley/client/meeting"
 	"github.com/parleynet/parley/client/verify"
-	"github.com/parleynet/parley/node/nettest"
+	"github.com/parleynet/parley/internal/nettest"
 	meetingtypes "github.com/parleynet/parley/x/meeting/types"
 )
 

@@ -16,9 +16,9 @@ import (
 	"github.com/parleynet/parley/client/mailbox"
 	"github.com/parleynet/parley/client/meeting"
 	"github.com/parleynet/parley/client/sframe"
+	"github.com/parleynet/parley/internal/nettest"
 	mbox "github.com/parleynet/parley/node/mailbox"
 	"github.com/parleynet/parley/node/mailbox/mailboxtest"
-	"github.com/parleynet/parley/node/nettest"
 	identitytypes "github.com/parleynet/parley/x/identity/types"
 	meetingtypes "github.com/parleynet/parley/x/meeting/types"
 )

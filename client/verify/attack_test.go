@@ -19,7 +19,7 @@ import (
 
 	"github.com/parleynet/parley/client/verify"
 	"github.com/parleynet/parley/client/verify/verifytest"
-	"github.com/parleynet/parley/node/nettest"
+	"github.com/parleynet/parley/internal/nettest"
 )
 
 // forgeCommit returns /commit's result for height h with a header whose

@@ -10,7 +10,7 @@ import (
 
 	"github.com/parleynet/parley/client/identity"
 	"github.com/parleynet/parley/client/verify"
-	"github.com/parleynet/parley/node/nettest"
+	"github.com/parleynet/parley/internal/nettest"
 	identitytypes "github.com/parleynet/parley/x/identity/types"
 )
 
