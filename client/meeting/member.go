@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/parleynet/parley/client/keyschedule"
 	"github.com/parleynet/parley/client/verify"
@@ -212,7 +213,7 @@ func (s *Session) maybeClaim(ctx context.Context, snap *verify.Snapshot, m meeti
 		return err
 	}
 	s.mu.Lock()
-	s.eph, s.ephPrev = eph, nil
+	s.eph, s.ephPrev, s.ephCand, s.keyMade = eph, nil, nil, time.Now()
 	s.mu.Unlock()
 	s.ownKeysChanged()
 	if err := s.subscribe(ctx); err != nil {

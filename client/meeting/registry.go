@@ -160,12 +160,15 @@ func Leave(ctx context.Context, c Chain, eph EphStore, d Device, meetingID []byt
 
 // RotateEphKey replaces d's ephemeral key in the meeting (d must hold an
 // admitted request) with a fresh one, signed over the hash of the current
-// key from eph. Once the chain accepted it, the new key is stored as the
-// successor (EphKey.SaveNext), beside the current one, and returned: the
-// current epoch was sealed to the old key, so the caller needs both until
-// the next epoch, then calls EphStore.Promote. Until then Leave and a
-// further rotation sign over the old key, which the chain no longer holds,
-// and are refused.
+// key from eph. The new key is stored as the successor (EphKey.SaveNext),
+// beside the current one, before the broadcast, and returned; once the
+// chain accepted it the caller promotes it (EphStore.Promote) and keeps the
+// old key in memory until an epoch sealed to the new: the current epoch
+// was sealed to the old one.
+//
+// On an error the new key is returned too (saved as the successor, not
+// promoted): when the error is a *chain.PendingTxError the chain may hold
+// it, and the caller keeps it until an epoch's roster tells.
 func RotateEphKey(ctx context.Context, c Chain, eph EphStore, d Device, meetingID []byte) (*sdk.TxResponse, hpke.PrivateKey, error) {
 	cur, err := eph.Load(meetingID, d)
 	if err != nil {
@@ -181,11 +184,14 @@ func RotateEphKey(ctx context.Context, c Chain, eph EphStore, d Device, meetingI
 		Signer: c.Account(), MeetingId: meetingID, UserId: d.UserID, DeviceId: d.DeviceID, EphPk: pub,
 		Sig: d.Key.Sign(meetingtypes.RotateSignBytes(c.ChainID(), meetingID, d.UserID, d.DeviceID, curHash, pub)),
 	}
-	res, err := c.Broadcast(ctx, msg)
-	if err != nil {
-		return res, nil, err
+	// Saved before it is broadcast: a transaction whose fate is unknown
+	// (chain.PendingTxError) may have landed, and then every later epoch
+	// is sealed to this key.
+	if err := key.SaveNext(); err != nil {
+		return nil, nil, err
 	}
-	return res, key.priv, key.SaveNext()
+	res, err := c.Broadcast(ctx, msg)
+	return res, key.priv, err
 }
 
 // Claim takes over leadership from a timed-out leader with a fresh ephemeral key.

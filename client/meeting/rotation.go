@@ -2,7 +2,11 @@ package meeting
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
+
+	"github.com/parleynet/parley/client/chain"
 
 	meetingtypes "github.com/parleynet/parley/x/meeting/types"
 )
@@ -26,7 +30,7 @@ type installedKey struct {
 }
 
 // maybeRotate rotates this device's ephemeral key once after a periodic
-// rekey, and forgets the previous key once an epoch is sealed to the new.
+// rekey (or any epoch, RotateEvery after its key was made), and forgets the previous key once an epoch is sealed to the new.
 func (s *Session) maybeRotate(ctx context.Context) error {
 	s.mu.Lock()
 	ep := s.last
@@ -34,9 +38,14 @@ func (s *Session) maybeRotate(ctx context.Context) error {
 	if dropped {
 		s.ephPrev = nil
 	}
-	due := ep.reason == meetingtypes.Reason_REASON_ROTATE && s.rotated < ep.number
+	// After a periodic rekey, or after any epoch once RotateEvery has
+	// passed since this device's key was made: in a meeting whose members
+	// change more often than RotateEvery, no epoch is of reason rotate
+	// (each restarts the leader's clock), and keys must heal all the same.
+	due := s.rotated < ep.number && ep.number > 0 &&
+		(ep.reason == meetingtypes.Reason_REASON_ROTATE || time.Since(s.keyMade) >= s.cfg.RotateEvery)
 	if due {
-		s.rotated = ep.number
+		s.rotated, s.keyMade = ep.number, time.Now()
 	}
 	s.mu.Unlock()
 	if dropped {
@@ -46,14 +55,28 @@ func (s *Session) maybeRotate(ctx context.Context) error {
 		return nil
 	}
 	_, priv, err := RotateEphKey(ctx, s.cfg.Chain, s.cfg.Eph, s.cfg.Device, s.cfg.MeetingID)
-	if err != nil {
+	var pending *chain.PendingTxError
+	switch {
+	case err != nil && errors.As(err, &pending) && priv != nil:
+		// It may have landed: keep the new key beside the current one
+		// (on disk as the successor) until an epoch's roster says which
+		// the chain holds (install).
+		s.mu.Lock()
+		s.ephCand = priv
+		s.mu.Unlock()
+		s.ownKeysChanged()
+		return fmt.Errorf("rotating this device's ephemeral key: not known whether the chain took it; keeping both keys until the next epoch tells: %w", err)
+	case err != nil:
 		return fmt.Errorf("rotating this device's ephemeral key: %w", err)
 	}
 	if err := s.cfg.Eph.Promote(s.cfg.MeetingID, s.cfg.Device); err != nil {
 		return fmt.Errorf("storing the rotated ephemeral key: %w", err)
 	}
 	s.mu.Lock()
-	s.ephPrev, s.eph = s.eph, priv
+	s.ephPrev, s.eph, s.ephCand = s.eph, priv, nil
+	// The installed epoch lists the key just replaced, not this one: the
+	// previous key stays until an epoch sealed to the new is installed.
+	s.last.current = false
 	s.mu.Unlock()
 	s.ownKeysChanged()
 	s.cfg.OnEvent(EventRotated{Epoch: ep.number})

@@ -46,7 +46,10 @@ func TestEphemeralKeysHeal(t *testing.T) {
 		}
 		return false
 	})
+	// Until an epoch sealed to the new key is installed, what is sealed to
+	// the old one must still open: bob keeps it (in memory).
 	var healed uint64
+	keptOld := true
 	waitFor(t, "an epoch sealed to bob's new key", func() bool {
 		ep, ok := bob.rec.newestEpoch()
 		if !ok {
@@ -65,8 +68,14 @@ func TestEphemeralKeysHeal(t *testing.T) {
 			healed = ep.Number
 			return true
 		}
+		has := false
+		for _, k := range bob.s.EphemeralKeys() {
+			has = has || string(k.PublicKey().Bytes()) == string(stolen.PublicKey().Bytes())
+		}
+		keptOld = keptOld && has
 		return false
 	})
+	require.True(t, keptOld, "bob dropped his previous key while his newest epoch was still sealed to it")
 	// Nothing from that epoch on was sealed to the stolen key, and bob's
 	// envelope for it does not open with it.
 	for _, d := range h.box.Posted(stolenHash) {
@@ -105,4 +114,47 @@ func TestEphemeralKeysHeal(t *testing.T) {
 	require.Empty(t, files, "a removed member's ephemeral keys are erased")
 	_, err = os.Stat(bob.eph.Dir)
 	require.NoError(t, err)
+}
+
+// TestKeysHealWithoutPeriodicRekeys: the leader's periodic rekey never
+// comes (members keep joining, and each epoch restarts its clock); bob
+// rotates all the same after the first epoch once his key is older than
+// his RotateEvery.
+func TestKeysHealWithoutPeriodicRekeys(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a chain")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	h := newHarness(t, ctx)
+	alice, bob, carol := h.device("alice", "alice", "laptop"), h.device("bob", "bob", "phone"), h.device("carol", "carol", "tablet")
+	id, _, err := meeting.Create(ctx, alice.c, alice.eph, alice.d, meeting.CreateOptions{Duration: time.Hour})
+	require.NoError(t, err)
+	h.run(alice, id, func(c *meeting.Config) { c.RotateEvery = time.Hour })
+	_, err = meeting.Join(ctx, bob.c, bob.eph, bob.d, id, "")
+	require.NoError(t, err)
+	h.run(bob, id, func(c *meeting.Config) { c.RotateEvery = time.Second })
+	waitFor(t, "bob's first epoch", func() bool { _, ok := bob.rec.newestEpoch(); return ok })
+	first, _ := bob.rec.newestEpoch()
+	time.Sleep(1500 * time.Millisecond)
+	_, err = meeting.Join(ctx, carol.c, carol.eph, carol.d, id, "")
+	require.NoError(t, err)
+	h.run(carol, id, nil)
+	waitFor(t, "bob to rotate after carol's join", func() bool {
+		for _, e := range bob.rec.all() {
+			if r, ok := e.(meeting.EventRotated); ok && r.Epoch > first.Number {
+				return true
+			}
+		}
+		return false
+	})
+	for _, e := range alice.rec.all() {
+		if k, ok := e.(meeting.EventKey); ok {
+			snap, err := alice.c.Reader().Latest(ctx)
+			require.NoError(t, err)
+			ep, err := snap.Epoch(ctx, id, k.Epoch)
+			require.NoError(t, err)
+			require.NotEqual(t, meetingtypes.Reason_REASON_ROTATE, ep.Reason, "epoch %d is a periodic rekey", k.Epoch)
+		}
+	}
 }

@@ -85,7 +85,9 @@ type Session struct {
 	mu        sync.Mutex
 	eph       hpke.PrivateKey
 	ephPrev   hpke.PrivateKey // the key before a rotation, until an epoch sealed to eph
-	rotated   uint64          // the periodic epoch this device last rotated its key after
+	ephCand   hpke.PrivateKey // a rotation's key whose transaction's fate is unknown, until a roster lists it
+	rotated   uint64          // the epoch this device last rotated its key after
+	keyMade   time.Time       // when this device's current key was made (session start, a rotation)
 	last      installedKey    // the newest installed epoch
 	installed uint64          // highest epoch whose key is installed
 	code      string
@@ -121,7 +123,7 @@ func NewSession(cfg Config) (*Session, error) {
 		return nil, err
 	}
 	return &Session{
-		cfg: cfg, eph: eph, dir: newDirectory(), wake: make(chan struct{}, 1),
+		cfg: cfg, eph: eph, keyMade: time.Now(), dir: newDirectory(), wake: make(chan struct{}, 1),
 		envs: envBuffer{now: time.Now}, senders: map[DeviceRef]ed25519.PublicKey{}, removals: map[DeviceRef]bool{},
 	}, nil
 }
@@ -139,13 +141,16 @@ func (s *Session) EphemeralKey() hpke.PrivateKey {
 func (s *Session) EphemeralKeys() []hpke.PrivateKey {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	switch {
-	case s.eph == nil:
+	if s.eph == nil {
 		return nil // erased: the session is over
-	case s.ephPrev != nil:
-		return []hpke.PrivateKey{s.eph, s.ephPrev}
 	}
-	return []hpke.PrivateKey{s.eph}
+	keys := []hpke.PrivateKey{s.eph}
+	for _, k := range []hpke.PrivateKey{s.ephPrev, s.ephCand} {
+		if k != nil {
+			keys = append(keys, k)
+		}
+	}
+	return keys
 }
 
 // ownKeysChanged tells Config.OnOwnKeys the keys now in use.
@@ -157,8 +162,8 @@ func (s *Session) ownKeysChanged() {
 	}
 }
 
-// keyFor returns this device's key whose SHA-256 is hash (current or
-// previous), or nil.
+// keyFor returns this device's key whose SHA-256 is hash (current,
+// previous or a rotation's not yet known to have landed), or nil.
 func (s *Session) keyFor(hash []byte) hpke.PrivateKey {
 	for _, k := range s.EphemeralKeys() {
 		if h := meetingtypes.EphKeyHash(k.PublicKey().Bytes()); bytes.Equal(h, hash) {
@@ -290,7 +295,7 @@ func (s *Session) finish(err error) error {
 		s.cfg.OnEvent(EventProblem{Peer: "key store", Err: fmt.Errorf("erasing the ephemeral key: %w", eerr)})
 	}
 	s.mu.Lock()
-	s.eph, s.ephPrev = nil, nil
+	s.eph, s.ephPrev, s.ephCand = nil, nil, nil
 	s.mu.Unlock()
 	return err
 }
@@ -433,6 +438,11 @@ func (s *Session) ksContext(epoch uint64, rosterHash []byte) (keyschedule.Contex
 	return keyschedule.NewContext(s.cfg.Chain.ChainID(), s.cfg.MeetingID, epoch, rosterHash)
 }
 
+// listsKey reports whether hash is the hash of k's public key.
+func listsKey(hash []byte, k hpke.PrivateKey) bool {
+	return k != nil && bytes.Equal(hash, meetingtypes.EphKeyHash(k.PublicKey().Bytes()))
+}
+
 // install hands a verified epoch down and clears its key; selfHash is the
 // hash of this device's ephemeral key as the epoch's roster lists it.
 func (s *Session) install(ep Epoch, kctx keyschedule.Context, commitment, selfHash []byte) error {
@@ -444,10 +454,23 @@ func (s *Session) install(ep Epoch, kctx keyschedule.Context, commitment, selfHa
 	ep.Code = code
 	s.mu.Lock()
 	s.installed, s.code, s.lastKey, s.wasMember = ep.Number, code, time.Now(), true
-	s.last = installedKey{number: ep.Number, reason: ep.Reason, current: bytes.Equal(selfHash, meetingtypes.EphKeyHash(s.eph.PublicKey().Bytes()))}
+	current := listsKey(selfHash, s.eph)
+	landed := !current && listsKey(selfHash, s.ephCand)
+	if landed {
+		// A rotation whose transaction's fate was unknown did land.
+		s.ephPrev, s.eph, s.ephCand = s.eph, s.ephCand, nil
+		current = true
+	}
+	s.last = installedKey{number: ep.Number, reason: ep.Reason, current: current}
 	s.envs.dropThrough(ep.Number)
 	leader := s.leader != nil
 	s.mu.Unlock()
+	if landed {
+		if err := s.cfg.Eph.Promote(s.cfg.MeetingID, s.cfg.Device); err != nil {
+			s.cfg.OnEvent(EventProblem{Peer: "key store", Err: fmt.Errorf("storing the rotated ephemeral key: %w", err)})
+		}
+		s.ownKeysChanged()
+	}
 	expect := map[DeviceRef]ed25519.PublicKey{ep.Leader: nil}
 	for _, m := range ep.Members {
 		expect[m.DeviceRef] = m.DevicePub
