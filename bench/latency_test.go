@@ -277,6 +277,10 @@ func latJoin(ctx context.Context, m *latMeeting, j *latParty) (latJoined, error)
 	if err := j.newChain(); err != nil {
 		return out, err
 	}
+	// A member removed in an earlier run comes back only if the leader
+	// lets it (removals stick, issue 12): the leader does, as a person
+	// would press "Let back in".
+	m.runs[0].p.Session().Readmit(j.user, j.device)
 	sent := time.Now()
 	if _, err := meeting.Request(ctx, j.chain, j.eph, j.dev, m.id, nil); err != nil {
 		return out, fmt.Errorf("request: %w", err)

@@ -59,7 +59,8 @@
 // Offers, answers and candidates need a non-empty payload and fingerprint;
 // a restart needs a fingerprint and no payload; a bye and a keys signal
 // have no payload. A keys signal says the sender holds the keys of the
-// epoch in its epoch field (transition.go); its session is all zeros. Every length is a prefix, nothing is optional and
+// epoch in its epoch field (transition.go); its session is a random ID
+// the engine draws once for all its keys signals. Every length is a prefix, nothing is optional and
 // UnmarshalSignal refuses anything Marshal would not produce, so each
 // signal has exactly one encoding.
 //

@@ -3,6 +3,7 @@ package call
 import (
 	"context"
 	"crypto/hpke"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"slices"
@@ -73,6 +74,7 @@ type Engine struct {
 	pending []*pendingSignal
 	// stagedSince is when the applied epoch's key transition started.
 	stagedSince time.Time
+	keysSession SessionID // drawn once: the session of this engine's keys signals
 	sendCtx     context.Context
 	sendCancel  context.CancelFunc
 }
@@ -120,6 +122,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 		bwes:    bwes,
 		kf:      newKeyframes(),
 	}
+	_, _ = rand.Read(e.keysSession[:])
 	for _, kind := range []MediaKind{Video, Audio} {
 		t, err := webrtc.NewTrackLocalStaticSample(Capability(kind), kind.String(), streamID)
 		if err != nil {

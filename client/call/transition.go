@@ -21,13 +21,18 @@ import (
 // connection is closed as soon as the roster without it is installed. A
 // member that never says it holds the keys delays the switch by at most
 // KeyTransition; one that says so falsely only fails to decrypt.
+//
+// Keys signals belong to no connection: each engine draws one random
+// session ID for them (keysSession), so that the replay guard, which
+// remembers seqs per sender and session, takes those of a member that
+// left and came back with a new engine (its seqs start again at 1).
 
 // announceKeys tells every peer of the applied roster that this device
 // holds the keys of its epoch, and starts the transition clock.
 func (e *Engine) announceKeys() {
 	e.stagedSince = time.Now()
 	for _, p := range e.peers {
-		e.send(p, Signal{Kind: KindKeys})
+		e.send(p, Signal{Kind: KindKeys, Session: e.keysSession})
 	}
 	e.maybeSwitch(e.stagedSince)
 }

@@ -14,7 +14,8 @@ import (
 // switch: each keeps sending under epoch 1 until the others hold epoch 2.
 // Then carol stalls (never installs epoch 3): alice and bob move to epoch
 // 3 after the bounded transition all the same. Then carol is removed
-// (epoch 4): alice and bob do not wait for her.
+// (epoch 4): alice and bob do not wait for her; she comes back with a new
+// engine (epoch 5), and her word counts.
 func TestRekeyWithoutGlitch(t *testing.T) {
 	defer calltest.CheckGoroutines(t)()
 	vn := calltest.NewVNet(t)
@@ -110,5 +111,18 @@ func TestRekeyWithoutGlitch(t *testing.T) {
 	}
 	if r := rejected(alice, bob); len(r) != 0 {
 		t.Errorf("alice or bob rejected frames after carol's removal: %v", r)
+	}
+
+	// Carol comes back with a new engine (its signal counters start
+	// again): her word that she holds epoch 5 still counts.
+	carol.stop(t)
+	carol = startPartyWith(t, ctx, carol.dev, vn, netw, true, mod)
+	parties[2] = carol
+	setEpoch(calltest.NewEpoch(t, 5, alice.dev, bob.dev, carol.dev), parties...)
+	waitFor(t, 20*time.Second, "everyone in epoch 5", flowing(5, parties...))
+	for _, p := range []*party{alice, bob} {
+		if kt := p.eng.KeyTransitions(); kt.AllReady != 3 || kt.TimedOut != 1 {
+			t.Errorf("%s: transitions %+v, want carol's return ended by everyone holding the keys", p.name(), kt)
+		}
 	}
 }
