@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"fmt"
 
+	"golang.org/x/crypto/cryptobyte"
+
 	"github.com/parleynet/parley/client/keyschedule"
 )
 
@@ -179,7 +181,7 @@ func UnmarshalSignal(b []byte) (*Signal, error) {
 	if len(b) > MaxSignalSize {
 		return nil, fmt.Errorf("%w: %d bytes, at most %d", ErrMalformedSignal, len(b), MaxSignalSize)
 	}
-	r := reader{b: b}
+	r := reader{s: cryptobyte.String(b)}
 	if v := r.u8("version"); r.err == nil && v != SignalVersion {
 		return nil, fmt.Errorf("%w: version %d, want %d", ErrMalformedSignal, v, SignalVersion)
 	}
@@ -201,8 +203,8 @@ func UnmarshalSignal(b []byte) (*Signal, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
-	if len(r.b) != 0 {
-		return nil, fmt.Errorf("%w: %d bytes after the payload", ErrMalformedSignal, len(r.b))
+	if !r.s.Empty() {
+		return nil, fmt.Errorf("%w: %d bytes after the payload", ErrMalformedSignal, len(r.s))
 	}
 	if s.Kind == KindCandidate {
 		s.Candidate = p
@@ -215,44 +217,48 @@ func UnmarshalSignal(b []byte) (*Signal, error) {
 	return s, nil
 }
 
-// reader reads big-endian fields and keeps the first error.
+// reader reads big-endian fields from a cryptobyte.String; the first
+// failure sticks and later reads return zero values, so UnmarshalSignal
+// checks once at the end.
 type reader struct {
-	b   []byte
+	s   cryptobyte.String
 	err error
 }
 
+func (r *reader) truncated(field string, n int) {
+	r.err = fmt.Errorf("%w: truncated in %s (%d bytes left, want %d)", ErrMalformedSignal, field, len(r.s), n)
+}
+
 func (r *reader) bytes(field string, n int) []byte {
-	if r.err != nil {
-		return nil
+	var v []byte
+	if r.err == nil && !r.s.ReadBytes(&v, n) {
+		r.truncated(field, n)
 	}
-	if n < 0 || len(r.b) < n {
-		r.err = fmt.Errorf("%w: truncated in %s (%d bytes left, want %d)", ErrMalformedSignal, field, len(r.b), n)
-		return nil
-	}
-	v := r.b[:n:n]
-	r.b = r.b[n:]
 	return v
 }
 
 func (r *reader) u8(field string) byte {
-	if v := r.bytes(field, 1); v != nil {
-		return v[0]
+	var v uint8
+	if r.err == nil && !r.s.ReadUint8(&v) {
+		r.truncated(field, 1)
 	}
-	return 0
+	return v
 }
 
 func (r *reader) u32(field string) uint32 {
-	if v := r.bytes(field, 4); v != nil {
-		return binary.BigEndian.Uint32(v)
+	var v uint32
+	if r.err == nil && !r.s.ReadUint32(&v) {
+		r.truncated(field, 4)
 	}
-	return 0
+	return v
 }
 
 func (r *reader) u64(field string) uint64 {
-	if v := r.bytes(field, 8); v != nil {
-		return binary.BigEndian.Uint64(v)
+	var v uint64
+	if r.err == nil && !r.s.ReadUint64(&v) {
+		r.truncated(field, 8)
 	}
-	return 0
+	return v
 }
 
 func (r *reader) str8(field string) string {
