@@ -92,7 +92,7 @@ func (k *Keeper) addDevice(ctx context.Context, u *types.User, deviceID string, 
 	if err := k.Devices.Set(ctx, collections.Join(u.UserId, deviceID), d); err != nil {
 		return err
 	}
-	return k.PubKeys.Set(ctx, d.Pubkey, u.UserId+"/"+deviceID)
+	return k.PubKeys.Set(ctx, d.Pubkey, d.Ref().String())
 }
 
 // signingDevice returns an active device of userID that signs a change.

@@ -28,7 +28,7 @@ func (k *Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error 
 		if err := k.Devices.Set(ctx, collections.Join(d.UserId, d.DeviceId), d); err != nil {
 			return err
 		}
-		if err := k.PubKeys.Set(ctx, d.Pubkey, d.UserId+"/"+d.DeviceId); err != nil {
+		if err := k.PubKeys.Set(ctx, d.Pubkey, d.Ref().String()); err != nil {
 			return err
 		}
 	}

@@ -68,7 +68,7 @@ func (q queryServer) Device(ctx context.Context, req *types.QueryDeviceRequest) 
 	}
 	d, err := q.k.Devices.Get(ctx, collections.Join(req.UserId, req.DeviceId))
 	if err != nil {
-		return nil, notFound(err, "device "+req.UserId+"/"+req.DeviceId)
+		return nil, notFound(err, "device "+types.DeviceRef{User: req.UserId, Device: req.DeviceId}.String())
 	}
 	return &types.QueryDeviceResponse{Device: d}, nil
 }

@@ -28,8 +28,9 @@ type Keeper struct {
 	UsersByOwner collections.KeySet[collections.Pair[sdk.AccAddress, string]]
 	Devices      collections.Map[collections.Pair[string, string], types.Device]
 	History      collections.Map[collections.Pair[string, uint64], types.HistoryEntry]
-	// PubKeys maps every device key ever registered to "user_id/device_id"
-	// ('/' is in neither pattern), so no key is ever bound to two devices.
+	// PubKeys maps every device key ever registered to its device's
+	// DeviceRef as text ("user_id/device_id"), so no key is ever bound to
+	// two devices.
 	PubKeys collections.Map[[]byte, string]
 }
 
