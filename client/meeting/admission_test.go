@@ -2,11 +2,13 @@ package meeting_test
 
 import (
 	"context"
+	"crypto/rand"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/parleynet/parley/client/keyschedule"
 	"github.com/parleynet/parley/client/meeting"
 	meetingtypes "github.com/parleynet/parley/x/meeting/types"
 )
@@ -39,8 +41,26 @@ func TestAdmissionRefusalsAreTold(t *testing.T) {
 
 	_, err = meeting.Join(ctx, bob.c, bob.eph, bob.d, id, "wrong horse")
 	require.NoError(t, err)
+	// Meanwhile anyone floods bob's mailbox with notices claiming to be
+	// the leader's: they must not push the real one out.
+	bobEph, err := bob.eph.Load(id, bob.d)
+	require.NoError(t, err)
+	bobHash := keyschedule.EphemeralKeyHash(bobEph.PublicKey().Bytes())
+	floodCtx, stopFlood := context.WithCancel(ctx)
+	defer stopFlood()
+	go func() {
+		forged := make([]byte, 1+8+8+64)
+		forged[0], forged[16] = 1, byte(meetingtypes.NoticeFull)
+		for floodCtx.Err() == nil {
+			_, _ = rand.Read(forged[17:])
+			h.box.Inject(bobHash, meeting.Delivery{FromUser: "alice", FromDevice: "laptop", MeetingID: id, Kind: meeting.KindNotice, Body: append([]byte(nil), forged...)})
+			time.Sleep(time.Millisecond)
+		}
+	}()
 	h.run(bob, id, nil)
 	require.ErrorIs(t, bob.ended(t, 30*time.Second), meeting.ErrWrongPasscode, "the wrong passcode is told and ends the wait")
+	stopFlood()
+	require.False(t, refusedWith(bob.rec, meetingtypes.NoticeFull), "a forged notice was taken")
 	require.True(t, refusedWith(bob.rec, meetingtypes.NoticeWrongPasscode))
 
 	_, err = meeting.Join(ctx, carol.c, carol.eph, carol.d, id, "right horse")

@@ -20,17 +20,17 @@ type leaderState struct {
 	requests   map[DeviceRef]meetingtypes.JoinRequest // newest version of every request in the log
 	roster     []meetingtypes.Member                  // of epoch rosterOf
 	rosterOf   uint64
-	rejected   map[DeviceRef]bool // passcode failures already reported
-	askedAgain map[DeviceRef]bool // removed devices' new requests already reported
-	full       map[DeviceRef]bool // requests already reported as not fitting
-	noticed    map[noticeKey]bool // notices sent, one per request and reason
+	rejected   map[DeviceRef]bool      // passcode failures already reported
+	askedAgain map[DeviceRef]bool      // removed devices' new requests already reported
+	full       map[DeviceRef]bool      // requests already reported as not fitting
+	noticed    map[noticeKey]time.Time // notices sent, by request and reason: when last
 	parsed     map[string]hpke.PublicKey
 }
 
 func newLeaderState() *leaderState {
 	return &leaderState{
 		requests: map[DeviceRef]meetingtypes.JoinRequest{}, rejected: map[DeviceRef]bool{},
-		askedAgain: map[DeviceRef]bool{}, full: map[DeviceRef]bool{}, noticed: map[noticeKey]bool{},
+		askedAgain: map[DeviceRef]bool{}, full: map[DeviceRef]bool{}, noticed: map[noticeKey]time.Time{},
 		parsed: map[string]hpke.PublicKey{},
 	}
 }

@@ -3,9 +3,11 @@ package meeting
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/hpke"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"time"
 
 	mailboxv1 "github.com/parleynet/parley/api/mailbox/v1"
 	"github.com/parleynet/parley/client/keyschedule"
@@ -44,14 +46,20 @@ func decodeNotice(b []byte) (seq uint64, reason meetingtypes.NoticeReason, sig [
 	return binary.BigEndian.Uint64(b[1:9]), meetingtypes.NoticeReason(binary.BigEndian.Uint64(b[9:17])), b[17:], nil
 }
 
-// notify sends the requester of r a signed notice, once per request.
+// noticeResend is how often a notice goes again while its request stays
+// open: the first may have arrived before the requester knew whom to
+// expect it from, or been lost.
+const noticeResend = 10 * time.Second
+
+// notify sends the requester of r a signed notice, again every
+// noticeResend while the request stays open.
 func (s *Session) notify(ctx context.Context, ls *leaderState, r meetingtypes.JoinRequest, reason meetingtypes.NoticeReason) {
 	ref := DeviceRef{r.UserId, r.DeviceId}
 	key := noticeKey{ref, r.Seq, reason}
-	if ls.noticed[key] {
+	if at, ok := ls.noticed[key]; ok && time.Since(at) < noticeResend {
 		return
 	}
-	ls.noticed[key] = true
+	ls.noticed[key] = time.Now()
 	toHash := keyschedule.EphemeralKeyHash(r.EphPk)
 	sig := s.cfg.Device.Key.Sign(meetingtypes.NoticeSignBytes(s.cfg.Chain.ChainID(), s.cfg.MeetingID,
 		s.cfg.Device.UserID, s.cfg.Device.DeviceID, r.UserId, r.DeviceId, toHash[:], r.Seq, reason))
@@ -64,6 +72,26 @@ type noticeKey struct {
 	ref    DeviceRef
 	seq    uint64
 	reason meetingtypes.NoticeReason
+}
+
+// noticeSigned reports whether a delivered notice carries pub's signature
+// for this device, under one of its ephemeral keys. s.mu must be held.
+func (s *Session) noticeSigned(d Delivery, pub ed25519.PublicKey) bool {
+	seq, reason, sig, err := decodeNotice(d.Body)
+	if err != nil || s.eph == nil {
+		return false
+	}
+	for _, k := range []hpke.PrivateKey{s.eph, s.ephPrev, s.ephCand} {
+		if k == nil {
+			continue
+		}
+		hash := keyschedule.EphemeralKeyHash(k.PublicKey().Bytes())
+		if ed25519.Verify(pub, meetingtypes.NoticeSignBytes(s.cfg.Chain.ChainID(), s.cfg.MeetingID,
+			d.FromUser, d.FromDevice, s.cfg.Device.UserID, s.cfg.Device.DeviceID, hash[:], seq, reason), sig) {
+			return true
+		}
+	}
+	return false
 }
 
 // takeNotice checks a notice delivered to this device: from the proven
@@ -80,6 +108,9 @@ func (s *Session) takeNotice(ctx context.Context, snap *verify.Snapshot, m meeti
 	leader, err := snap.Device(ctx, m.LeaderUser, m.LeaderDevice)
 	if err != nil {
 		return 0, err
+	}
+	if leader.RevokedHeight != 0 {
+		return 0, fmt.Errorf("a notice from %s/%s, a revoked device", m.LeaderUser, m.LeaderDevice)
 	}
 	own, err := snap.Request(ctx, s.cfg.MeetingID, s.cfg.Device.UserID, s.cfg.Device.DeviceID)
 	if err != nil {

@@ -337,12 +337,19 @@ func (s *Session) deliver(d Delivery) {
 		return
 	}
 	if d.Kind == KindNotice {
+		// Only notices signed by an expected sender's proven key are kept
+		// (a flood of forged ones cannot push the leader's out); the next
+		// proven step checks the sender still leads and the request.
 		s.mu.Lock()
-		if len(s.notices) < 4 {
+		pub, ok := s.senders[DeviceRef{d.FromUser, d.FromDevice}]
+		keep := ok && len(s.notices) < 4 && s.noticeSigned(d, pub)
+		if keep {
 			s.notices = append(s.notices, d)
 		}
 		s.mu.Unlock()
-		s.poke()
+		if keep {
+			s.poke()
+		}
 		return
 	}
 	if d.Kind != KindMeetingKey {
