@@ -96,7 +96,13 @@ func (p *Participant) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	wg.Go(func() { _ = p.engine.Run(ctx) })
+	wg.Go(func() {
+		// The call stopping on its own while the session goes on is told,
+		// never dropped: the person would sit in a silent meeting.
+		if err := p.engine.Run(ctx); err != nil && ctx.Err() == nil && p.cfg.Session.OnEvent != nil {
+			p.cfg.Session.OnEvent(meeting.EventProblem{Peer: "call", Err: fmt.Errorf("the call stopped: %w", err)})
+		}
+	})
 	err := p.session.Run(ctx)
 	cancel()
 	wg.Wait()
