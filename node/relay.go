@@ -19,6 +19,7 @@ import (
 	"github.com/parleynet/parley/app"
 	"github.com/parleynet/parley/node/mailbox"
 	"github.com/parleynet/parley/node/turn"
+	identitytypes "github.com/parleynet/parley/x/identity/types"
 	meetingtypes "github.com/parleynet/parley/x/meeting/types"
 )
 
@@ -209,7 +210,7 @@ func (r AppRosters) InCurrentRoster(ctx context.Context, meetingID []byte, user,
 	if meetingtypes.SenderIndex(e.Members, user, device) < 0 {
 		return false, nil
 	}
-	req, err := k.Requests.Get(qctx, meetingtypes.JoinRequestKey(meetingID, user, device))
+	req, err := k.Requests.Get(qctx, meetingtypes.JoinRequestKey(meetingID, identitytypes.DeviceRef{User: user, Device: device}))
 	if err != nil {
 		return false, nil //nolint:nilerr // no request: not a member
 	}

@@ -42,4 +42,4 @@ func ParseDeviceRef(s string) (DeviceRef, error) {
 }
 
 // Ref returns the device's reference.
-func (d *Device) Ref() DeviceRef { return DeviceRef{User: d.UserId, Device: d.DeviceId} }
+func (m *Device) Ref() DeviceRef { return DeviceRef{User: m.UserId, Device: m.DeviceId} }

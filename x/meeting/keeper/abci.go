@@ -8,6 +8,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	identitytypes "github.com/parleynet/parley/x/identity/types"
 	"github.com/parleynet/parley/x/meeting/types"
 )
 
@@ -90,8 +91,11 @@ func (k *Keeper) expireStaleRequests(ctx context.Context, ttlBlocks uint64, budg
 		return budget, err
 	}
 	for _, key := range stale {
-		user, device, _ := strings.Cut(key.K3(), "/")
-		r, err := k.Requests.Get(ctx, types.JoinRequestKey(key.K2(), user, device))
+		ref, err := identitytypes.ParseDeviceRef(key.K3())
+		if err != nil {
+			return budget, err
+		}
+		r, err := k.Requests.Get(ctx, types.JoinRequestKey(key.K2(), ref))
 		if err != nil {
 			return budget, err
 		}

@@ -54,7 +54,7 @@ func TestQueryJoinRequests(t *testing.T) {
 	users := func(rs []types.JoinRequest) []string {
 		var out []string
 		for _, r := range rs {
-			out = append(out, r.UserId+"/"+r.DeviceId)
+			out = append(out, r.Ref().String())
 		}
 		return out
 	}

@@ -8,8 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"cosmossdk.io/collections"
-
+	identitytypes "github.com/parleynet/parley/x/identity/types"
 	"github.com/parleynet/parley/x/meeting/keeper"
 	"github.com/parleynet/parley/x/meeting/types"
 
@@ -148,7 +147,7 @@ func (w *world) byRef(t *testing.T, user, device string) dev {
 }
 
 func reqKey(id []byte, d dev) keeper.RequestKey {
-	return collections.Join(id, d.user+"/"+d.id)
+	return types.JoinRequestKey(id, identitytypes.DeviceRef{User: d.user, Device: d.id})
 }
 
 // state is what a rejected message must leave untouched.

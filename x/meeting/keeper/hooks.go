@@ -36,7 +36,7 @@ func (h Hooks) AfterDeviceRevoked(ctx context.Context, userID, deviceID string) 
 		if err != nil || m.Status != types.Status_STATUS_OPEN {
 			continue
 		}
-		r, err := k.Requests.Get(ctx, types.JoinRequestKey(id, userID, deviceID))
+		r, err := k.Requests.Get(ctx, types.JoinRequestKey(id, identitytypes.DeviceRef{User: userID, Device: deviceID}))
 		if err != nil {
 			continue
 		}

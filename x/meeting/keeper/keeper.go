@@ -13,8 +13,8 @@ import (
 	"github.com/parleynet/parley/x/meeting/types"
 )
 
-// RequestKey is (meeting_id, "user_id/device_id"); types.JoinRequestKey
-// builds it.
+// RequestKey is (meeting_id, "user_id/device_id"), the device as its
+// DeviceRef's text; types.JoinRequestKey builds it.
 type RequestKey = collections.Pair[[]byte, string]
 
 // Keeper holds the meeting registry's state.
@@ -149,7 +149,7 @@ func (k *Keeper) setRequestStatus(ctx context.Context, r *types.JoinRequest, sta
 	wasPending := r.Status == types.RequestStatus_REQUEST_STATUS_PENDING
 	isPending := status == types.RequestStatus_REQUEST_STATUS_PENDING
 	if wasPending && !isPending {
-		if err := k.PendingQueue.Remove(ctx, collections.Join3(r.Height, r.MeetingId, r.UserId+"/"+r.DeviceId)); err != nil {
+		if err := k.PendingQueue.Remove(ctx, collections.Join3(r.Height, r.MeetingId, r.Ref().String())); err != nil {
 			return err
 		}
 		if err := k.addPending(ctx, r.MeetingId, -1); err != nil {
@@ -157,7 +157,7 @@ func (k *Keeper) setRequestStatus(ctx context.Context, r *types.JoinRequest, sta
 		}
 	}
 	if isPending && !wasPending {
-		if err := k.PendingQueue.Set(ctx, collections.Join3(r.Height, r.MeetingId, r.UserId+"/"+r.DeviceId)); err != nil {
+		if err := k.PendingQueue.Set(ctx, collections.Join3(r.Height, r.MeetingId, r.Ref().String())); err != nil {
 			return err
 		}
 		if err := k.addPending(ctx, r.MeetingId, 1); err != nil {
@@ -165,7 +165,7 @@ func (k *Keeper) setRequestStatus(ctx context.Context, r *types.JoinRequest, sta
 		}
 	}
 	r.Status = status
-	if err := k.Requests.Set(ctx, types.JoinRequestKey(r.MeetingId, r.UserId, r.DeviceId), *r); err != nil {
+	if err := k.Requests.Set(ctx, types.JoinRequestKey(r.MeetingId, r.Ref()), *r); err != nil {
 		return err
 	}
 	if wasPending && status == types.RequestStatus_REQUEST_STATUS_EXPIRED {

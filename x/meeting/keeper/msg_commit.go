@@ -8,6 +8,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	identitytypes "github.com/parleynet/parley/x/identity/types"
 	"github.com/parleynet/parley/x/meeting/types"
 )
 
@@ -75,8 +76,8 @@ type roster struct {
 	members []types.Member
 	// requests of the members, in message order.
 	requests []types.JoinRequest
-	// listed holds "user/device" of every member.
-	listed map[string]bool
+	// listed holds every member.
+	listed map[identitytypes.DeviceRef]bool
 	// hash is RosterHash over members.
 	hash []byte
 }
@@ -89,16 +90,16 @@ func (k *Keeper) buildRoster(ctx context.Context, m types.Meeting, msg *types.Ms
 	r := roster{
 		members:  make([]types.Member, 0, len(msg.Members)),
 		requests: make([]types.JoinRequest, 0, len(msg.Members)),
-		listed:   make(map[string]bool, len(msg.Members)),
+		listed:   make(map[identitytypes.DeviceRef]bool, len(msg.Members)),
 	}
 	hasLeader := false
 	for i, ref := range msg.Members {
-		id := ref.UserId + "/" + ref.DeviceId
+		id := ref.Ref()
 		if r.listed[id] {
 			return r, types.ErrInvalidRoster.Wrapf("members[%d]: %s listed twice", i, id)
 		}
 		r.listed[id] = true
-		req, err := k.Requests.Get(ctx, types.JoinRequestKey(msg.MeetingId, ref.UserId, ref.DeviceId))
+		req, err := k.Requests.Get(ctx, types.JoinRequestKey(msg.MeetingId, ref.Ref()))
 		if err != nil || !req.Status.IsOpen() {
 			status := "none"
 			if err == nil {
@@ -147,10 +148,10 @@ func (k *Keeper) applyCommit(ctx context.Context, m types.Meeting, msg *types.Ms
 				}
 			}
 			oldUsers[old.UserId] = true
-			if r.listed[old.UserId+"/"+old.DeviceId] {
+			if r.listed[old.Ref()] {
 				continue
 			}
-			req, err := k.Requests.Get(ctx, types.JoinRequestKey(m.MeetingId, old.UserId, old.DeviceId))
+			req, err := k.Requests.Get(ctx, types.JoinRequestKey(m.MeetingId, old.Ref()))
 			if err != nil {
 				return err
 			}

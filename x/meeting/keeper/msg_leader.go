@@ -7,6 +7,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	identitytypes "github.com/parleynet/parley/x/identity/types"
 	"github.com/parleynet/parley/x/meeting/types"
 )
 
@@ -92,12 +93,12 @@ func (s msgServer) ClaimLeadership(ctx context.Context, msg *types.MsgClaimLeade
 	if err := k.useEphKey(ctx, msg.MeetingId, msg.EphPk); err != nil {
 		return nil, err
 	}
-	r, err := k.Requests.Get(ctx, types.JoinRequestKey(m.MeetingId, msg.UserId, msg.DeviceId))
+	r, err := k.Requests.Get(ctx, types.JoinRequestKey(m.MeetingId, msg.Ref()))
 	if err != nil {
 		return nil, err
 	}
 	r.EphPk = msg.EphPk
-	if err := k.Requests.Set(ctx, types.JoinRequestKey(m.MeetingId, msg.UserId, msg.DeviceId), r); err != nil {
+	if err := k.Requests.Set(ctx, types.JoinRequestKey(m.MeetingId, msg.Ref()), r); err != nil {
 		return nil, err
 	}
 	if err := k.LeaderIndex.Remove(ctx, collections.Join(m.LeaderUser, m.MeetingId)); err != nil {
@@ -139,7 +140,7 @@ func (k *Keeper) rosterMember(ctx context.Context, m types.Meeting, userID, devi
 		return types.JoinRequest{}, err
 	}
 	if ok && types.SenderIndex(e.Members, userID, deviceID) >= 0 {
-		r, err := k.Requests.Get(ctx, types.JoinRequestKey(m.MeetingId, userID, deviceID))
+		r, err := k.Requests.Get(ctx, types.JoinRequestKey(m.MeetingId, identitytypes.DeviceRef{User: userID, Device: deviceID}))
 		if err == nil && r.Status == types.RequestStatus_REQUEST_STATUS_ADMITTED {
 			return r, nil
 		}
@@ -159,7 +160,7 @@ func (k *Keeper) firstInLine(ctx context.Context, m types.Meeting) (types.Member
 			if sameDevice(mem.UserId, mem.DeviceId, m.LeaderUser, m.LeaderDevice) {
 				continue
 			}
-			r, err := k.Requests.Get(ctx, types.JoinRequestKey(m.MeetingId, mem.UserId, mem.DeviceId))
+			r, err := k.Requests.Get(ctx, types.JoinRequestKey(m.MeetingId, mem.Ref()))
 			if err != nil || r.Status != types.RequestStatus_REQUEST_STATUS_ADMITTED {
 				continue
 			}

@@ -37,7 +37,7 @@ func (k *Keeper) validateRotate(ctx context.Context, msg *types.MsgRotateEphKey)
 	if err := types.ValidateEphKey("eph_pk", msg.EphPk); err != nil {
 		return m, types.JoinRequest{}, err
 	}
-	r, err := k.Requests.Get(ctx, types.JoinRequestKey(msg.MeetingId, msg.UserId, msg.DeviceId))
+	r, err := k.Requests.Get(ctx, types.JoinRequestKey(msg.MeetingId, msg.Ref()))
 	if err != nil || r.Status != types.RequestStatus_REQUEST_STATUS_ADMITTED {
 		status := "none"
 		if err == nil {
@@ -61,7 +61,7 @@ func (k *Keeper) applyRotate(ctx context.Context, m types.Meeting, r types.JoinR
 		return err
 	}
 	r.EphPk, r.Seq = ephPK, seq
-	if err := k.Requests.Set(ctx, types.JoinRequestKey(r.MeetingId, r.UserId, r.DeviceId), r); err != nil {
+	if err := k.Requests.Set(ctx, types.JoinRequestKey(r.MeetingId, r.Ref()), r); err != nil {
 		return err
 	}
 	if sameDevice(r.UserId, r.DeviceId, m.LeaderUser, m.LeaderDevice) {

@@ -79,7 +79,7 @@ func (s msgServer) CreateMeeting(ctx context.Context, msg *types.MsgCreateMeetin
 		MeetingId: m.MeetingId, UserId: msg.UserId, DeviceId: msg.DeviceId, EphPk: msg.EphPk,
 		Status: types.RequestStatus_REQUEST_STATUS_ADMITTED, Height: sdkCtx.BlockHeight(), Seq: seq,
 	}
-	if err := k.Requests.Set(ctx, types.JoinRequestKey(m.MeetingId, msg.UserId, msg.DeviceId), leaderReq); err != nil {
+	if err := k.Requests.Set(ctx, types.JoinRequestKey(m.MeetingId, msg.Ref()), leaderReq); err != nil {
 		return nil, err
 	}
 	for _, err := range []error{
@@ -116,7 +116,7 @@ func (s msgServer) RequestJoin(ctx context.Context, msg *types.MsgRequestJoin) (
 	if len(m.Policy.Allowlist) > 0 && !slices.Contains(m.Policy.Allowlist, msg.UserId) {
 		return nil, types.ErrNotAllowed.Wrapf("user_id %q may not join meeting %x", msg.UserId, msg.MeetingId)
 	}
-	prev, err := k.Requests.Get(ctx, types.JoinRequestKey(msg.MeetingId, msg.UserId, msg.DeviceId))
+	prev, err := k.Requests.Get(ctx, types.JoinRequestKey(msg.MeetingId, msg.Ref()))
 	switch {
 	case err == nil && prev.Status.IsOpen():
 		// (Checked before the key-reuse check so a duplicate says so.)
@@ -178,7 +178,7 @@ func (s msgServer) Leave(ctx context.Context, msg *types.MsgLeave) (*types.MsgLe
 	if err := validateDeviceRef(msg.UserId, msg.DeviceId); err != nil {
 		return nil, err
 	}
-	r, err := k.Requests.Get(ctx, types.JoinRequestKey(msg.MeetingId, msg.UserId, msg.DeviceId))
+	r, err := k.Requests.Get(ctx, types.JoinRequestKey(msg.MeetingId, msg.Ref()))
 	if err != nil || !r.Status.IsOpen() {
 		return nil, types.ErrNotRequested.Wrapf("%s/%s has no open request in meeting %x", msg.UserId, msg.DeviceId, msg.MeetingId)
 	}

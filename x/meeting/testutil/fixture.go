@@ -4,7 +4,6 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/binary"
-	"strings"
 	"testing"
 	"time"
 
@@ -113,9 +112,10 @@ func (f *Fixture) AddDevice(tb testing.TB, user, newDevice string, approverKey e
 	approver := idtest.Device{Priv: approverKey}
 	holder, err := f.Identity.PubKeys.Get(f.Ctx, approver.Pub())
 	require.NoError(tb, err, "approverKey is not a registered device key")
-	var ok bool
-	approver.ID, ok = strings.CutPrefix(holder, user+"/")
-	require.Truef(tb, ok, "approverKey belongs to %s, not to a device of %s", holder, user)
+	ref, err := identitytypes.ParseDeviceRef(holder)
+	require.NoError(tb, err)
+	require.Equalf(tb, user, ref.User, "approverKey belongs to %s, not to a device of %s", holder, user)
+	approver.ID = ref.Device
 	dev := idtest.Device{ID: newDevice, Priv: DeviceKey(user, newDevice)}
 	_, err = f.IdentityMsg.AddDevice(f.Ctx, idtest.AddDeviceMsg(f.Owner, user, f.Seq(tb, user), dev, approver))
 	require.NoError(tb, err)

@@ -10,6 +10,7 @@ import (
 
 	"cosmossdk.io/collections"
 
+	identitytypes "github.com/parleynet/parley/x/identity/types"
 	"github.com/parleynet/parley/x/meeting/types"
 )
 
@@ -134,9 +135,9 @@ func CheckInvariants(tb testing.TB, f *Fixture) {
 			require.Emptyf(tb, m.RosterHash, "%s: roster_hash before the first epoch", name)
 		}
 
-		reqs := map[string]types.JoinRequest{}
+		reqs := map[identitytypes.DeviceRef]types.JoinRequest{}
 		for _, r := range byMeeting[id] {
-			reqs[r.UserId+"/"+r.DeviceId] = r
+			reqs[r.Ref()] = r
 			switch r.Status {
 			case types.RequestStatus_REQUEST_STATUS_PENDING:
 				require.Equalf(tb, types.Status_STATUS_OPEN, m.Status, "%s: ended with pending request %s/%s", name, r.UserId, r.DeviceId)
@@ -149,7 +150,7 @@ func CheckInvariants(tb testing.TB, f *Fixture) {
 			}
 		}
 		for _, mem := range roster {
-			r, ok := reqs[mem.UserId+"/"+mem.DeviceId]
+			r, ok := reqs[mem.Ref()]
 			require.Truef(tb, ok, "%s: roster member %s/%s has no request", name, mem.UserId, mem.DeviceId)
 			switch r.Status {
 			case types.RequestStatus_REQUEST_STATUS_ADMITTED, types.RequestStatus_REQUEST_STATUS_LEFT:
@@ -159,7 +160,7 @@ func CheckInvariants(tb testing.TB, f *Fixture) {
 				require.Failf(tb, "bad roster member", "%s: roster member %s/%s is %s", name, mem.UserId, mem.DeviceId, r.Status)
 			}
 		}
-		lr, ok := reqs[m.LeaderUser+"/"+m.LeaderDevice]
+		lr, ok := reqs[identitytypes.DeviceRef{User: m.LeaderUser, Device: m.LeaderDevice}]
 		require.Truef(tb, ok, "%s: the leader has no request", name)
 		require.Equalf(tb, types.RequestStatus_REQUEST_STATUS_ADMITTED, lr.Status, "%s: the leader's request", name)
 		require.Equalf(tb, m.LeaderEphPk, lr.EphPk, "%s: leader_eph_pk is not the leader's request key", name)
@@ -260,7 +261,7 @@ func checkRequestLog(tb testing.TB, f *Fixture, gs *types.GenesisState) {
 		log := logs[string(r.MeetingId)]
 		require.Truef(tb, r.Seq >= 1 && r.Seq <= uint64(len(log)), "request %s/%s of %x: seq %d outside the log", r.UserId, r.DeviceId, r.MeetingId, r.Seq)
 		e := log[r.Seq-1].Entry
-		require.Equalf(tb, r.UserId+"/"+r.DeviceId, e.UserId+"/"+e.DeviceId, "request of %x: seq %d names another device", r.MeetingId, r.Seq)
+		require.Equalf(tb, r.Ref(), identitytypes.DeviceRef{User: e.UserId, Device: e.DeviceId}, "request of %x: seq %d names another device", r.MeetingId, r.Seq)
 		if e.Kind == types.LogKind_LOG_KIND_ROTATE {
 			require.GreaterOrEqualf(tb, e.Height, r.Height, "request %s/%s of %x: rotated before it was made", r.UserId, r.DeviceId, r.MeetingId)
 		} else {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	identitytypes "github.com/parleynet/parley/x/identity/types"
 	"github.com/parleynet/parley/x/meeting/types"
 )
 
@@ -83,7 +84,7 @@ func (f *Fixture) RosterHash(id []byte, members []types.MemberRef) []byte {
 	ms := make([]types.Member, len(members))
 	for i, ref := range members {
 		ms[i] = types.Member{UserId: ref.UserId, DeviceId: ref.DeviceId}
-		if r, err := f.Keeper.Requests.Get(f.Ctx, types.JoinRequestKey(id, ref.UserId, ref.DeviceId)); err == nil {
+		if r, err := f.Keeper.Requests.Get(f.Ctx, types.JoinRequestKey(id, ref.Ref())); err == nil {
 			ms[i].EphPkHash = types.EphKeyHash(r.EphPk)
 		}
 	}
@@ -95,7 +96,7 @@ func (f *Fixture) RosterHash(id []byte, members []types.MemberRef) []byte {
 // over its current request's key (none if it has no request).
 func (f *Fixture) RotateEphKeyMsg(id []byte, user, device string, key ed25519.PrivateKey, newEphPK []byte) *types.MsgRotateEphKey {
 	var keyHash []byte
-	if r, err := f.Keeper.Requests.Get(f.Ctx, types.JoinRequestKey(id, user, device)); err == nil {
+	if r, err := f.Keeper.Requests.Get(f.Ctx, types.JoinRequestKey(id, identitytypes.DeviceRef{User: user, Device: device})); err == nil {
 		keyHash = types.EphKeyHash(r.EphPk)
 	}
 	sb := types.RotateSignBytes(f.Ctx.ChainID(), id, user, device, keyHash, newEphPK)
@@ -108,7 +109,7 @@ func (f *Fixture) RotateEphKeyMsg(id []byte, user, device string, key ed25519.Pr
 // if it has no request).
 func (f *Fixture) LeaveMsg(id []byte, user, device string, key ed25519.PrivateKey) *types.MsgLeave {
 	var keyHash []byte
-	if r, err := f.Keeper.Requests.Get(f.Ctx, types.JoinRequestKey(id, user, device)); err == nil {
+	if r, err := f.Keeper.Requests.Get(f.Ctx, types.JoinRequestKey(id, identitytypes.DeviceRef{User: user, Device: device})); err == nil {
 		keyHash = types.EphKeyHash(r.EphPk)
 	}
 	sb := types.LeaveSignBytes(f.Ctx.ChainID(), id, user, device, keyHash)

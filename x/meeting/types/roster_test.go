@@ -87,7 +87,7 @@ func TestSortMembersAndSenderIndex(t *testing.T) {
 	types.SortMembers(ms)
 	var got []string
 	for _, m := range ms {
-		got = append(got, m.UserId+"/"+m.DeviceId)
+		got = append(got, m.Ref().String())
 	}
 	require.Equal(t, []string{"alice/phone", "alice/tablet", "alice.b/x", "bob/desk", "carol/a"}, got)
 	require.Equal(t, 0, types.SenderIndex(ms, "alice", "phone"))

@@ -1,6 +1,10 @@
 package types
 
-import "cosmossdk.io/collections"
+import (
+	"cosmossdk.io/collections"
+
+	identitytypes "github.com/parleynet/parley/x/identity/types"
+)
 
 // Key codecs of the collections a client reads with proofs. The keeper
 // builds its collections with these, and the *StoreKey functions below
@@ -17,10 +21,10 @@ var (
 	RequestLogKeyCodec = collections.PairKeyCodec(collections.BytesKey, collections.Uint64Key)
 )
 
-// JoinRequestKey is a join request's collection key: the meeting and
-// "user_id/device_id" ('/' is in neither ID alphabet).
-func JoinRequestKey(meetingID []byte, userID, deviceID string) collections.Pair[[]byte, string] {
-	return collections.Join(meetingID, userID+"/"+deviceID)
+// JoinRequestKey is a join request's collection key: the meeting and the
+// device's DeviceRef as text, "user_id/device_id".
+func JoinRequestKey(meetingID []byte, d identitytypes.DeviceRef) collections.Pair[[]byte, string] {
+	return collections.Join(meetingID, d.String())
 }
 
 // The raw KV store keys of x/meeting's provable state, prefix included: what
@@ -48,7 +52,8 @@ func MeetingStoreKey(meetingID []byte) []byte {
 
 // RequestStoreKey is the store key of a device's JoinRequest in a meeting.
 func RequestStoreKey(meetingID []byte, userID, deviceID string) ([]byte, error) {
-	return collections.EncodeKeyWithPrefix(RequestsPrefix, RequestKeyCodec, JoinRequestKey(meetingID, userID, deviceID))
+	return collections.EncodeKeyWithPrefix(RequestsPrefix, RequestKeyCodec,
+		JoinRequestKey(meetingID, identitytypes.DeviceRef{User: userID, Device: deviceID}))
 }
 
 // EpochStoreKey is the store key of one Epoch of a meeting.
