@@ -45,7 +45,7 @@ func Approve(ctx context.Context, c Chain, userID, approverID string, approver S
 	seq := u.Seq
 	return Approval{
 		UserID: userID, Seq: seq, DeviceID: newDeviceID, PubKey: newPub, Approver: approverID,
-		Sig: approver.Sign(identitytypes.ApproveSignBytes(c.ChainID(), userID, seq, newDeviceID, newPub, approverID)),
+		Sig: approver.SignMessage(identitytypes.ApproveSignBytes(c.ChainID(), userID, seq, newDeviceID, newPub, approverID)),
 	}, nil
 }
 

@@ -22,9 +22,10 @@ type Chain interface {
 	Broadcast(ctx context.Context, msgs ...sdk.Msg) (*sdk.TxResponse, error)
 }
 
-// Signer is a device key.
+// Signer is a device key (client/keystore's DeviceKey). SignMessage
+// returns the pure Ed25519 signature of msg, nil if the key cannot sign.
 type Signer interface {
-	Sign(msg []byte) []byte
+	SignMessage(msg []byte) []byte
 	PublicKey() ed25519.PublicKey
 }
 
@@ -41,7 +42,7 @@ func Register(ctx context.Context, c Chain, userID, deviceID string, key Signer)
 	pub := key.PublicKey()
 	msg := &identitytypes.MsgRegisterUser{
 		Owner: owner, UserId: userID, DeviceId: deviceID, Pubkey: pub,
-		PopSig: key.Sign(identitytypes.RegisterSignBytes(c.ChainID(), owner, userID, deviceID, pub)),
+		PopSig: key.SignMessage(identitytypes.RegisterSignBytes(c.ChainID(), owner, userID, deviceID, pub)),
 	}
 	return c.Broadcast(ctx, msg)
 }
@@ -58,7 +59,7 @@ func AddDevice(ctx context.Context, c Chain, a Approval, key Signer) (*sdk.TxRes
 	}
 	msg := &identitytypes.MsgAddDevice{
 		Owner: owner, UserId: a.UserID, DeviceId: a.DeviceID, Pubkey: a.PubKey,
-		PopSig:           key.Sign(identitytypes.AddDevicePoPSignBytes(c.ChainID(), owner, a.UserID, a.Seq, a.DeviceID, a.PubKey)),
+		PopSig:           key.SignMessage(identitytypes.AddDevicePoPSignBytes(c.ChainID(), owner, a.UserID, a.Seq, a.DeviceID, a.PubKey)),
 		ApproverDeviceId: a.Approver, ApproverSig: a.Sig,
 	}
 	return c.Broadcast(ctx, msg)
@@ -76,7 +77,7 @@ func Revoke(ctx context.Context, c Chain, userID, deviceID, signerID string, sig
 	}
 	msg := &identitytypes.MsgRevokeDevice{
 		Owner: owner, UserId: userID, DeviceId: deviceID, SignerDeviceId: signerID,
-		Sig: signer.Sign(identitytypes.RevokeSignBytes(c.ChainID(), userID, u.Seq, deviceID, signerID)),
+		Sig: signer.SignMessage(identitytypes.RevokeSignBytes(c.ChainID(), userID, u.Seq, deviceID, signerID)),
 	}
 	return c.Broadcast(ctx, msg)
 }
@@ -95,7 +96,7 @@ func Reset(ctx context.Context, c Chain, userID, deviceID string, key Signer) (*
 	pub := key.PublicKey()
 	msg := &identitytypes.MsgResetUser{
 		Owner: owner, UserId: userID, DeviceId: deviceID, Pubkey: pub,
-		PopSig: key.Sign(identitytypes.ResetSignBytes(c.ChainID(), owner, userID, u.Seq, deviceID, pub)),
+		PopSig: key.SignMessage(identitytypes.ResetSignBytes(c.ChainID(), owner, userID, u.Seq, deviceID, pub)),
 	}
 	return c.Broadcast(ctx, msg)
 }

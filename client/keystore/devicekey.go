@@ -1,18 +1,21 @@
 package keystore
 
 import (
+	"crypto"
 	"crypto/ed25519"
 	"fmt"
+	"io"
 	"sync"
 )
 
-// DeviceKey is a device's Ed25519 key pair, loaded into memory. It is safe
-// for concurrent use. Printing it with fmt shows only the user, device and
-// public key.
+// DeviceKey is a device's Ed25519 key pair, loaded into memory. It is a
+// crypto.Signer, so it can be handed to code that signs with any key (the
+// key schedule, the call engine). It is safe for concurrent use. Printing
+// it with fmt shows only the user, device and public key.
 type DeviceKey struct {
 	UserID   string
 	DeviceID string
-	Public   ed25519.PublicKey
+	pub      ed25519.PublicKey
 
 	// secret sits behind a pointer so that copies of a DeviceKey share
 	// one private key, which Close wipes for all of them.
@@ -41,29 +44,45 @@ func newDeviceKey(userID, deviceID string, seed []byte) *DeviceKey {
 	return &DeviceKey{
 		UserID:   userID,
 		DeviceID: deviceID,
-		Public:   pub,
+		pub:      pub,
 		secret:   &secretKey{priv: priv},
 	}
 }
 
-// Sign signs msg with the device key (pure Ed25519, RFC 8032). Callers pass
-// domain-separated sign bytes. After Close, Sign returns nil, which no
-// verifier accepts.
-func (k *DeviceKey) Sign(msg []byte) []byte {
-	if k == nil || k.secret == nil {
+// SignMessage signs msg with the device key (pure Ed25519, RFC 8032).
+// Callers pass domain-separated sign bytes. After Close, SignMessage
+// returns nil, which no verifier accepts.
+func (k *DeviceKey) SignMessage(msg []byte) []byte {
+	sig, err := k.Sign(nil, msg, crypto.Hash(0))
+	if err != nil {
 		return nil
+	}
+	return sig
+}
+
+// Sign implements crypto.Signer as ed25519.PrivateKey does: opts of
+// crypto.Hash(0) signs msg itself (pure Ed25519), and *ed25519.Options
+// selects the other variants. rand is ignored. After Close it fails with
+// ErrClosed.
+func (k *DeviceKey) Sign(rand io.Reader, msg []byte, opts crypto.SignerOpts) ([]byte, error) {
+	if k == nil || k.secret == nil {
+		return nil, ErrClosed
 	}
 	k.secret.mu.RLock()
 	defer k.secret.mu.RUnlock()
 	if k.secret.priv == nil {
-		return nil
+		return nil, ErrClosed
 	}
-	return ed25519.Sign(k.secret.priv[:], msg)
+	return ed25519.PrivateKey(k.secret.priv[:]).Sign(rand, msg, opts)
 }
+
+// Public implements crypto.Signer: a copy of the device's public key, as
+// an ed25519.PublicKey.
+func (k *DeviceKey) Public() crypto.PublicKey { return k.PublicKey() }
 
 // PublicKey returns a copy of the device's public key.
 func (k *DeviceKey) PublicKey() ed25519.PublicKey {
-	return append(ed25519.PublicKey(nil), k.Public...)
+	return append(ed25519.PublicKey(nil), k.pub...)
 }
 
 // Close zeroes the private key in memory (best effort: the Go runtime may
@@ -95,5 +114,7 @@ func (k DeviceKey) Format(f fmt.State, _ rune) {
 
 // String returns "DeviceKey(<user>/<device> <public key hex>)".
 func (k DeviceKey) String() string {
-	return fmt.Sprintf("DeviceKey(%s/%s %x)", k.UserID, k.DeviceID, []byte(k.Public))
+	return fmt.Sprintf("DeviceKey(%s/%s %x)", k.UserID, k.DeviceID, []byte(k.pub))
 }
+
+var _ crypto.Signer = (*DeviceKey)(nil)

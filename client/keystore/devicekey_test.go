@@ -1,8 +1,11 @@
 package keystore
 
 import (
+	"bytes"
+	"crypto"
 	"crypto/ed25519"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -20,8 +23,11 @@ func TestClose(t *testing.T) {
 			t.Fatalf("private key byte %d not zeroed", i)
 		}
 	}
-	if sig := k.Sign([]byte("m")); sig != nil {
-		t.Fatalf("Sign after Close = %x, want nil", sig)
+	if sig := k.SignMessage([]byte("m")); sig != nil {
+		t.Fatalf("SignMessage after Close = %x, want nil", sig)
+	}
+	if sig, err := k.Sign(nil, []byte("m"), crypto.Hash(0)); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Sign after Close = %x, %v, want ErrClosed", sig, err)
 	}
 	if err := k.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
@@ -30,8 +36,36 @@ func TestClose(t *testing.T) {
 		t.Fatal("public key lost on Close")
 	}
 	var nilKey *DeviceKey
-	if nilKey.Sign([]byte("m")) != nil || nilKey.Close() != nil {
+	if _, err := nilKey.Sign(nil, []byte("m"), crypto.Hash(0)); nilKey.SignMessage([]byte("m")) != nil || !errors.Is(err, ErrClosed) || nilKey.Close() != nil {
 		t.Fatal("nil key")
+	}
+}
+
+// TestSigner: as a crypto.Signer the key signs as ed25519.PrivateKey does,
+// and SignMessage gives the same pure Ed25519 signature.
+func TestSigner(t *testing.T) {
+	s := newTestStore(t)
+	k := mustCreate(t, s, "alice", "laptop", nil)
+	var signer crypto.Signer = k
+	pub, ok := signer.Public().(ed25519.PublicKey)
+	if !ok || !pub.Equal(k.PublicKey()) {
+		t.Fatalf("Public() = %T %x, want the ed25519.PublicKey %x", signer.Public(), signer.Public(), k.PublicKey())
+	}
+	msg := []byte("parley/v1/test")
+	sig, err := signer.Sign(nil, msg, crypto.Hash(0))
+	if err != nil || !ed25519.Verify(pub, msg, sig) {
+		t.Fatalf("Sign: %x, %v", sig, err)
+	}
+	if !bytes.Equal(k.SignMessage(msg), sig) {
+		t.Fatal("SignMessage differs from Sign with crypto.Hash(0)")
+	}
+	ctxOpts := &ed25519.Options{Context: "parley"}
+	sig, err = signer.Sign(nil, msg, ctxOpts)
+	if err != nil || ed25519.VerifyWithOptions(pub, msg, sig, ctxOpts) != nil {
+		t.Fatalf("Sign with a context: %x, %v", sig, err)
+	}
+	if _, err := signer.Sign(nil, msg, crypto.SHA256); err == nil {
+		t.Fatal("Sign with SHA-256 succeeded, want the error ed25519 gives")
 	}
 }
 
@@ -40,7 +74,7 @@ func TestPublicKeyIsACopy(t *testing.T) {
 	k := mustCreate(t, s, "alice", "laptop", nil)
 	pub := k.PublicKey()
 	pub[0] ^= 0xff
-	if pub[0] == k.Public[0] {
+	if pub[0] == k.pub[0] {
 		t.Fatal("PublicKey returned the key's own slice")
 	}
 }
@@ -68,7 +102,7 @@ func TestFormatHidesPrivateKey(t *testing.T) {
 			}
 		}
 	}
-	want := "DeviceKey(alice/laptop " + hex.EncodeToString(k.Public) + ")"
+	want := "DeviceKey(alice/laptop " + hex.EncodeToString(k.pub) + ")"
 	if got := k.String(); got != want {
 		t.Errorf("String() = %q, want %q", got, want)
 	}

@@ -26,6 +26,9 @@ var (
 	// ErrNotFound reports that no key file exists for the user and device.
 	ErrNotFound = errors.New("keystore: key not found")
 
+	// ErrClosed reports a signature asked of a DeviceKey after Close.
+	ErrClosed = errors.New("keystore: device key closed")
+
 	// ErrWrongPassphrase reports that the passphrase does not open the key.
 	ErrWrongPassphrase = errors.New("keystore: wrong passphrase")
 

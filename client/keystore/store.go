@@ -170,7 +170,7 @@ func (s *Store) Load(userID, deviceID string, passphrase []byte) (*DeviceKey, er
 		defer clear(seed)
 	}
 	key := newDeviceKey(userID, deviceID, seed)
-	if !bytes.Equal(key.Public, f.PublicKey) {
+	if !bytes.Equal(key.pub, f.PublicKey) {
 		key.wipe()
 		return nil, corruptError(path, errors.New("private key does not match public_key"))
 	}

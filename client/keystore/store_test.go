@@ -65,7 +65,7 @@ func TestRoundTrip(t *testing.T) {
 			}
 			defer created.Close()
 			msg := []byte("parley/v1/test")
-			if !ed25519.Verify(created.PublicKey(), msg, created.Sign(msg)) {
+			if !ed25519.Verify(created.PublicKey(), msg, created.SignMessage(msg)) {
 				t.Fatal("created key's signature does not verify")
 			}
 
@@ -77,10 +77,10 @@ func TestRoundTrip(t *testing.T) {
 			if loaded.UserID != "alice" || loaded.DeviceID != "laptop" {
 				t.Errorf("loaded ids = %s/%s", loaded.UserID, loaded.DeviceID)
 			}
-			if !bytes.Equal(loaded.Public, created.Public) {
-				t.Fatalf("loaded public key %x, created %x", loaded.Public, created.Public)
+			if !bytes.Equal(loaded.pub, created.pub) {
+				t.Fatalf("loaded public key %x, created %x", loaded.pub, created.pub)
 			}
-			if !ed25519.Verify(created.Public, msg, loaded.Sign(msg)) {
+			if !ed25519.Verify(created.pub, msg, loaded.SignMessage(msg)) {
 				t.Fatal("loaded key's signature does not verify under the created public key")
 			}
 
@@ -92,7 +92,7 @@ func TestRoundTrip(t *testing.T) {
 			if doc["encryption"] != tc.encryption {
 				t.Errorf(`"encryption" = %v, want %s`, doc["encryption"], tc.encryption)
 			}
-			if doc["public_key"] != hex.EncodeToString(created.Public) {
+			if doc["public_key"] != hex.EncodeToString(created.pub) {
 				t.Errorf(`"public_key" = %v`, doc["public_key"])
 			}
 			_, hasSeed := doc["seed"]
@@ -109,7 +109,7 @@ func TestRoundTrip(t *testing.T) {
 			}
 			k := keys[0]
 			if k.UserID != "alice" || k.DeviceID != "laptop" || k.Path != path ||
-				k.PublicKeyHex != hex.EncodeToString(created.Public) || !bytes.Equal(k.PublicKey, created.Public) ||
+				k.PublicKeyHex != hex.EncodeToString(created.pub) || !bytes.Equal(k.PublicKey, created.pub) ||
 				k.Encrypted != (tc.encryption != encryptionNone) || k.CreatedAt.IsZero() {
 				t.Errorf("List = %+v", k)
 			}
@@ -212,7 +212,7 @@ func TestUnencryptedIgnoresPassphraseOnLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	if !bytes.Equal(l.Public, k.Public) {
+	if !bytes.Equal(l.pub, k.pub) {
 		t.Fatal("public keys differ")
 	}
 }
@@ -242,7 +242,7 @@ func TestRefuseOverwrite(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Equal(l.Public, first.Public) {
+		if !bytes.Equal(l.pub, first.pub) {
 			t.Fatal("stored key is no longer the first one")
 		}
 		l.Close()

@@ -21,9 +21,10 @@ import (
 	mailboxv1 "github.com/parleynet/parley/api/mailbox/v1"
 )
 
-// Signer is a device key.
+// Signer is a device key (client/keystore's DeviceKey). SignMessage
+// returns the pure Ed25519 signature of msg, nil if the key cannot sign.
 type Signer interface {
-	Sign(msg []byte) []byte
+	SignMessage(msg []byte) []byte
 	PublicKey() ed25519.PublicKey
 }
 
@@ -141,7 +142,7 @@ func (c *Client) Post(ctx context.Context, to [32]byte, meetingID []byte, kind u
 		To: to[:], FromUser: c.cfg.User, FromDevice: c.cfg.Device, MeetingId: meetingID, Kind: kind, Body: body,
 		CreatedAtMs: time.Now().UnixMilli(), TtlSeconds: uint32(c.cfg.TTL / time.Second),
 	}
-	env.Sig = c.cfg.Key.Sign(mailboxv1.SignBytes(c.cfg.ChainID, env))
+	env.Sig = c.cfg.Key.SignMessage(mailboxv1.SignBytes(c.cfg.ChainID, env))
 	var errs []error
 	for range c.cfg.Nodes {
 		mc, addr, err := c.node()

@@ -73,7 +73,7 @@ func (c *Client) relay(ctx context.Context, addr string, meetingID []byte) (Rela
 	if _, err := rand.Read(req.Nonce); err != nil {
 		return Relay{}, err
 	}
-	req.Sig = c.cfg.Key.Sign(mailboxv1.TURNSignBytes(c.cfg.ChainID, req))
+	req.Sig = c.cfg.Key.SignMessage(mailboxv1.TURNSignBytes(c.cfg.ChainID, req))
 	rctx, cancel := context.WithTimeout(ctx, relayTimeout)
 	defer cancel()
 	resp, err := mc.TurnCredentials(rctx, req)

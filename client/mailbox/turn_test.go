@@ -17,8 +17,8 @@ import (
 
 type signer struct{ k ed25519.PrivateKey }
 
-func (s signer) Sign(msg []byte) []byte       { return ed25519.Sign(s.k, msg) }
-func (s signer) PublicKey() ed25519.PublicKey { return s.k.Public().(ed25519.PublicKey) }
+func (s signer) SignMessage(msg []byte) []byte { return ed25519.Sign(s.k, msg) }
+func (s signer) PublicKey() ed25519.PublicKey  { return s.k.Public().(ed25519.PublicKey) }
 
 type issuer struct{ s *turn.Server }
 

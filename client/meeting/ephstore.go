@@ -47,7 +47,7 @@ func (s EphStore) nextPath(meetingID []byte, d Device) string { return s.path(me
 // atRest derives the key that encrypts d's ephemeral keys of a meeting.
 func atRest(meetingID []byte, d Device) (cipher.AEAD, []byte, error) {
 	ad := meetingtypes.EphAtRestSignBytes(meetingID, d.UserID, d.DeviceID)
-	sig := d.Key.Sign(ad)
+	sig := d.Key.SignMessage(ad)
 	defer clear(sig)
 	k, err := hkdf.Key(sha256.New, sig, nil, meetingtypes.DomainEphAtRest, 32)
 	if err != nil {

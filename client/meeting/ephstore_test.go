@@ -11,10 +11,12 @@ import (
 	"github.com/parleynet/parley/client/keyschedule"
 )
 
-type edKey struct{ priv ed25519.PrivateKey }
+// edKey is a device key without a keystore: the embedded private key
+// makes it a crypto.Signer.
+type edKey struct{ ed25519.PrivateKey }
 
-func (k edKey) Sign(m []byte) []byte         { return ed25519.Sign(k.priv, m) }
-func (k edKey) PublicKey() ed25519.PublicKey { return k.priv.Public().(ed25519.PublicKey) }
+func (k edKey) SignMessage(m []byte) []byte  { return ed25519.Sign(k.PrivateKey, m) }
+func (k edKey) PublicKey() ed25519.PublicKey { return k.Public().(ed25519.PublicKey) }
 
 func newEdKey(t *testing.T) edKey {
 	_, priv, err := ed25519.GenerateKey(rand.Reader)

@@ -92,7 +92,7 @@ func TestEnvelopeFloodIsBounded(t *testing.T) {
 	roster := make([]byte, 32)
 	_, _ = rand.Read(roster)
 	seal := func(signer meeting.Signer, user, device string, epoch uint64) meeting.Delivery {
-		env, err := keyschedule.Seal(keyschedule.Leader{UserID: user, DeviceID: device, Signer: signerFor(signer)},
+		env, err := keyschedule.Seal(keyschedule.Leader{UserID: user, DeviceID: device, Signer: signer},
 			keyschedule.Context{ChainID: h.net.ChainID, MeetingID: id, Epoch: epoch, RosterHash: roster}, mk,
 			keyschedule.Recipient{UserID: "bob", DeviceID: "phone", PublicKey: bobPub})
 		require.NoError(t, err)

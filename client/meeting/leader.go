@@ -327,7 +327,7 @@ func (s *Session) commit(ctx context.Context, tip *verify.Snapshot, m meetingtyp
 		}
 		recipients = append(recipients, keyschedule.Recipient{UserID: mem.User, DeviceID: mem.Device, PublicKey: mem.EphPub, Parsed: ls.parsedKey(mem.EphPub)})
 	}
-	leader := keyschedule.Leader{UserID: s.cfg.Device.UserID, DeviceID: s.cfg.Device.DeviceID, Signer: cryptoSigner{s.cfg.Device.Key}}
+	leader := keyschedule.Leader{UserID: s.cfg.Device.UserID, DeviceID: s.cfg.Device.DeviceID, Signer: s.cfg.Device.Key}
 	envs, err := keyschedule.SealAll(ctx, leader, kctx, mk, recipients)
 	if err != nil {
 		return err

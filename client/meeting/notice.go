@@ -61,7 +61,7 @@ func (s *Session) notify(ctx context.Context, ls *leaderState, r meetingtypes.Jo
 	}
 	ls.noticed[key] = time.Now()
 	toHash := keyschedule.EphemeralKeyHash(r.EphPk)
-	sig := s.cfg.Device.Key.Sign(meetingtypes.NoticeSignBytes(s.cfg.Chain.ChainID(), s.cfg.MeetingID,
+	sig := s.cfg.Device.Key.SignMessage(meetingtypes.NoticeSignBytes(s.cfg.Chain.ChainID(), s.cfg.MeetingID,
 		s.cfg.Device.UserID, s.cfg.Device.DeviceID, r.UserId, r.DeviceId, toHash[:], r.Seq, reason))
 	if err := s.cfg.Mailbox.Post(ctx, toHash, s.cfg.MeetingID, KindNotice, encodeNotice(r.Seq, reason, sig)); err != nil {
 		s.cfg.OnEvent(EventProblem{Peer: ref.String(), Err: fmt.Errorf("telling it why it is not admitted: %w", err)})

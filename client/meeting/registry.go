@@ -3,6 +3,7 @@ package meeting
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/ed25519"
 	"crypto/hpke"
 	"crypto/rand"
@@ -38,9 +39,13 @@ func provenMeeting(ctx context.Context, c Chain, meetingID []byte) (meetingtypes
 	return m, nil
 }
 
-// Signer is a device key.
+// Signer is a device key (client/keystore's DeviceKey). SignMessage
+// returns the pure Ed25519 signature of msg, nil if the key cannot sign;
+// as a crypto.Signer it signs the meeting key envelopes the key schedule
+// seals and is handed to the call engine.
 type Signer interface {
-	Sign(msg []byte) []byte
+	crypto.Signer
+	SignMessage(msg []byte) []byte
 	PublicKey() ed25519.PublicKey
 }
 
@@ -80,7 +85,7 @@ func Create(ctx context.Context, c Chain, eph EphStore, d Device, o CreateOption
 	msg := &meetingtypes.MsgCreateMeeting{
 		Signer: c.Account(), MeetingId: id, UserId: d.UserID, DeviceId: d.DeviceID, EphPk: pub,
 		Policy: policy, DurationSeconds: secs, ValidUntil: validUntil,
-		Sig: d.Key.Sign(meetingtypes.CreateSignBytes(c.ChainID(), id, d.UserID, d.DeviceID, pub, policy, secs, validUntil)),
+		Sig: d.Key.SignMessage(meetingtypes.CreateSignBytes(c.ChainID(), id, d.UserID, d.DeviceID, pub, policy, secs, validUntil)),
 	}
 	res, err := c.Broadcast(ctx, msg)
 	if err != nil {
@@ -107,7 +112,7 @@ func request(ctx context.Context, c Chain, eph EphStore, d Device, m meetingtype
 	pub := key.Public()
 	msg := &meetingtypes.MsgRequestJoin{
 		Signer: c.Account(), MeetingId: m.MeetingId, UserId: d.UserID, DeviceId: d.DeviceID, EphPk: pub, Sealed: sealed,
-		Sig: d.Key.Sign(meetingtypes.RequestSignBytes(c.ChainID(), m.MeetingId, m.CreatedHeight, d.UserID, d.DeviceID, pub, sealed)),
+		Sig: d.Key.SignMessage(meetingtypes.RequestSignBytes(c.ChainID(), m.MeetingId, m.CreatedHeight, d.UserID, d.DeviceID, pub, sealed)),
 	}
 	res, err := c.Broadcast(ctx, msg)
 	if err != nil {
@@ -124,7 +129,7 @@ func request(ctx context.Context, c Chain, eph EphStore, d Device, m meetingtype
 func Commit(ctx context.Context, c Chain, d Device, meetingID []byte, epoch uint64, members []meetingtypes.MemberRef, rosterHash, commitment []byte, reason meetingtypes.Reason) (*sdk.TxResponse, error) {
 	msg := &meetingtypes.MsgCommitEpoch{
 		Signer: c.Account(), MeetingId: meetingID, Epoch: epoch, Members: members, RosterHash: rosterHash, KeyCommitment: commitment, Reason: reason,
-		Sig: d.Key.Sign(meetingtypes.CommitSignBytes(c.ChainID(), meetingID, epoch, members, rosterHash, commitment, reason)),
+		Sig: d.Key.SignMessage(meetingtypes.CommitSignBytes(c.ChainID(), meetingID, epoch, members, rosterHash, commitment, reason)),
 	}
 	res, out, err := c.BroadcastProven(ctx, msg)
 	if err != nil || !c.Reader().Verified() {
@@ -149,7 +154,7 @@ func Leave(ctx context.Context, c Chain, eph EphStore, d Device, meetingID []byt
 	keyHash := meetingtypes.EphKeyHash(priv.PublicKey().Bytes())
 	msg := &meetingtypes.MsgLeave{
 		Signer: c.Account(), MeetingId: meetingID, UserId: d.UserID, DeviceId: d.DeviceID,
-		Sig: d.Key.Sign(meetingtypes.LeaveSignBytes(c.ChainID(), meetingID, d.UserID, d.DeviceID, keyHash)),
+		Sig: d.Key.SignMessage(meetingtypes.LeaveSignBytes(c.ChainID(), meetingID, d.UserID, d.DeviceID, keyHash)),
 	}
 	res, err := c.Broadcast(ctx, msg)
 	if err != nil {
@@ -182,7 +187,7 @@ func RotateEphKey(ctx context.Context, c Chain, eph EphStore, d Device, meetingI
 	curHash := meetingtypes.EphKeyHash(cur.PublicKey().Bytes())
 	msg := &meetingtypes.MsgRotateEphKey{
 		Signer: c.Account(), MeetingId: meetingID, UserId: d.UserID, DeviceId: d.DeviceID, EphPk: pub,
-		Sig: d.Key.Sign(meetingtypes.RotateSignBytes(c.ChainID(), meetingID, d.UserID, d.DeviceID, curHash, pub)),
+		Sig: d.Key.SignMessage(meetingtypes.RotateSignBytes(c.ChainID(), meetingID, d.UserID, d.DeviceID, curHash, pub)),
 	}
 	// Saved before it is broadcast: a transaction whose fate is unknown
 	// (chain.PendingTxError) may have landed, and then every later epoch
@@ -207,7 +212,7 @@ func Claim(ctx context.Context, c Chain, eph EphStore, d Device, meetingID []byt
 	pub := key.Public()
 	msg := &meetingtypes.MsgClaimLeadership{
 		Signer: c.Account(), MeetingId: meetingID, UserId: d.UserID, DeviceId: d.DeviceID, EphPk: pub,
-		Sig: d.Key.Sign(meetingtypes.ClaimSignBytes(c.ChainID(), meetingID, m.Epoch, m.LeaderChanges, d.UserID, d.DeviceID, pub)),
+		Sig: d.Key.SignMessage(meetingtypes.ClaimSignBytes(c.ChainID(), meetingID, m.Epoch, m.LeaderChanges, d.UserID, d.DeviceID, pub)),
 	}
 	res, err := c.Broadcast(ctx, msg)
 	if err != nil {
@@ -224,7 +229,7 @@ func End(ctx context.Context, c Chain, eph EphStore, d Device, meetingID []byte)
 	}
 	msg := &meetingtypes.MsgEndMeeting{
 		Signer: c.Account(), MeetingId: meetingID,
-		Sig: d.Key.Sign(meetingtypes.EndSignBytes(c.ChainID(), meetingID, m.Epoch)),
+		Sig: d.Key.SignMessage(meetingtypes.EndSignBytes(c.ChainID(), meetingID, m.Epoch)),
 	}
 	res, err := c.Broadcast(ctx, msg)
 	if err != nil {

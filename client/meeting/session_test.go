@@ -298,7 +298,7 @@ func TestSessionsAgreeRemoveEquivocateClaim(t *testing.T) {
 	// the same epoch (a fake next epoch's commitment cannot match it).
 	forged := keyschedule.NewMeetingKey()
 	fctx := keyschedule.Context{ChainID: net.ChainID, MeetingID: id, Epoch: epochNoCarol + 1, RosterHash: er.Epoch.RosterHash}
-	fenv, err := keyschedule.Seal(keyschedule.Leader{UserID: "alice", DeviceID: "laptop", Signer: signerOf(alice)}, fctx, forged,
+	fenv, err := keyschedule.Seal(keyschedule.Leader{UserID: "alice", DeviceID: "laptop", Signer: alice.dev.Key}, fctx, forged,
 		keyschedule.Recipient{UserID: "bob", DeviceID: "phone", PublicKey: bobPriv.PublicKey().Bytes()})
 	require.NoError(t, err)
 	fbody, err := fenv.Marshal()

@@ -6,12 +6,9 @@ package participant
 
 import (
 	"context"
-	"crypto"
-	"crypto/ed25519"
 	"crypto/hpke"
 	"errors"
 	"fmt"
-	"io"
 	"sync"
 
 	"github.com/pion/webrtc/v4"
@@ -71,7 +68,7 @@ func New(cfg Config) (*Participant, error) {
 	}
 	p.session = s
 	e, err := call.NewEngine(call.Config{
-		UserID: sc.Device.UserID, DeviceID: sc.Device.DeviceID, DeviceKey: signer{sc.Device.Key},
+		UserID: sc.Device.UserID, DeviceID: sc.Device.DeviceID, DeviceKey: sc.Device.Key,
 		EphemeralKey: s.EphemeralKey(), ChainID: sc.Chain.ChainID(), MeetingID: sc.MeetingID,
 		Transport: transport{p: p}, SettingEngine: cfg.SettingEngine, ICEServers: cfg.ICEServers,
 		Reach: cfg.Reach,
@@ -143,12 +140,3 @@ func (t transport) Send(ctx context.Context, to call.Member, body []byte) error 
 }
 
 func (t transport) Receive() <-chan call.Inbound { return t.p.signals }
-
-// signer adapts a device key to crypto.Signer for the engine.
-type signer struct{ k meeting.Signer }
-
-func (s signer) Public() crypto.PublicKey { return ed25519.PublicKey(s.k.PublicKey()) }
-
-func (s signer) Sign(_ io.Reader, msg []byte, _ crypto.SignerOpts) ([]byte, error) {
-	return s.k.Sign(msg), nil
-}

@@ -35,8 +35,8 @@ func newSigner(t *testing.T) edSigner {
 
 func edKey() (ed25519.PublicKey, ed25519.PrivateKey, error) { return ed25519.GenerateKey(rand.Reader) }
 
-func (s edSigner) Sign(msg []byte) []byte       { return ed25519.Sign(s.priv, msg) }
-func (s edSigner) PublicKey() ed25519.PublicKey { return s.priv.Public().(ed25519.PublicKey) }
+func (s edSigner) SignMessage(msg []byte) []byte { return ed25519.Sign(s.priv, msg) }
+func (s edSigner) PublicKey() ed25519.PublicKey  { return s.priv.Public().(ed25519.PublicKey) }
 
 // notices collects what a client reports.
 type notices struct {
