@@ -1,6 +1,7 @@
 // Package ids is the syntax of Parley's user and device IDs, which the
-// chain (x/identity), the mailbox API and the client's keystore all check.
-// It holds the one definition so that they cannot drift apart. It must
+// chain (x/identity), the mailbox API and the client's keystore all check,
+// and DeviceRef, the (user, device) pair they all name devices by. It
+// holds the one definition so that they cannot drift apart. It must
 // never import anything of Parley's: every layer imports it.
 package ids
 

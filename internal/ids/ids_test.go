@@ -35,3 +35,33 @@ func TestValid(t *testing.T) {
 		})
 	}
 }
+
+func TestDeviceRef(t *testing.T) {
+	cases := []struct {
+		in string
+		ok bool
+	}{
+		{"alice/laptop", true},
+		{"a.b-c_d/0.x-y_z", true},
+		{"", false},
+		{"alicelaptop", false},
+		{"/laptop", false},
+		{"al/laptop", false},
+		{"alice/", false},
+		{"alice/laptop/x", false},
+		{"Alice/laptop", false},
+	}
+	for _, c := range cases {
+		r, ok := ids.ParseDeviceRef(c.in)
+		if ok != c.ok {
+			t.Errorf("ParseDeviceRef(%q) ok = %v, want %v", c.in, ok, c.ok)
+			continue
+		}
+		if ok && (r.String() != c.in || !r.Valid()) {
+			t.Errorf("ParseDeviceRef(%q) = %+v, which prints as %q", c.in, r, r.String())
+		}
+		if !ok && r != (ids.DeviceRef{}) {
+			t.Errorf("ParseDeviceRef(%q) = %+v on failure, want the zero value", c.in, r)
+		}
+	}
+}

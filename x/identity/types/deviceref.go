@@ -4,22 +4,19 @@ import (
 	"strings"
 
 	"cosmossdk.io/errors"
+
+	"github.com/parleynet/parley/internal/ids"
 )
 
 // DeviceRef names one device of one user: the pair the modules' state, the
 // sessions, the call engine and the page all key on. Its text form is
-// "user/device"; '/' is in neither ID alphabet (internal/ids), so a valid
-// reference has exactly one text form and back.
-type DeviceRef struct {
-	User   string
-	Device string
-}
+// "user/device" (String). It is internal/ids' type, so the layers that do
+// not import a chain module (the mailbox API and node, the call engine)
+// share it.
+type DeviceRef = ids.DeviceRef
 
-// String returns "user/device".
-func (r DeviceRef) String() string { return r.User + "/" + r.Device }
-
-// Validate checks both IDs against their syntax.
-func (r DeviceRef) Validate() error {
+// ValidateDeviceRef checks both IDs of r against their syntax.
+func ValidateDeviceRef(r DeviceRef) error {
 	if err := ValidateUserID("user_id", r.User); err != nil {
 		return err
 	}
@@ -35,7 +32,7 @@ func ParseDeviceRef(s string) (DeviceRef, error) {
 		return DeviceRef{}, errors.Wrapf(ErrInvalidDeviceID, "device reference %q: want user_id/device_id", s)
 	}
 	r := DeviceRef{User: user, Device: device}
-	if err := r.Validate(); err != nil {
+	if err := ValidateDeviceRef(r); err != nil {
 		return DeviceRef{}, err
 	}
 	return r, nil

@@ -42,7 +42,7 @@ func TestParseDeviceRef(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, c.want, got)
 			require.Equal(t, c.in, got.String())
-			require.NoError(t, got.Validate())
+			require.NoError(t, types.ValidateDeviceRef(got))
 		})
 	}
 }
@@ -57,7 +57,7 @@ func FuzzParseDeviceRef(f *testing.F) {
 			return
 		}
 		// What parses is valid and prints back to the same text.
-		if r.Validate() != nil || r.String() != s {
+		if types.ValidateDeviceRef(r) != nil || r.String() != s {
 			t.Fatalf("ParseDeviceRef(%q) = %+v, which prints as %q", s, r, r.String())
 		}
 	})
