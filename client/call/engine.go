@@ -16,6 +16,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/parleynet/parley/client/sframe"
+	"github.com/parleynet/parley/internal/ids"
 )
 
 // engineState is where an Engine is in its one-way life.
@@ -36,7 +37,7 @@ const (
 // concurrent use.
 type Engine struct {
 	cfg     Config
-	self    memberID
+	self    ids.DeviceRef
 	log     logging.LeveledLogger
 	api     *webrtc.API
 	cert    webrtc.Certificate
@@ -54,8 +55,8 @@ type Engine struct {
 	bwes        *bweRegistry // congestion controllers of new connections
 	kf          keyframes    // peers' key-frame requests
 	transitions transitionCounters
-	sealed      [2]sealedCheck                                                           // SendSealed's per-track scratch (index: kind&1)
-	rxTap       atomic.Pointer[func(from memberID, kind MediaKind, frame []byte) []byte] // tests only
+	sealed      [2]sealedCheck                                                                // SendSealed's per-track scratch (index: kind&1)
+	rxTap       atomic.Pointer[func(from ids.DeviceRef, kind MediaKind, frame []byte) []byte] // tests only
 
 	mu      sync.Mutex // guards state, cancel, runDone; serialises SetEpoch
 	state   engineState
@@ -68,7 +69,7 @@ type Engine struct {
 	outboxWG sync.WaitGroup
 
 	// Owned by Run's goroutine.
-	peers   map[memberID]*peer
+	peers   map[ids.DeviceRef]*peer
 	applied *rosterView // the view the peers were last reconciled to
 	replay  sigReplay
 	pending []*pendingSignal
@@ -109,7 +110,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 	}
 	e := &Engine{
 		cfg:     cfg,
-		self:    memberID{cfg.UserID, cfg.DeviceID},
+		self:    ids.DeviceRef{User: cfg.UserID, Device: cfg.DeviceID},
 		log:     cfg.LoggerFactory.NewLogger("parley-call"),
 		api:     api,
 		cert:    *cert,
@@ -117,7 +118,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 		sender:  sender,
 		keyring: keyring,
 		tracks:  make(map[MediaKind]*webrtc.TrackLocalStaticSample, 2),
-		peers:   make(map[memberID]*peer),
+		peers:   make(map[ids.DeviceRef]*peer),
 		events:  newEventQueue(),
 		bwes:    bwes,
 		kf:      newKeyframes(),
@@ -300,7 +301,7 @@ func (e *Engine) Stats() []PeerStats {
 	epoch := e.Epoch()
 	out := make([]PeerStats, 0, len(*list))
 	for _, p := range *list {
-		s := PeerStats{UserID: p.id.user, DeviceID: p.id.device, Epoch: epoch}
+		s := PeerStats{UserID: p.id.User, DeviceID: p.id.Device, Epoch: epoch}
 		p.stats.fill(&s)
 		if c := p.cur.Load(); c != nil {
 			s.Session = c.session.String()
@@ -317,7 +318,7 @@ func (e *Engine) Stats() []PeerStats {
 		out = append(out, s)
 	}
 	slices.SortFunc(out, func(a, b PeerStats) int {
-		if offers(memberID{a.UserID, a.DeviceID}, memberID{b.UserID, b.DeviceID}) {
+		if offers(ids.DeviceRef{User: a.UserID, Device: a.DeviceID}, ids.DeviceRef{User: b.UserID, Device: b.DeviceID}) {
 			return -1
 		}
 		return 1

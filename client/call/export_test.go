@@ -1,5 +1,7 @@
 package call
 
+import "github.com/parleynet/parley/internal/ids"
+
 // Hooks into the receive path, for tests only.
 
 // InjectFrame feeds frame into the receive path of the connection with
@@ -11,7 +13,7 @@ func (e *Engine) InjectFrame(user, device string, kind MediaKind, frame []byte) 
 		return false
 	}
 	for _, p := range *list {
-		if p.id != (memberID{user, device}) {
+		if p.id != (ids.DeviceRef{User: user, Device: device}) {
 			continue
 		}
 		p.sinkMu.Lock()
@@ -30,8 +32,8 @@ func (e *Engine) InjectFrame(user, device string, kind MediaKind, frame []byte) 
 // and decrypted; what f returns goes on in its place (tampering). f must
 // copy what it keeps.
 func (e *Engine) TapReceived(f func(user, device string, kind MediaKind, frame []byte) []byte) {
-	tap := func(from memberID, kind MediaKind, frame []byte) []byte {
-		return f(from.user, from.device, kind, frame)
+	tap := func(from ids.DeviceRef, kind MediaKind, frame []byte) []byte {
+		return f(from.User, from.Device, kind, frame)
 	}
 	e.rxTap.Store(&tap)
 }

@@ -4,21 +4,23 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/parleynet/parley/internal/ids"
 )
 
 func TestOffers(t *testing.T) {
 	for _, tc := range []struct {
-		a, b memberID
+		a, b ids.DeviceRef
 		want bool
 	}{
-		{memberID{"alice", "laptop"}, memberID{"bob", "phone"}, true},
-		{memberID{"bob", "phone"}, memberID{"alice", "laptop"}, false},
-		{memberID{"alice", "a"}, memberID{"alice", "b"}, true},
+		{ids.DeviceRef{User: "alice", Device: "laptop"}, ids.DeviceRef{User: "bob", Device: "phone"}, true},
+		{ids.DeviceRef{User: "bob", Device: "phone"}, ids.DeviceRef{User: "alice", Device: "laptop"}, false},
+		{ids.DeviceRef{User: "alice", Device: "a"}, ids.DeviceRef{User: "alice", Device: "b"}, true},
 		// "a-b/x" < "a/y" bytewise, although "a" < "a-b".
-		{memberID{"a-b", "x"}, memberID{"a", "y"}, true},
+		{ids.DeviceRef{User: "a-b", Device: "x"}, ids.DeviceRef{User: "a", Device: "y"}, true},
 		// Same "user/device" string: (user, device) decides.
-		{memberID{"a/b", "c"}, memberID{"a", "b/c"}, false},
-		{memberID{"a", "b/c"}, memberID{"a/b", "c"}, true},
+		{ids.DeviceRef{User: "a/b", Device: "c"}, ids.DeviceRef{User: "a", Device: "b/c"}, false},
+		{ids.DeviceRef{User: "a", Device: "b/c"}, ids.DeviceRef{User: "a/b", Device: "c"}, true},
 	} {
 		if got := offers(tc.a, tc.b); got != tc.want {
 			t.Errorf("offers(%v, %v) = %v, want %v", tc.a, tc.b, got, tc.want)
@@ -81,10 +83,10 @@ func FuzzCheckSDPFingerprint(f *testing.F) {
 
 func TestSignalReplayWindow(t *testing.T) {
 	var r sigReplay
-	a, b := memberID{"a", "1"}, memberID{"b", "1"}
+	a, b := ids.DeviceRef{User: "a", Device: "1"}, ids.DeviceRef{User: "b", Device: "1"}
 	var s1, s2 SessionID
 	s2[0] = 1
-	step := func(from memberID, s SessionID, seq uint64, want error) {
+	step := func(from ids.DeviceRef, s SessionID, seq uint64, want error) {
 		t.Helper()
 		err := r.check(from, s, seq)
 		if !errors.Is(err, want) || (want == nil && err != nil) {
@@ -145,8 +147,8 @@ func TestOpusDuration(t *testing.T) {
 
 func TestRosterViewForKID(t *testing.T) {
 	a, b, c := Member{UserID: "a", DeviceID: "1"}, Member{UserID: "b", DeviceID: "1"}, Member{UserID: "c", DeviceID: "1"}
-	cur := &roster{number: 257, members: []Member{a, b}, index: map[memberID]int{a.id(): 0, b.id(): 1}}
-	prev := &roster{number: 256, members: []Member{c, a}, index: map[memberID]int{c.id(): 0, a.id(): 1}}
+	cur := &roster{number: 257, members: []Member{a, b}, index: map[ids.DeviceRef]int{a.id(): 0, b.id(): 1}}
+	prev := &roster{number: 256, members: []Member{c, a}, index: map[ids.DeviceRef]int{c.id(): 0, a.id(): 1}}
 	v := &rosterView{cur: cur, prev: prev}
 	for _, tc := range []struct {
 		kid  uint64
@@ -160,15 +162,15 @@ func TestRosterViewForKID(t *testing.T) {
 	}
 	var e Engine
 	for _, tc := range []struct {
-		id   memberID
+		id   ids.DeviceRef
 		kid  uint64
 		want bool
 	}{
-		{memberID{"a", "1"}, kidOf(0, 257), true},
-		{memberID{"a", "1"}, kidOf(1, 256), true}, // previous epoch, previous index
-		{memberID{"a", "1"}, kidOf(1, 257), false},
-		{memberID{"b", "1"}, kidOf(0, 256), false}, // not in the previous roster
-		{memberID{"b", "1"}, kidOf(5, 99), true},   // epoch not held: the keyring decides
+		{ids.DeviceRef{User: "a", Device: "1"}, kidOf(0, 257), true},
+		{ids.DeviceRef{User: "a", Device: "1"}, kidOf(1, 256), true}, // previous epoch, previous index
+		{ids.DeviceRef{User: "a", Device: "1"}, kidOf(1, 257), false},
+		{ids.DeviceRef{User: "b", Device: "1"}, kidOf(0, 256), false}, // not in the previous roster
+		{ids.DeviceRef{User: "b", Device: "1"}, kidOf(5, 99), true},   // epoch not held: the keyring decides
 	} {
 		if err := e.expectKID(v, tc.id, tc.kid); (err == nil) != tc.want {
 			t.Errorf("expectKID(%v, %d) = %v, want ok=%v", tc.id, tc.kid, err, tc.want)

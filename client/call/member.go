@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/parleynet/parley/client/keyschedule"
+	"github.com/parleynet/parley/internal/ids"
 )
 
 // MaxMembers bounds an epoch's roster: the engine connects a full mesh, and
@@ -24,28 +25,22 @@ type Member struct {
 }
 
 // String returns "user/device".
-func (m Member) String() string { return m.UserID + "/" + m.DeviceID }
+func (m Member) String() string { return m.id().String() }
 
-func (m Member) id() memberID { return memberID{m.UserID, m.DeviceID} }
-
-// memberID names a device without the ambiguity of "user/device" when IDs
-// contain a slash.
-type memberID struct{ user, device string }
-
-func (id memberID) String() string { return id.user + "/" + id.device }
+func (m Member) id() ids.DeviceRef { return ids.DeviceRef{User: m.UserID, Device: m.DeviceID} }
 
 // offers reports whether a makes the offer to b: the member whose
 // "user/device" sorts lower, bytewise, with (user, device) breaking the tie
 // that only IDs containing "/" can produce.
-func offers(a, b memberID) bool {
+func offers(a, b ids.DeviceRef) bool {
 	as, bs := a.String(), b.String()
 	if as != bs {
 		return as < bs
 	}
-	if a.user != b.user {
-		return a.user < b.user
+	if a.User != b.User {
+		return a.User < b.User
 	}
-	return a.device < b.device
+	return a.Device < b.Device
 }
 
 // Epoch is one key epoch of the meeting as the chain and the leader's
@@ -66,7 +61,7 @@ type roster struct {
 	number  uint64
 	members []Member
 	ephKeys []hpke.PublicKey
-	index   map[memberID]int
+	index   map[ids.DeviceRef]int
 }
 
 // newRoster checks ep and returns its roster.
@@ -83,7 +78,7 @@ func newRoster(ep Epoch) (*roster, error) {
 		number:  ep.Number,
 		members: make([]Member, len(ep.Members)),
 		ephKeys: make([]hpke.PublicKey, len(ep.Members)),
-		index:   make(map[memberID]int, len(ep.Members)),
+		index:   make(map[ids.DeviceRef]int, len(ep.Members)),
 	}
 	for i, m := range ep.Members {
 		if err := checkIDs(m.UserID, m.DeviceID); err != nil {
@@ -122,7 +117,7 @@ func checkIDs(user, device string) error {
 }
 
 // lookup returns the member with id and its index.
-func (r *roster) lookup(id memberID) (Member, int, bool) {
+func (r *roster) lookup(id ids.DeviceRef) (Member, int, bool) {
 	if r == nil {
 		return Member{}, 0, false
 	}

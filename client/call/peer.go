@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/parleynet/parley/internal/ids"
 )
 
 // outboxSize bounds the signals queued for one peer; a full queue drops.
@@ -13,7 +15,7 @@ const outboxSize = 128
 // peer is another member of the current roster. Fields without a comment
 // are owned by Run's goroutine.
 type peer struct {
-	id      memberID
+	id      ids.DeviceRef
 	ident   Member // as first seen; read by the media path, never changed
 	member  Member
 	ephKey  hpke.PublicKey
@@ -77,8 +79,8 @@ func (e *Engine) send(p *peer, s Signal) {
 		return
 	}
 	p.seq++
-	s.FromUser, s.FromDevice = e.self.user, e.self.device
-	s.ToUser, s.ToDevice = p.id.user, p.id.device
+	s.FromUser, s.FromDevice = e.self.User, e.self.Device
+	s.ToUser, s.ToDevice = p.id.User, p.id.Device
 	s.MeetingID = e.cfg.MeetingID
 	s.Epoch = e.Epoch()
 	s.Seq = p.seq

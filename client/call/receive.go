@@ -12,6 +12,7 @@ import (
 	"github.com/pion/webrtc/v4/pkg/media/samplebuilder"
 
 	"github.com/parleynet/parley/client/sframe"
+	"github.com/parleynet/parley/internal/ids"
 )
 
 // How many packets the sample builders hold while waiting for a frame's
@@ -174,7 +175,7 @@ func (e *Engine) receiveFrame(p *peer, kind MediaKind, data []byte, ts uint32, o
 
 // expectKID checks that kid is the KID member id sends under in the epoch
 // it names. A KID of an epoch not held passes: the keyring refuses it.
-func (e *Engine) expectKID(v *rosterView, id memberID, kid uint64) error {
+func (e *Engine) expectKID(v *rosterView, id ids.DeviceRef, kid uint64) error {
 	r := v.forKID(kid)
 	if r == nil {
 		return nil

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/pion/webrtc/v4"
+
+	"github.com/parleynet/parley/internal/ids"
 )
 
 // handleInbound opens, authenticates and acts on one sealed signal. Every
@@ -28,7 +30,7 @@ func errUnknownSender(s *Signal) error {
 // or holds it until deadline if its sender may be in an epoch not yet set.
 func (e *Engine) processOpened(in Inbound, o *opened, deadline time.Time) {
 	s := o.signal
-	from := memberID{s.FromUser, s.FromDevice}
+	from := ids.DeviceRef{User: s.FromUser, Device: s.FromDevice}
 	// The roster the peers were reconciled to, not a newer one SetEpoch
 	// may have stored since: the signal's peer must exist.
 	var cur *roster
@@ -59,9 +61,9 @@ func (e *Engine) processOpened(in Inbound, o *opened, deadline time.Time) {
 // accept checks an authenticated signal's addressing, epoch, replay and
 // fingerprint, and acts on it.
 func (e *Engine) accept(in Inbound, s *Signal, cur *roster) error {
-	from := memberID{s.FromUser, s.FromDevice}
+	from := ids.DeviceRef{User: s.FromUser, Device: s.FromDevice}
 	switch {
-	case s.ToUser != e.self.user || s.ToDevice != e.self.device:
+	case s.ToUser != e.self.User || s.ToDevice != e.self.Device:
 		return fmt.Errorf("%w: %v from %s is for %s/%s", ErrMisaddressed, s.Kind, from, s.ToUser, s.ToDevice)
 	case !bytes.Equal(s.MeetingID, e.cfg.MeetingID):
 		return fmt.Errorf("%w: %v from %s is for meeting %x", ErrMisaddressed, s.Kind, from, s.MeetingID)

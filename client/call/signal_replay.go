@@ -1,6 +1,10 @@
 package call
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/parleynet/parley/internal/ids"
+)
 
 // Bounds of the signal replay guard.
 const (
@@ -17,7 +21,7 @@ const (
 // sigReplay remembers, per sender and session, which seqs were accepted.
 // It is owned by the engine's loop.
 type sigReplay struct {
-	m map[memberID]map[SessionID]*seqWindow
+	m map[ids.DeviceRef]map[SessionID]*seqWindow
 }
 
 // seqWindow marks the newest seq and, in bit i, whether newest-i was seen.
@@ -28,7 +32,7 @@ type seqWindow struct {
 
 // check reports whether (from, session, seq) may be accepted, without
 // recording it.
-func (r *sigReplay) check(from memberID, session SessionID, seq uint64) error {
+func (r *sigReplay) check(from ids.DeviceRef, session SessionID, seq uint64) error {
 	if seq == 0 {
 		return fmt.Errorf("%w: seq 0 from %s is never sent", ErrReplayedSignal, from)
 	}
@@ -48,9 +52,9 @@ func (r *sigReplay) check(from memberID, session SessionID, seq uint64) error {
 }
 
 // accept records a seq that check allowed.
-func (r *sigReplay) accept(from memberID, session SessionID, seq uint64) {
+func (r *sigReplay) accept(from ids.DeviceRef, session SessionID, seq uint64) {
 	if r.m == nil {
-		r.m = make(map[memberID]map[SessionID]*seqWindow)
+		r.m = make(map[ids.DeviceRef]map[SessionID]*seqWindow)
 	}
 	sessions := r.m[from]
 	if sessions == nil {
