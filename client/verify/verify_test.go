@@ -238,5 +238,17 @@ func TestProvenReadsCatchLyingNodes(t *testing.T) {
 			State: verify.State{Anchor: net.Anchor(t), Latest: lb}, Now: func() time.Time { return time.Now().Add(30 * 24 * time.Hour) }})
 		require.ErrorIs(t, err, verify.ErrAnchorExpired)
 	})
+
+	// --insecure-trust-node: nothing is proven, and a tentative snapshot
+	// has nothing left to confirm (a leader's commit must still go on).
+	t.Run("verification off", func(t *testing.T) {
+		c, _ := open(t, net, "alice", func(c *verify.Config) { c.Unverified, c.State = true, verify.State{} }, net.RPC)
+		snap, err := c.Reader().Tip(ctx)
+		require.NoError(t, err)
+		require.False(t, snap.Proven())
+		require.NoError(t, snap.Confirm(ctx))
+		_, err = c.Reader().Tx(ctx, make([]byte, 32))
+		require.ErrorIs(t, err, verify.ErrUnverified)
+	})
 	_ = errors.New
 }
