@@ -8,7 +8,7 @@ import (
 func TestEnvBufferBounds(t *testing.T) {
 	now := time.Unix(1000, 0)
 	b := envBuffer{now: func() time.Time { return now }}
-	alice, carol := DeviceRef{"alice", "laptop"}, DeviceRef{"carol", "desk"}
+	alice, carol := DeviceRef{User: "alice", Device: "laptop"}, DeviceRef{User: "carol", Device: "desk"}
 	// Far epochs first, then the next one: the next one evicts the furthest.
 	for e := uint64(10); e < 10+envPerSender; e++ {
 		if !b.add(alice, e, Delivery{}) {
@@ -29,7 +29,7 @@ func TestEnvBufferBounds(t *testing.T) {
 	}
 	// The total bound holds across senders.
 	for i := range 2 * envTotal {
-		b.add(DeviceRef{"m", string(rune('a'+i%26)) + string(rune('a'+i/26))}, 5, Delivery{})
+		b.add(DeviceRef{User: "m", Device: string(rune('a'+i%26)) + string(rune('a'+i/26))}, 5, Delivery{})
 	}
 	if len(b.items) > envTotal {
 		t.Fatalf("%d kept, bound %d", len(b.items), envTotal)

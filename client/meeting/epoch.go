@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"fmt"
 
+	identitytypes "github.com/parleynet/parley/x/identity/types"
 	meetingtypes "github.com/parleynet/parley/x/meeting/types"
 )
 
@@ -29,11 +30,9 @@ type Epoch struct {
 	Height int64
 }
 
-// DeviceRef names a device.
-type DeviceRef struct{ User, Device string }
-
-// String returns "user/device".
-func (d DeviceRef) String() string { return d.User + "/" + d.Device }
+// DeviceRef names a device: x/identity's type, whose String is
+// "user/device".
+type DeviceRef = identitytypes.DeviceRef
 
 // Member is one member of a verified epoch, with the keys the chain binds
 // to it: its device key (verifies what it signs: signalling, envelopes)

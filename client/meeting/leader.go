@@ -123,8 +123,8 @@ func (s *Session) lead(ctx context.Context, tip *verify.Snapshot, m meetingtypes
 		clear(removals)
 		clear(s.removals)
 		for _, r := range s.cfg.Control.Removals() {
-			removals[DeviceRef{r[0], r[1]}] = true
-			s.removals[DeviceRef{r[0], r[1]}] = true
+			removals[DeviceRef{User: r[0], Device: r[1]}] = true
+			s.removals[DeviceRef{User: r[0], Device: r[1]}] = true
 		}
 	}
 	rotate := s.rotate || (m.Epoch > 0 && time.Since(s.lastKey) >= s.cfg.RotateEvery)
@@ -146,7 +146,7 @@ func (s *Session) lead(ctx context.Context, tip *verify.Snapshot, m meetingtypes
 	members := map[DeviceRef]meetingtypes.JoinRequest{self: ls.requests[self]}
 	inRoster := map[DeviceRef]bool{}
 	for _, mem := range ls.roster {
-		ref := DeviceRef{mem.UserId, mem.DeviceId}
+		ref := DeviceRef{User: mem.UserId, Device: mem.DeviceId}
 		inRoster[ref] = true
 		r := ls.requests[ref]
 		if m.RekeyDueHeight != 0 && ref != self {
@@ -242,7 +242,7 @@ func (s *Session) readLog(ctx context.Context, tip *verify.Snapshot, m meetingty
 		if err != nil {
 			return err
 		}
-		ls.requests[DeviceRef{e.UserId, e.DeviceId}] = r
+		ls.requests[DeviceRef{User: e.UserId, Device: e.DeviceId}] = r
 		ls.logSeen = seq
 	}
 	return nil
@@ -339,7 +339,7 @@ func (s *Session) commit(ctx context.Context, tip *verify.Snapshot, m meetingtyp
 		}
 		to := keyschedule.EphemeralKeyHash(recipients[i].PublicKey)
 		if err := s.cfg.Mailbox.Post(ctx, to, s.cfg.MeetingID, KindMeetingKey, body); err != nil {
-			s.cfg.OnEvent(EventProblem{Peer: recipients[i].UserID + "/" + recipients[i].DeviceID, Err: err})
+			s.cfg.OnEvent(EventProblem{Peer: DeviceRef{User: recipients[i].UserID, Device: recipients[i].DeviceID}.String(), Err: err})
 		}
 	}
 	s.mu.Lock()

@@ -92,7 +92,7 @@ func (s *Session) tryEnvelopes(ctx context.Context, snap *verify.Snapshot, e mee
 		}
 		mk, err := keyschedule.Open(&env, eph, want)
 		if err != nil {
-			s.cfg.OnEvent(EventProblem{Peer: d.FromUser + "/" + d.FromDevice, Err: err})
+			s.cfg.OnEvent(EventProblem{Peer: DeviceRef{User: d.FromUser, Device: d.FromDevice}.String(), Err: err})
 			continue
 		}
 		ep, err := s.epochFrom(ctx, snap, e, self, mk)
@@ -102,7 +102,7 @@ func (s *Session) tryEnvelopes(ctx context.Context, snap *verify.Snapshot, e mee
 			// members' records may read at the next block.
 			s.mu.Lock()
 			for _, w := range waiting[i:] {
-				s.envs.add(DeviceRef{w.FromUser, w.FromDevice}, e.Epoch, w)
+				s.envs.add(DeviceRef{User: w.FromUser, Device: w.FromDevice}, e.Epoch, w)
 			}
 			s.mu.Unlock()
 			return err
@@ -123,7 +123,7 @@ func (s *Session) readNotices(ctx context.Context, snap *verify.Snapshot, m meet
 	for _, d := range notices {
 		reason, err := s.takeNotice(ctx, snap, m, d)
 		if err != nil {
-			s.cfg.OnEvent(EventProblem{Peer: d.FromUser + "/" + d.FromDevice, Err: err})
+			s.cfg.OnEvent(EventProblem{Peer: DeviceRef{User: d.FromUser, Device: d.FromDevice}.String(), Err: err})
 			continue
 		}
 		if installed > 0 && reason != meetingtypes.NoticeRemovedEarlier {
@@ -141,7 +141,7 @@ func (s *Session) readNotices(ctx context.Context, snap *verify.Snapshot, m meet
 // the proven record names it) are kept, with its proven device key; the
 // members of the installed epoch stay expected too (any may claim).
 func (s *Session) expectLeader(ctx context.Context, snap *verify.Snapshot, m meetingtypes.Meeting) error {
-	leader := DeviceRef{m.LeaderUser, m.LeaderDevice}
+	leader := DeviceRef{User: m.LeaderUser, Device: m.LeaderDevice}
 	s.mu.Lock()
 	_, known := s.senders[leader]
 	s.mu.Unlock()
@@ -169,7 +169,7 @@ func (s *Session) epochFrom(ctx context.Context, snap *verify.Snapshot, e meetin
 	refs := make([]DeviceRef, len(e.Members))
 	ephs := make([][]byte, len(e.Members))
 	for i, m := range e.Members {
-		refs[i] = DeviceRef{m.UserId, m.DeviceId}
+		refs[i] = DeviceRef{User: m.UserId, Device: m.DeviceId}
 		r, err := snap.Request(ctx, s.cfg.MeetingID, m.UserId, m.DeviceId)
 		if err != nil {
 			return Epoch{}, fmt.Errorf("member %s: %w", refs[i], err)
@@ -183,7 +183,7 @@ func (s *Session) epochFrom(ctx context.Context, snap *verify.Snapshot, e meetin
 		return Epoch{}, err
 	}
 	return Epoch{
-		Number: e.Epoch, Key: mk, Reason: e.Reason, Leader: DeviceRef{e.LeaderUser, e.LeaderDevice},
+		Number: e.Epoch, Key: mk, Reason: e.Reason, Leader: DeviceRef{User: e.LeaderUser, Device: e.LeaderDevice},
 		Members: members, Self: self, Height: e.Height,
 	}, nil
 }
@@ -245,7 +245,7 @@ func (s *Session) firstInLine(ctx context.Context, snap *verify.Snapshot, m meet
 		if err != nil || d.RevokedHeight != 0 {
 			continue
 		}
-		return DeviceRef{mem.UserId, mem.DeviceId}, nil
+		return DeviceRef{User: mem.UserId, Device: mem.DeviceId}, nil
 	}
 	return DeviceRef{}, errors.New("no member is in line to take over")
 }

@@ -54,7 +54,7 @@ const noticeResend = 10 * time.Second
 // notify sends the requester of r a signed notice, again every
 // noticeResend while the request stays open.
 func (s *Session) notify(ctx context.Context, ls *leaderState, r meetingtypes.JoinRequest, reason meetingtypes.NoticeReason) {
-	ref := DeviceRef{r.UserId, r.DeviceId}
+	ref := DeviceRef{User: r.UserId, Device: r.DeviceId}
 	key := noticeKey{ref, r.Seq, reason}
 	if at, ok := ls.noticed[key]; ok && time.Since(at) < noticeResend {
 		return

@@ -194,11 +194,11 @@ func (s *Session) Code() string {
 func (s *Session) Remove(userID, deviceID string) {
 	if s.cfg.Control != nil {
 		if err := s.cfg.Control.RequestRemoval(userID, deviceID); err != nil {
-			s.cfg.OnEvent(EventProblem{Peer: userID + "/" + deviceID, Err: fmt.Errorf("recording the removal: %w", err)})
+			s.cfg.OnEvent(EventProblem{Peer: DeviceRef{User: userID, Device: deviceID}.String(), Err: fmt.Errorf("recording the removal: %w", err)})
 		}
 	}
 	s.mu.Lock()
-	s.removals[DeviceRef{userID, deviceID}] = true
+	s.removals[DeviceRef{User: userID, Device: deviceID}] = true
 	s.mu.Unlock()
 	s.poke()
 }
@@ -208,11 +208,11 @@ func (s *Session) Remove(userID, deviceID string) {
 func (s *Session) Readmit(userID, deviceID string) {
 	if s.cfg.Control != nil {
 		if err := s.cfg.Control.Approve(userID, deviceID); err != nil {
-			s.cfg.OnEvent(EventProblem{Peer: userID + "/" + deviceID, Err: fmt.Errorf("recording the re-admission: %w", err)})
+			s.cfg.OnEvent(EventProblem{Peer: DeviceRef{User: userID, Device: deviceID}.String(), Err: fmt.Errorf("recording the re-admission: %w", err)})
 		}
 	}
 	s.mu.Lock()
-	delete(s.removals, DeviceRef{userID, deviceID})
+	delete(s.removals, DeviceRef{User: userID, Device: deviceID})
 	s.mu.Unlock()
 	s.poke()
 }
@@ -220,7 +220,7 @@ func (s *Session) Readmit(userID, deviceID string) {
 // RemovedEarlier says whether the leader removed the device and has not
 // let it back in.
 func (s *Session) RemovedEarlier(userID, deviceID string) bool {
-	ref := DeviceRef{userID, deviceID}
+	ref := DeviceRef{User: userID, Device: deviceID}
 	if s.cfg.Control != nil && s.cfg.Control.Removed(userID, deviceID) {
 		return true
 	}
@@ -341,7 +341,7 @@ func (s *Session) deliver(d Delivery) {
 		// (a flood of forged ones cannot push the leader's out); the next
 		// proven step checks the sender still leads and the request.
 		s.mu.Lock()
-		pub, ok := s.senders[DeviceRef{d.FromUser, d.FromDevice}]
+		pub, ok := s.senders[DeviceRef{User: d.FromUser, Device: d.FromDevice}]
 		keep := ok && len(s.notices) < 4 && s.noticeSigned(d, pub)
 		if keep {
 			s.notices = append(s.notices, d)
@@ -365,7 +365,7 @@ func (s *Session) deliver(d Delivery) {
 	if env.Epoch <= s.installed {
 		return // late: its epoch is installed or superseded
 	}
-	sender := DeviceRef{env.SenderUser, env.SenderDevice}
+	sender := DeviceRef{User: env.SenderUser, Device: env.SenderDevice}
 	pub, ok := s.senders[sender]
 	switch {
 	case !ok:
@@ -437,7 +437,9 @@ func (s *Session) step(ctx context.Context) error {
 	return s.maybeRotate(ctx)
 }
 
-func (s *Session) self() DeviceRef { return DeviceRef{s.cfg.Device.UserID, s.cfg.Device.DeviceID} }
+func (s *Session) self() DeviceRef {
+	return DeviceRef{User: s.cfg.Device.UserID, Device: s.cfg.Device.DeviceID}
+}
 
 // ksContext is the key schedule's context of an epoch, checked once for
 // everything the key schedule then does with it.
