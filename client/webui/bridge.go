@@ -13,6 +13,7 @@ import (
 	"github.com/pion/webrtc/v4/pkg/media"
 
 	"github.com/parleynet/parley/client/call"
+	"github.com/parleynet/parley/client/meeting"
 )
 
 // How the bridge steers the page's video encoder from the mesh. The page
@@ -259,7 +260,7 @@ func (b *bridge) steerVideo(ssrc uint32) {
 			if engine != nil {
 				msg := pathsMsg{Type: "paths", Paths: map[string]string{}}
 				for _, st := range engine.Stats() {
-					msg.Paths[st.UserID+"/"+st.DeviceID] = st.Path.Kind()
+					msg.Paths[meeting.DeviceRef{User: st.UserID, Device: st.DeviceID}.String()] = st.Path.Kind()
 				}
 				b.c.send(msg)
 			}

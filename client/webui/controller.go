@@ -38,7 +38,7 @@ type controller struct {
 	part     *participant.Participant
 	stop     context.CancelFunc
 	runDone  chan struct{}
-	approved map[string]bool // leader, manual admission: "user/device" approved in the page
+	approved map[meeting.DeviceRef]bool // leader, manual admission: devices approved in the page
 	admitAll bool
 	lastEp   *epochMsg
 	ctrNext  uint64 // first SFrame counter not yet given to a page in lastEp's epoch
@@ -220,7 +220,7 @@ func (c *controller) handle(raw []byte) {
 	case "admit":
 		c.mu.Lock()
 		if c.approved != nil {
-			c.approved[m.User+"/"+m.Device] = true
+			c.approved[meeting.DeviceRef{User: m.User, Device: m.Device}] = true
 		}
 		p := c.part
 		c.mu.Unlock()
@@ -238,7 +238,7 @@ func (c *controller) handle(raw []byte) {
 			return
 		}
 		c.mu.Lock()
-		delete(c.approved, m.User+"/"+m.Device) // a removal withdraws the approval
+		delete(c.approved, meeting.DeviceRef{User: m.User, Device: m.Device}) // a removal withdraws the approval
 		c.mu.Unlock()
 		p.Session().Remove(m.User, m.Device)
 		c.notice("info", "", fmt.Sprintf("Removing %s/%s: the leader commits a new epoch without them.", m.User, m.Device))
@@ -397,7 +397,7 @@ func (c *controller) join(ctx context.Context, invite, passcode string) error {
 func (c *controller) start(d meeting.Device, id []byte, leader, admitAll bool, passcode string) error {
 	c.mu.Lock()
 	mb := c.mbox
-	c.approved = map[string]bool{}
+	c.approved = map[meeting.DeviceRef]bool{}
 	c.admitAll = admitAll
 	c.mu.Unlock()
 	// Removals are kept beside the meeting's keys, for the meeting's life:
@@ -441,7 +441,7 @@ func (c *controller) start(d meeting.Device, id []byte, leader, admitAll bool, p
 func (c *controller) admit(r meetingtypes.JoinRequest) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.admitAll || c.approved[r.UserId+"/"+r.DeviceId]
+	return c.admitAll || c.approved[r.Ref()]
 }
 
 // finished records why the meeting's participant stopped.
@@ -575,7 +575,7 @@ func (c *controller) onEpoch(ep meeting.Epoch) {
 			c.notice("error", "", "Cannot derive the keys of epoch "+fmt.Sprint(ep.Number)+": "+err.Error())
 			return
 		}
-		mi := memberInfo{User: m.User, Device: m.Device, KID: kid, Key: key, Salt: salt, Slot: slots[m.User+"/"+m.Device]}
+		mi := memberInfo{User: m.User, Device: m.Device, KID: kid, Key: key, Salt: salt, Slot: slots[m.String()]}
 		if i == ep.Self {
 			mi.Self, mi.Slot = true, -1
 			msg.SelfKID = kid
@@ -662,7 +662,7 @@ func (c *controller) watch() {
 	}
 	msg := meetingMsg{Type: "meeting", Height: h, Pending: []deviceInfo{}}
 	if m, err := c.cfg.Chain.Meeting().Meeting(ctx, &meetingtypes.QueryMeetingRequest{MeetingId: id}); err == nil {
-		msg.Leader = m.Meeting.LeaderUser + "/" + m.Meeting.LeaderDevice
+		msg.Leader = meeting.DeviceRef{User: m.Meeting.LeaderUser, Device: m.Meeting.LeaderDevice}.String()
 	}
 	if reqs, err := c.cfg.Chain.Meeting().JoinRequests(ctx, &meetingtypes.QueryJoinRequestsRequest{MeetingId: id}); err == nil {
 		for _, r := range reqs.Requests {
@@ -672,7 +672,7 @@ func (c *controller) watch() {
 		}
 	}
 	for _, s := range p.Engine().Stats() {
-		msg.Peers = append(msg.Peers, peerInfo{Member: s.UserID + "/" + s.DeviceID, State: s.State, Epoch: s.RecvEpoch, Decrypted: s.FramesDecrypted, Rejected: s.Rejected.Total()})
+		msg.Peers = append(msg.Peers, peerInfo{Member: meeting.DeviceRef{User: s.UserID, Device: s.DeviceID}.String(), State: s.State, Epoch: s.RecvEpoch, Decrypted: s.FramesDecrypted, Rejected: s.Rejected.Total()})
 	}
 	if b != nil {
 		msg.Rejects = b.rejects.Load()

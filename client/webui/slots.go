@@ -30,7 +30,7 @@ func (t *slotTable) assign(members []call.Member, selfUser, selfDevice string) m
 	want := map[string]bool{}
 	for _, m := range members {
 		if m.UserID != selfUser || m.DeviceID != selfDevice {
-			want[m.UserID+"/"+m.DeviceID] = true
+			want[m.String()] = true
 		}
 	}
 	out := map[string]int{}
@@ -42,7 +42,7 @@ func (t *slotTable) assign(members []call.Member, selfUser, selfDevice string) m
 		}
 	}
 	for _, m := range members {
-		id := m.UserID + "/" + m.DeviceID
+		id := m.String()
 		if _, ok := out[id]; ok || !want[id] {
 			continue
 		}
@@ -79,7 +79,7 @@ func (t *slotTable) reset() {
 // authenticate), go to the member's slot on the page's connection.
 func (t *slotTable) sinks(c *controller) call.SinkFactory {
 	return func(from call.Member, kind call.MediaKind) (call.Sink, error) {
-		return &slotSink{c: c, t: t, member: from.UserID + "/" + from.DeviceID, kind: kind}, nil
+		return &slotSink{c: c, t: t, member: from.String(), kind: kind}, nil
 	}
 }
 
