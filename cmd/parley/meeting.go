@@ -13,6 +13,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/parleynet/parley/client/meeting"
+	identitytypes "github.com/parleynet/parley/x/identity/types"
 	meetingtypes "github.com/parleynet/parley/x/meeting/types"
 )
 
@@ -158,11 +159,11 @@ func meetingCommitCmd(g *globals) *cobra.Command {
 			}
 			var refs []meetingtypes.MemberRef
 			for _, m := range members {
-				u, dv, ok := strings.Cut(m, "/")
-				if !ok {
-					return fmt.Errorf("--member %q: want user/device", m)
+				ref, err := identitytypes.ParseDeviceRef(m)
+				if err != nil {
+					return fmt.Errorf("--member %q: want user/device: %w", m, err)
 				}
-				refs = append(refs, meetingtypes.MemberRef{UserId: u, DeviceId: dv})
+				refs = append(refs, meetingtypes.MemberRef{UserId: ref.User, DeviceId: ref.Device})
 			}
 			d, done, err := g.device(user, device)
 			if err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/parleynet/parley/client/mailbox"
 	"github.com/parleynet/parley/client/meeting"
+	identitytypes "github.com/parleynet/parley/x/identity/types"
 	meetingtypes "github.com/parleynet/parley/x/meeting/types"
 )
 
@@ -167,11 +168,11 @@ func controlCmd(g *globals, use, short string, act func(meeting.Control, string,
 			}
 			ctl := g.control(id)
 			for _, m := range members {
-				u, d, ok := strings.Cut(m, "/")
-				if !ok {
-					return fmt.Errorf("--member %q: want user/device", m)
+				ref, err := identitytypes.ParseDeviceRef(m)
+				if err != nil {
+					return fmt.Errorf("--member %q: want user/device: %w", m, err)
 				}
-				if err := act(ctl, u, d); err != nil {
+				if err := act(ctl, ref.User, ref.Device); err != nil {
 					return err
 				}
 				cmd.Printf("%s %s; the leader's running session acts on it at the next block\n", done, m)
