@@ -7,6 +7,7 @@ import (
 	"time"
 
 	mailboxv1 "github.com/parleynet/parley/api/mailbox/v1"
+	"github.com/parleynet/parley/internal/ids"
 )
 
 // CredentialIssuer makes TURN credentials for a device; node/turn's server
@@ -124,7 +125,7 @@ func (r *relay) issue(ctx context.Context, req *mailboxv1.TurnCredentialsRequest
 		return nil, fmt.Errorf("%w: created_at_ms is %v from the node's clock, more than the %v allowed; check the device's clock",
 			ErrStaleRequest, skew.Round(time.Millisecond), r.cfg.Window)
 	}
-	device := req.User + "/" + req.Device
+	device := ids.DeviceRef{User: req.User, Device: req.Device}.String()
 	if err := r.verifier.VerifyDevice(ctx, req.User, req.Device, mailboxv1.TURNSignBytes(r.verifier.ChainID(), req), req.Sig); err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	mailboxv1 "github.com/parleynet/parley/api/mailbox/v1"
+	"github.com/parleynet/parley/internal/ids"
 	"github.com/parleynet/parley/node/mailbox"
 	"github.com/parleynet/parley/node/mailbox/mailboxtest"
 )
@@ -47,7 +48,7 @@ func (f *fakeIssuer) issued() []string {
 
 // fakeRosters lists the members of meetingA's current epoch.
 type fakeRosters struct {
-	members map[string]bool
+	members map[ids.DeviceRef]bool
 	err     error
 }
 
@@ -55,7 +56,7 @@ func (r fakeRosters) InCurrentRoster(_ context.Context, meetingID []byte, user, 
 	if r.err != nil {
 		return false, r.err
 	}
-	return bytes.Equal(meetingID, meetingA) && r.members[user+"/"+device], nil
+	return bytes.Equal(meetingID, meetingA) && r.members[ids.DeviceRef{User: user, Device: device}], nil
 }
 
 func (s *serverFixture) turn(t *testing.T, r *mailboxv1.TurnCredentialsRequest) (*mailboxv1.TurnCredentialsResponse, error) {
@@ -215,7 +216,7 @@ func TestTURNCredentialsRequireMember(t *testing.T) {
 	if err := s.node.EnableRelay(&fakeIssuer{}, mailbox.RelayConfig{RequireMember: true}); err == nil {
 		t.Fatal("RequireMember without Rosters accepted")
 	}
-	rosters := &fakeRosters{members: map[string]bool{"alice/laptop": true}}
+	rosters := &fakeRosters{members: map[ids.DeviceRef]bool{{User: "alice", Device: "laptop"}: true}}
 	if err := s.node.EnableRelay(&fakeIssuer{}, mailbox.RelayConfig{RequireMember: true, Rosters: rosters}); err != nil {
 		t.Fatal(err)
 	}

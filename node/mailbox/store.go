@@ -8,6 +8,7 @@ import (
 	"time"
 
 	mailboxv1 "github.com/parleynet/parley/api/mailbox/v1"
+	"github.com/parleynet/parley/internal/ids"
 )
 
 // StoreConfig bounds a Store. Zero fields take the defaults.
@@ -339,7 +340,8 @@ func (s *Store) Close() {
 	}
 }
 
-func senderKey(user, device string) string { return user + "/" + device }
+// senderKey keys a sender's quota and rate: its device's DeviceRef text.
+func senderKey(user, device string) string { return ids.DeviceRef{User: user, Device: device}.String() }
 
 // expiryHeap orders entries by expiry, then by arrival.
 type expiryHeap []*entry

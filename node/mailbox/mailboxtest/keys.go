@@ -9,6 +9,7 @@ import (
 	"time"
 
 	mailboxv1 "github.com/parleynet/parley/api/mailbox/v1"
+	"github.com/parleynet/parley/internal/ids"
 	"github.com/parleynet/parley/node/mailbox"
 )
 
@@ -18,7 +19,7 @@ const ChainID = "parley-test"
 // Keys is an in-memory mailbox.DeviceKeys standing in for x/identity.
 type Keys struct {
 	mu      sync.Mutex
-	devices map[string]*deviceState
+	devices map[ids.DeviceRef]*deviceState
 }
 
 type deviceState struct {
@@ -29,7 +30,7 @@ type deviceState struct {
 var _ mailbox.DeviceKeys = (*Keys)(nil)
 
 // NewKeys returns an empty registry.
-func NewKeys() *Keys { return &Keys{devices: make(map[string]*deviceState)} }
+func NewKeys() *Keys { return &Keys{devices: make(map[ids.DeviceRef]*deviceState)} }
 
 // Add registers a new device with a fresh Ed25519 key and returns it.
 func (k *Keys) Add(user, device string) *Device {
@@ -39,7 +40,7 @@ func (k *Keys) Add(user, device string) *Device {
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	k.devices[user+"/"+device] = &deviceState{pub: pub}
+	k.devices[ids.DeviceRef{User: user, Device: device}] = &deviceState{pub: pub}
 	return &Device{User: user, Device: device, Key: priv, ChainID: ChainID}
 }
 
@@ -47,7 +48,7 @@ func (k *Keys) Add(user, device string) *Device {
 func (k *Keys) Revoke(user, device string) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if d := k.devices[user+"/"+device]; d != nil {
+	if d := k.devices[ids.DeviceRef{User: user, Device: device}]; d != nil {
 		d.revoked = true
 	}
 }
@@ -56,7 +57,7 @@ func (k *Keys) Revoke(user, device string) {
 func (k *Keys) ActiveDeviceKey(_ context.Context, user, device string) ([]byte, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	d := k.devices[user+"/"+device]
+	d := k.devices[ids.DeviceRef{User: user, Device: device}]
 	switch {
 	case d == nil:
 		return nil, fmt.Errorf("%w: device %s/%s not found", mailbox.ErrUnknownSender, user, device)
