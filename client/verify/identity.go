@@ -18,7 +18,7 @@ func (s *Snapshot) User(ctx context.Context, userID string) (identitytypes.User,
 // revoked (ErrNotFound if the chain proves there is no such device).
 func (s *Snapshot) Device(ctx context.Context, userID, deviceID string) (identitytypes.Device, error) {
 	key, err := identitytypes.DeviceStoreKey(userID, deviceID)
-	return read[identitytypes.Device](ctx, s, identitytypes.StoreKey, "device "+userID+"/"+deviceID, key, err)
+	return read[identitytypes.Device](ctx, s, identitytypes.StoreKey, "device "+identitytypes.DeviceRef{User: userID, Device: deviceID}.String(), key, err)
 }
 
 // HistoryEntry reads entry seq of a user's history.
