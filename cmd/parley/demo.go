@@ -249,7 +249,7 @@ func runDemo(cmd *cobra.Command, g *globals, media string, talk, after time.Dura
 	for _, d := range parties {
 		atRekey[d.user] = d.totals()
 	}
-	say("epoch %d without carol: in a block %s after the removal was asked; alice and bob both decrypt each other under it %s after that block",
+	say("epoch %d without carol: in a block timed %s after the removal was asked; alice and bob both decrypt each other under it %s after that block's time",
 		newEpoch, committed.Sub(removed).Round(time.Millisecond), rekeyed.Sub(committed).Round(time.Millisecond))
 	carolErr := <-carol.done
 	say("carol's session ended: %v", carolErr)
@@ -319,7 +319,10 @@ func runDemo(cmd *cobra.Command, g *globals, media string, talk, after time.Dura
 		joins = append(joins, fmt.Sprintf("%s %s", d.user, d.firstFrame.Sub(d.requested).Round(time.Millisecond)))
 	}
 	cmd.Printf("join latency (request sent → first decrypted frame): %s\n", strings.Join(joins, ", "))
-	cmd.Printf("rekey latency (removal asked → its block: %s; block time → the last of alice and bob decrypting the other under epoch %d: %s)\n",
+	// A block's time is set by its proposer before the block is built (the
+	// median of the previous commit's votes), so a commit can land in a
+	// block timed a little before the removal was asked.
+	cmd.Printf("rekey latency (removal asked → its block's time: %s, which may be negative: a block is timed before it is built; block time → the last of alice and bob decrypting the other under epoch %d: %s)\n",
 		committed.Sub(removed).Round(time.Millisecond), newEpoch, rekeyed.Sub(committed).Round(time.Millisecond))
 	cmd.Printf("carol after removal: %d frames decrypted; %s\n", end["carol"].decrypted-atRekey["carol"].decrypted, forCarol)
 	cmd.Printf("key transitions: frames rejected at a switch: alice %d, bob %d; frames from before a join (sent under the epoch before the joiner's first, not rejections): bob %d, carol %d\n",
