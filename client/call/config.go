@@ -103,7 +103,7 @@ type Config struct {
 	// default). A removed member's exclusion is never delayed beyond it.
 	KeyTransition time.Duration
 	// OnSendEpoch, optional, is told the epoch this device's frames move
-	// to, from the engine's goroutine; it must not block. A page that seals
+	// to, from the engine's goroutine or a timer's; it must not block. A page that seals
 	// its own frames (SendSealed) switches its key on it.
 	OnSendEpoch func(epoch uint64)
 	// ReconnectTimeout, optional: DefaultReconnectTimeout by default.

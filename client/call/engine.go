@@ -173,6 +173,7 @@ func (e *Engine) SetEpoch(ep Epoch) error {
 	if err := e.sender.Stage(ep.Number, ep.Key, uint32(selfIdx)); err != nil { //nolint:gosec // selfIdx < MaxMembers
 		return fmt.Errorf("%w: send key: %w", ErrInvalidEpoch, err)
 	}
+	e.boundTransition(ep.Number)
 	e.view.Store(&rosterView{cur: r, prev: prev})
 	e.events.push(event{kind: evRoster})
 	return nil

@@ -83,6 +83,26 @@ func (e *Engine) maybeSwitch(now time.Time) {
 	}
 }
 
+// boundTransition makes sure frames move to epoch's key KeyTransition
+// from now whatever the loop is doing: the loop may be waiting on pion
+// (its ICE agent blocks on a TURN server that went away), and the bound
+// is what keeps a removed member's exclusion from being delayed.
+func (e *Engine) boundTransition(epoch uint64) {
+	if staged, ok := e.sender.Staged(); !ok || staged != epoch {
+		return // nothing held back: the first epoch
+	}
+	time.AfterFunc(e.cfg.KeyTransition, func() {
+		if !e.sender.Switch(epoch) {
+			return // moved already, or superseded
+		}
+		e.transitions.timedOut.Add(1)
+		e.log.Warnf("epoch %d: sending under its key after %v without every member's word", epoch, e.cfg.KeyTransition)
+		if e.cfg.OnSendEpoch != nil {
+			e.cfg.OnSendEpoch(epoch)
+		}
+	})
+}
+
 // SendEpoch returns the epoch this device's frames are sent under now: the
 // current epoch, or the one before it during a key transition.
 func (e *Engine) SendEpoch() uint64 { return e.sender.Epoch() }
