@@ -278,7 +278,10 @@ func TestBrowserCall(t *testing.T) {
 		"--video", filepath.Join(media, "clip.ivf"), "--audio", filepath.Join(media, "clip.ogg"), "--duration", "3m")
 	must("admit bob from the page",
 		chromedp.WaitVisible(`button.admit[data-member="bob/phone"]`),
-		chromedp.Click(`button.admit[data-member="bob/phone"]`),
+		// Clicked in the page: the list is drawn again every second, and a
+		// node found by one call may be gone by the next (chromedp.Click
+		// then fails with "Could not find node with given id").
+		chromedp.Evaluate(`document.querySelector('button.admit[data-member="bob/phone"]').click()`, nil),
 	)
 
 	var stats pageStats
@@ -318,7 +321,8 @@ func TestBrowserCall(t *testing.T) {
 	var epochBefore int
 	must("read the epoch", chromedp.Evaluate(`window.parley.epoch()`, &epochBefore))
 	must("remove bob from the page",
-		chromedp.Click(`.tile[data-member="bob/phone"] button.remove`),
+		chromedp.WaitVisible(`.tile[data-member="bob/phone"] button.remove`),
+		chromedp.Evaluate(`document.querySelector('.tile[data-member="bob/phone"] button.remove').click()`, nil),
 		chromedp.Poll(fmt.Sprintf(`window.parley.epoch() > %d && !document.querySelector('.tile[data-member="bob/phone"]')`, epochBefore), nil, chromedp.WithPollingTimeout(30*time.Second)),
 	)
 	select {
