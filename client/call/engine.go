@@ -73,7 +73,8 @@ type Engine struct {
 	applied *rosterView // the view the peers were last reconciled to
 	replay  sigReplay
 	pending []*pendingSignal
-	// stagedSince is when the applied epoch's key transition started.
+	// stagedSince is when the applied epoch's key transition started (for
+	// the log).
 	stagedSince time.Time
 	keysSession SessionID // drawn once: the session of this engine's keys signals
 	sendCtx     context.Context

@@ -231,7 +231,6 @@ func (e *Engine) publishPeers() {
 // refuses held signals past their time and erases expired keys.
 func (e *Engine) housekeep(now time.Time) {
 	e.reconcile()
-	e.maybeSwitch(now)
 	for _, p := range e.peers {
 		c := p.conn
 		switch {

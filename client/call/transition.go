@@ -34,7 +34,7 @@ func (e *Engine) announceKeys() {
 	for _, p := range e.peers {
 		e.send(p, Signal{Kind: KindKeys, Session: e.keysSession})
 	}
-	e.maybeSwitch(e.stagedSince)
+	e.maybeSwitch()
 }
 
 // onKeys records that p holds the keys of the epoch its signal names.
@@ -42,42 +42,28 @@ func (e *Engine) onKeys(p *peer, s *Signal) {
 	if s.Epoch > p.keysEpoch {
 		p.keysEpoch = s.Epoch
 	}
-	e.maybeSwitch(time.Now())
+	e.maybeSwitch()
 }
 
 // maybeSwitch moves this device's frames to the staged epoch once every
-// peer holds its keys or the transition has run out.
-func (e *Engine) maybeSwitch(now time.Time) {
+// peer holds its keys; boundTransition moves them when the bound runs out.
+func (e *Engine) maybeSwitch() {
 	epoch, ok := e.sender.Staged()
-	if !ok {
-		return
-	}
 	// Only an epoch whose roster the peers were reconciled to: the peers
 	// asked are then that epoch's.
-	if e.applied == nil || e.applied.cur.number != epoch {
+	if !ok || e.applied == nil || e.applied.cur.number != epoch {
 		return
 	}
-	waiting := 0
 	for _, p := range e.peers {
 		if p.keysEpoch < epoch {
-			waiting++
+			return
 		}
-	}
-	timedOut := now.Sub(e.stagedSince) >= e.cfg.KeyTransition
-	if waiting > 0 && !timedOut {
-		return
 	}
 	if !e.sender.Switch(epoch) {
 		return
 	}
-	took := now.Sub(e.stagedSince)
-	if waiting > 0 {
-		e.transitions.timedOut.Add(1)
-		e.log.Warnf("epoch %d: sending under its key after %v, %d members still without it", epoch, took.Round(time.Millisecond), waiting)
-	} else {
-		e.transitions.allReady.Add(1)
-		e.log.Infof("epoch %d: every member holds its keys; sending under them after %v", epoch, took.Round(time.Millisecond))
-	}
+	e.transitions.allReady.Add(1)
+	e.log.Infof("epoch %d: every member holds its keys; sending under them after %v", epoch, time.Since(e.stagedSince).Round(time.Millisecond))
 	if e.cfg.OnSendEpoch != nil {
 		e.cfg.OnSendEpoch(epoch)
 	}

@@ -78,13 +78,13 @@ type noticeKey struct {
 // for this device, under one of its ephemeral keys. s.mu must be held.
 func (s *Session) noticeSigned(d Delivery, pub ed25519.PublicKey) bool {
 	seq, reason, sig, err := decodeNotice(d.Body)
-	if err != nil || s.eph == nil {
-		return false
-	}
-	for _, k := range []hpke.PrivateKey{s.eph, s.ephPrev, s.ephCand} {
-		if k == nil {
-			continue
-		}
+	return err == nil && s.signedNotice(d, pub, s.ephKeysLocked(), seq, reason, sig)
+}
+
+// signedNotice reports whether sig is pub's over the notice (seq, reason)
+// from d's sender to this device under one of keys.
+func (s *Session) signedNotice(d Delivery, pub ed25519.PublicKey, keys []hpke.PrivateKey, seq uint64, reason meetingtypes.NoticeReason, sig []byte) bool {
+	for _, k := range keys {
 		hash := keyschedule.EphemeralKeyHash(k.PublicKey().Bytes())
 		if ed25519.Verify(pub, meetingtypes.NoticeSignBytes(s.cfg.Chain.ChainID(), s.cfg.MeetingID,
 			d.FromUser, d.FromDevice, s.cfg.Device.UserID, s.cfg.Device.DeviceID, hash[:], seq, reason), sig) {
@@ -119,12 +119,8 @@ func (s *Session) takeNotice(ctx context.Context, snap *verify.Snapshot, m meeti
 	if seq != own.Seq {
 		return 0, fmt.Errorf("a notice about request %d; this device's request is %d", seq, own.Seq)
 	}
-	for _, k := range s.EphemeralKeys() {
-		hash := keyschedule.EphemeralKeyHash(k.PublicKey().Bytes())
-		if ed25519.Verify(leader.Pubkey, meetingtypes.NoticeSignBytes(s.cfg.Chain.ChainID(), s.cfg.MeetingID,
-			m.LeaderUser, m.LeaderDevice, s.cfg.Device.UserID, s.cfg.Device.DeviceID, hash[:], seq, reason), sig) {
-			return reason, nil
-		}
+	if !s.signedNotice(d, leader.Pubkey, s.EphemeralKeys(), seq, reason, sig) {
+		return 0, fmt.Errorf("a notice not signed by the leader's device key")
 	}
-	return 0, fmt.Errorf("a notice not signed by the leader's device key")
+	return reason, nil
 }

@@ -141,6 +141,11 @@ func (s *Session) EphemeralKey() hpke.PrivateKey {
 func (s *Session) EphemeralKeys() []hpke.PrivateKey {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.ephKeysLocked()
+}
+
+// ephKeysLocked is EphemeralKeys with s.mu held.
+func (s *Session) ephKeysLocked() []hpke.PrivateKey {
 	if s.eph == nil {
 		return nil // erased: the session is over
 	}

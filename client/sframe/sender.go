@@ -74,12 +74,6 @@ func (s *Sender) SetEpoch(epoch uint64, mk []byte, senderIndex uint32) error {
 // once the others can decrypt it. Before any SetEpoch it is SetEpoch. A
 // newer Stage replaces (and erases) a staged key not yet switched to.
 func (s *Sender) Stage(epoch uint64, mk []byte, senderIndex uint32) error {
-	s.mu.RLock()
-	first := s.cur == nil && !s.closed
-	s.mu.RUnlock()
-	if first {
-		return s.SetEpoch(epoch, mk, senderIndex)
-	}
 	k, err := newSenderKey(s.opts.suite, mk, senderIndex, epoch)
 	if err != nil {
 		return err
@@ -93,6 +87,10 @@ func (s *Sender) Stage(epoch uint64, mk []byte, senderIndex uint32) error {
 	case s.cur != nil && epoch <= s.cur.epoch, s.staged != nil && epoch <= s.staged.epoch:
 		k.Erase()
 		return fmt.Errorf("%w: staging epoch %d, current is %d", ErrStaleEpoch, epoch, s.epochLocked())
+	}
+	if s.cur == nil {
+		s.cur = &sendEpoch{epoch: epoch, key: k} // nothing to keep sending under
+		return nil
 	}
 	if s.staged != nil {
 		s.staged.key.Erase()
