@@ -3,6 +3,7 @@ package faults
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -142,12 +143,18 @@ func (p *party) frames(o *party, epoch uint64) int {
 	return p.rec.Frames(o.name(), call.Video, epoch) + p.rec.Frames(o.name(), call.Audio, epoch)
 }
 
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+// waitFor waits until cond holds; state, if given, says what was seen
+// when it did not.
+func waitFor(t *testing.T, d time.Duration, what string, cond func() bool, state ...func() string) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
+			seen := ""
+			for _, f := range state {
+				seen += f()
+			}
+			t.Fatalf("timed out after %v waiting for %s%s", d, what, seen)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -173,6 +180,15 @@ func allHear(t *testing.T, d time.Duration, what string, after uint64, ps ...*pa
 			}
 		}
 		return e > 0
+	}, func() string {
+		var sb strings.Builder
+		for _, p := range ps {
+			fmt.Fprintf(&sb, "\n%s: epoch %d, sending under %d, transitions %+v", p.name(), p.epoch(), p.p.Engine().SendEpoch(), p.p.Engine().KeyTransitions())
+			for _, s := range p.p.Engine().Stats() {
+				fmt.Fprintf(&sb, "\n  %s/%s %s recv-epoch %d decrypted %d rejected %+v before-join %d", s.UserID, s.DeviceID, s.State, s.RecvEpoch, s.FramesDecrypted, s.Rejected, s.BeforeJoin)
+			}
+		}
+		return sb.String()
 	})
 	return e
 }
