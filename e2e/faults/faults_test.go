@@ -216,7 +216,7 @@ func TestFaults(t *testing.T) {
 		case <-time.After(60 * time.Second):
 			t.Fatal("the removal asked during the halt did not complete after the restart")
 		}
-		allHear(t, 30*time.Second, "alice and bob to go on without dave", epoch, alice, bob)
+		allHear(t, 60*time.Second, "alice and bob to go on without dave", epoch, alice, bob)
 	})
 }
 
