@@ -338,7 +338,7 @@ func (s *Session) commit(ctx context.Context, tip *verify.Snapshot, m meetingtyp
 			return err
 		}
 		to := keyschedule.EphemeralKeyHash(recipients[i].PublicKey)
-		if err := s.cfg.Mailbox.Post(ctx, to, s.cfg.MeetingID, KindMeetingKey, body); err != nil {
+		if err := s.postEnvelope(ctx, to, body); err != nil {
 			s.cfg.OnEvent(EventProblem{Peer: DeviceRef{User: recipients[i].UserID, Device: recipients[i].DeviceID}.String(), Err: err})
 		}
 	}
@@ -359,6 +359,27 @@ func (s *Session) commit(ctx context.Context, tip *verify.Snapshot, m meetingtyp
 	key := append([]byte(nil), mk...)
 	return s.install(Epoch{Number: epoch, Key: key, Reason: reason, Leader: s.self(), Members: members, Self: self}, kctx, commitment,
 		meetingtypes.EphKeyHash(reqs[s.self()].EphPk))
+}
+
+// postEnvelope posts a key envelope, trying again twice: a node that
+// stopped answering fails the post, and the mailbox client moves to the
+// next node for the retry. An envelope lost here leaves its member
+// without the epoch's key until the next one.
+func (s *Session) postEnvelope(ctx context.Context, to [32]byte, body []byte) error {
+	var err error
+	for try := range 3 {
+		if try > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+		if err = s.cfg.Mailbox.Post(ctx, to, s.cfg.MeetingID, KindMeetingKey, body); err == nil {
+			return nil
+		}
+	}
+	return err
 }
 
 // parsedKey returns a member's ephemeral key parsed once per meeting (nil
