@@ -65,7 +65,13 @@ func (s *Session) maybeRotate(ctx context.Context) error {
 		s.ephCand = priv
 		s.mu.Unlock()
 		s.ownKeysChanged()
-		return fmt.Errorf("rotating this device's ephemeral key: not known whether the chain took it; keeping both keys until the next epoch tells: %w", err)
+		err = fmt.Errorf("rotating this device's ephemeral key: not known whether the chain took it; keeping both keys until the next epoch tells: %w", err)
+		// If it landed, the next epoch is sealed to the new key: the
+		// mailbox must deliver what is posted to it too.
+		if serr := s.subscribe(ctx); serr != nil {
+			return errors.Join(err, serr)
+		}
+		return err
 	case err != nil:
 		return fmt.Errorf("rotating this device's ephemeral key: %w", err)
 	}

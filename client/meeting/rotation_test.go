@@ -1,16 +1,20 @@
 package meeting_test
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/parleynet/parley/client/chain"
 	"github.com/parleynet/parley/client/keyschedule"
 	"github.com/parleynet/parley/client/meeting"
+	"github.com/parleynet/parley/client/verify"
 	meetingtypes "github.com/parleynet/parley/x/meeting/types"
 )
 
@@ -157,4 +161,66 @@ func TestKeysHealWithoutPeriodicRekeys(t *testing.T) {
 			require.NotEqual(t, meetingtypes.Reason_REASON_ROTATE, ep.Reason, "epoch %d is a periodic rekey", k.Epoch)
 		}
 	}
+}
+
+// TestRotationOfUnknownFateLands: bob's rotation is sent but its wait for
+// the block ends first (as when his node goes down or the chain halts),
+// and the chain takes it all the same. The leader's next epoch is then
+// sealed to bob's new key, and bob, who kept it as a candidate, must get
+// that envelope and install the epoch: before the fix his mailbox stayed
+// subscribed to his old keys only, and he stayed on his last epoch for
+// good (TestFaults, after the halt).
+func TestRotationOfUnknownFateLands(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a chain")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	h := newHarness(t, ctx)
+	alice, bob := h.device("alice", "alice", "laptop"), h.device("bob", "bob", "phone")
+	id, _, err := meeting.Create(ctx, alice.c, alice.eph, alice.d, meeting.CreateOptions{Duration: time.Hour})
+	require.NoError(t, err)
+	h.run(alice, id, func(c *meeting.Config) { c.RotateEvery = 2 * time.Second })
+	_, err = meeting.Join(ctx, bob.c, bob.eph, bob.d, id, "")
+	require.NoError(t, err)
+	firstKey, err := bob.eph.Load(id, bob.d)
+	require.NoError(t, err)
+	first := keyschedule.EphemeralKeyHash(firstKey.PublicKey().Bytes())
+
+	// Bob's session sends with a client that stops waiting for every
+	// transaction at once: each one it sends is of unknown fate, and lands.
+	impatient, err := verify.Open(ctx, verify.Config{
+		Chain: chain.Config{Nodes: []string{h.net.RPC}, ChainID: h.net.ChainID, KeyringDir: h.net.KeyringDir,
+			KeyringBackend: "test", From: "bob", CommitTimeout: time.Millisecond},
+		State: verify.State{Anchor: h.net.Anchor(t)},
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = impatient.Close() })
+	h.run(bob, id, func(c *meeting.Config) { c.Chain = impatient })
+
+	waitFor(t, "bob to be told his rotation's fate is unknown", func() bool {
+		for _, p := range bob.rec.problems() {
+			if strings.Contains(p.Err.Error(), "not known whether the chain took it") {
+				return true
+			}
+		}
+		return false
+	})
+	// The rotation lands; an epoch sealed to bob's new key must install.
+	waitFor(t, "bob to install an epoch sealed to his rotated key", func() bool {
+		ep, ok := bob.rec.newestEpoch()
+		if !ok {
+			return false
+		}
+		snap, err := bob.c.Reader().Latest(ctx)
+		if err != nil {
+			return false
+		}
+		e, err := snap.Epoch(ctx, id, ep.Number)
+		if err != nil {
+			return false
+		}
+		i := meetingtypes.SenderIndex(e.Members, "bob", "phone")
+		return i >= 0 && !bytes.Equal(e.Members[i].EphPkHash, first[:])
+	})
 }

@@ -37,6 +37,7 @@ type party struct {
 
 	mu       sync.Mutex
 	problems []string
+	events   []string
 }
 
 func (p *party) name() string { return p.user + "/" + p.device }
@@ -117,10 +118,16 @@ func (p *party) join(t *testing.T, ctx context.Context, id []byte) {
 }
 
 func (p *party) onEvent(e meeting.Event) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if pr, ok := e.(meeting.EventProblem); ok {
-		p.mu.Lock()
 		p.problems = append(p.problems, pr.String())
-		p.mu.Unlock()
+	}
+	// The last events, with their time, are printed when the parties do
+	// not hear each other in time.
+	p.events = append(p.events, time.Now().Format("15:04:05.000")+" "+e.String())
+	if len(p.events) > 40 {
+		p.events = p.events[1:]
 	}
 }
 
@@ -183,7 +190,12 @@ func allHear(t *testing.T, d time.Duration, what string, after uint64, ps ...*pa
 	}, func() string {
 		var sb strings.Builder
 		for _, p := range ps {
-			fmt.Fprintf(&sb, "\n%s: epoch %d, sending under %d, transitions %+v", p.name(), p.epoch(), p.p.Engine().SendEpoch(), p.p.Engine().KeyTransitions())
+			fmt.Fprintf(&sb, "\n%s: epoch %d, sending under %d, transitions %+v, chain node %s", p.name(), p.epoch(), p.p.Engine().SendEpoch(), p.p.Engine().KeyTransitions(), p.chain.Node())
+			p.mu.Lock()
+			for _, ev := range p.events {
+				fmt.Fprintf(&sb, "\n  event %s", ev)
+			}
+			p.mu.Unlock()
 			for _, s := range p.p.Engine().Stats() {
 				fmt.Fprintf(&sb, "\n  %s/%s %s recv-epoch %d decrypted %d rejected %+v before-join %d", s.UserID, s.DeviceID, s.State, s.RecvEpoch, s.FramesDecrypted, s.Rejected, s.BeforeJoin)
 			}
