@@ -35,7 +35,15 @@ func TestRemovalSticks(t *testing.T) {
 
 	alice.s.Remove("bob", "phone")
 	require.ErrorIs(t, bob.ended(t, 30*time.Second), meeting.ErrRemoved)
-	removedAt := alice.s.Epoch()
+	// The epoch that removed bob, as bob proved it (alice's own session
+	// may not have installed it yet at this instant).
+	var removedAt uint64
+	for _, e := range bob.rec.all() {
+		if r, ok := e.(meeting.EventRemoved); ok {
+			removedAt = r.Epoch
+		}
+	}
+	require.NotZero(t, removedAt, "bob was told the epoch that removed him")
 
 	// The leader restarts (its removal is on disk), and bob asks again.
 	alice.stop()
