@@ -53,6 +53,7 @@ func AddFlags(cmd *cobra.Command) {
 		"host:port the mailbox gRPC service listens on (env PARLEYD_MAILBOX_ADDRESS)")
 	addTURNFlags(cmd)
 	addMemoryFlags(cmd)
+	addMemoryLimitFlag(cmd)
 	addCometDBFlags(cmd)
 }
 
@@ -98,6 +99,11 @@ func StartCommandHandler(svrCtx *server.Context, clientCtx client.Context, appCr
 	storeCfg, err := mailboxStoreConfig(svrCtx.Viper)
 	if err != nil {
 		return fmt.Errorf("mailbox: %w", err)
+	}
+	if limit, err := applyMemoryLimit(svrCtx.Viper); err != nil {
+		return err
+	} else if limit > 0 {
+		logger.Info("Go runtime memory limit set", "mib", limit>>20, "flag", FlagMemoryLimit)
 	}
 	dbProvider, err := cometDBProvider(svrCtx.Viper)
 	if err != nil {
