@@ -317,6 +317,7 @@ func TestBrowserCall(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot: %s", shot)
+	phoneWidth(t, ctx, "the call", filepath.Join(dir, "browser-call-phone.png"))
 
 	var epochBefore int
 	must("read the epoch", chromedp.Evaluate(`window.parley.epoch()`, &epochBefore))
@@ -337,6 +338,40 @@ func TestBrowserCall(t *testing.T) {
 	must("count tiles", chromedp.Evaluate(`document.querySelectorAll('.tile').length`, &tiles))
 	if tiles != 1 {
 		t.Errorf("after the removal the page shows %d tiles, want only alice's", tiles)
+	}
+
+	// bob asks again; alice lets him back in from the page, and his video
+	// plays in her page again: his tile went with his removal, and its
+	// video element, paused when taken out of the page, stayed frozen
+	// when put back.
+	bob = lc.start(t, bobHome, "bob", "call", meetingID, "--user", "bob", "--device", "phone", "--passcode", "correct horse",
+		"--video", filepath.Join(media, "clip.ivf"), "--audio", filepath.Join(media, "clip.ogg"), "--duration", "3m")
+	must("let bob back in from the page",
+		chromedp.WaitVisible(`button.admit[data-member="bob/phone"]`),
+		chromedp.Evaluate(`document.querySelector('button.admit[data-member="bob/phone"]').click()`, nil),
+	)
+	waitPlaying(t, ctx, `.tile[data-member="bob/phone"] video`, "bob's video after he was let back in")
+
+	// A second call from the same page: the person's own picture shows
+	// this call's camera (it was black: the tile kept the first call's
+	// stopped track).
+	must("end the meeting and start another",
+		chromedp.Evaluate(`window.confirm = () => true`, nil),
+		chromedp.Click(`#end-btn`),
+		chromedp.WaitVisible(`#over`),
+		chromedp.Click(`#lobby-btn`),
+		chromedp.WaitVisible(`#lobby`),
+	)
+	phoneWidth(t, ctx, "the lobby", filepath.Join(dir, "browser-lobby-phone.png"))
+	must("create a second meeting",
+		chromedp.Click(`#create-btn`),
+		chromedp.WaitVisible(`#call`),
+	)
+	waitPlaying(t, ctx, `.tile video.self`, "alice's own picture in her second call")
+	var live bool
+	must("read the self-view's track", chromedp.Evaluate(`document.querySelector('.tile video.self').srcObject.getVideoTracks()[0].readyState === 'live'`, &live))
+	if !live {
+		t.Errorf("the self-view in the second call shows a stopped track")
 	}
 
 	// A second tab whose camera is denied (getUserMedia rejects as a
@@ -368,5 +403,49 @@ func TestBrowserCall(t *testing.T) {
 	case err := <-ui.done:
 		t.Fatalf("parley ui exited: %v\n%s", err, ui.output())
 	default:
+	}
+}
+
+// waitPlaying waits until the video element sel finds plays: not paused,
+// and its playback position moving between two looks a second apart.
+func waitPlaying(t *testing.T, ctx context.Context, sel, what string) {
+	t.Helper()
+	last := -1.0
+	waitOK(t, 60*time.Second, what+" to play", func() bool {
+		var pos float64
+		js := fmt.Sprintf(`(() => { const v = document.querySelector(%q); return v && !v.paused ? v.currentTime : -1; })()`, sel)
+		if err := chromedp.Run(ctx, chromedp.Evaluate(js, &pos)); err != nil {
+			t.Fatal(err)
+		}
+		moved := pos > 0 && last >= 0 && pos > last
+		last = pos
+		if !moved {
+			time.Sleep(time.Second)
+		}
+		return moved
+	})
+}
+
+// phoneWidth shows the page at a phone's width (360 CSS pixels): nothing
+// may stick out sideways (the page would scroll sideways). A screenshot
+// is saved at shot; the desktop size is restored.
+func phoneWidth(t *testing.T, ctx context.Context, what, shot string) {
+	t.Helper()
+	var wide []string
+	var png []byte
+	if err := chromedp.Run(ctx,
+		chromedp.EmulateViewport(360, 740),
+		chromedp.Sleep(300*time.Millisecond),
+		chromedp.Evaluate(`[...document.querySelectorAll('body *')].filter(e => e.offsetParent !== null && e.getBoundingClientRect().right > document.documentElement.clientWidth + 1).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ').join('.') : ''))`, &wide),
+		chromedp.FullScreenshot(&png, 100),
+		chromedp.EmulateViewport(1280, 860),
+	); err != nil {
+		t.Fatalf("%s at phone width: %v", what, err)
+	}
+	if err := os.WriteFile(shot, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if len(wide) > 0 {
+		t.Errorf("%s at 360 px: these stick out on the right, so the page scrolls sideways: %v (screenshot %s)", what, wide, shot)
 	}
 }

@@ -194,6 +194,9 @@ function onState(msg) {
     stopMedia();
     epoch = null;
     meeting = null;
+    // The tiles belong to the call that ended (their elements to its
+    // connection): the next call draws its own.
+    for (const t of document.querySelectorAll('.tile')) t.remove();
   }
   if (msg.phase === 'signin' && before !== 'signin') fillDevices();
   render();
@@ -436,16 +439,31 @@ function renderTiles() {
     const t = tileFor(key);
     let v = t.querySelector('video');
     const want = m.self ? null : (slots[m.slot] && slots[m.slot].el);
-    if (m.self && !v && local.video) {
-      v = document.createElement('video');
-      v.autoplay = v.muted = v.playsInline = true;
-      v.srcObject = new MediaStream([local.video]);
-      t.prepend(v);
-    } else if (!m.self && want && v !== want) {
+    if (m.self) {
+      // The self-view shows this call's camera track: a tile kept from an
+      // earlier call would still show that call's stopped track (black).
+      const shown = v && v.srcObject ? v.srcObject.getVideoTracks()[0] : null;
+      if (local.video && shown !== local.video) {
+        if (!v) {
+          v = document.createElement('video');
+          v.autoplay = v.muted = v.playsInline = true;
+          v.className = 'self';
+          t.prepend(v);
+        }
+        v.srcObject = new MediaStream([local.video]);
+      } else if (!local.video && v) {
+        v.remove();
+      }
+    } else if (want && v !== want) {
       if (v) v.remove();
       t.prepend(want);
       v = want;
     }
+    // A video element taken out of the page is paused (a removed member's
+    // tile goes, and its slot's element with it), and autoplay does not
+    // start it again when it is put back: a member let back in would stay
+    // frozen.
+    if (v && v.paused && v.srcObject) v.play().catch(() => {});
     const leader = meeting && meeting.leader === key;
     const mark = m.verified ? '<span class="verified" title="device registered on chain with this key">✓ verified</span>'
       : `<span class="unverified" title="${esc(m.problem || '')}">⚠ not verified</span>`;
