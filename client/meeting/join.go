@@ -16,6 +16,11 @@ var (
 	ErrNoMeeting      = errors.New("no such meeting")
 	ErrMeetingOver    = errors.New("the meeting has ended")
 	ErrPasscodeNeeded = errors.New("the meeting needs a passcode")
+	// ErrTransfer: a leadership transfer this device cannot make (it does
+	// not lead, or names itself); the chain's own refusals (the new leader
+	// is not in the current epoch, or its device is revoked) come back as
+	// chain.ErrTxFailed with the chain's reason.
+	ErrTransfer = errors.New("cannot transfer the leadership")
 )
 
 // Join asks to join meeting id as d. It reads the meeting with a proof

@@ -221,6 +221,29 @@ func Claim(ctx context.Context, c Chain, eph EphStore, d Device, meetingID []byt
 	return res, key.Save()
 }
 
+// Transfer hands the leadership of the meeting (d must lead it) to to,
+// which must be a member of the current epoch with an active device. The
+// signature covers the proven epoch and leader-change count, so it cannot
+// be replayed once either moves. The new leader's running session takes
+// over at its next block; this device stays a member on the same key.
+func Transfer(ctx context.Context, c Chain, d Device, meetingID []byte, to DeviceRef) (*sdk.TxResponse, error) {
+	if to == (DeviceRef{User: d.UserID, Device: d.DeviceID}) {
+		return nil, fmt.Errorf("%w: %s leads the meeting already", ErrTransfer, to)
+	}
+	m, err := provenMeeting(ctx, c, meetingID)
+	if err != nil {
+		return nil, err
+	}
+	if m.LeaderUser != d.UserID || m.LeaderDevice != d.DeviceID {
+		return nil, fmt.Errorf("%w: %s/%s leads meeting %X, not this device %s/%s", ErrTransfer, m.LeaderUser, m.LeaderDevice, meetingID, d.UserID, d.DeviceID)
+	}
+	msg := &meetingtypes.MsgTransferLeadership{
+		Signer: c.Account(), MeetingId: meetingID, NewLeaderUser: to.User, NewLeaderDevice: to.Device,
+		Sig: d.Key.SignMessage(meetingtypes.TransferSignBytes(c.ChainID(), meetingID, m.Epoch, m.LeaderChanges, to.User, to.Device)),
+	}
+	return c.Broadcast(ctx, msg)
+}
+
 // End ends the meeting (d must lead it) and erases d's ephemeral key.
 func End(ctx context.Context, c Chain, eph EphStore, d Device, meetingID []byte) (*sdk.TxResponse, error) {
 	m, err := provenMeeting(ctx, c, meetingID)

@@ -18,9 +18,10 @@ import (
 )
 
 func newMeetingCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "meeting", Short: "Meetings on chain: create, request, admit, show, end"}
+	cmd := &cobra.Command{Use: "meeting", Short: "Meetings on chain: create, request, admit, show, transfer, end"}
 	cmd.AddCommand(meetingCreateCmd(g), meetingRequestCmd(g), meetingCommitCmd(g), meetingShowCmd(g), meetingEndCmd(g),
-		meetingRunCmd(g), meetingJoinCmd(g), meetingAdmitCmd(g), meetingRemoveCmd(g), meetingLeaveCmd(g), meetingStatusCmd(g))
+		meetingRunCmd(g), meetingJoinCmd(g), meetingAdmitCmd(g), meetingRemoveCmd(g), meetingLeaveCmd(g), meetingStatusCmd(g),
+		meetingTransferCmd(g))
 	return cmd
 }
 
@@ -248,4 +249,43 @@ func meetingShowCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
+}
+
+func meetingTransferCmd(g *globals) *cobra.Command {
+	var user, device, to string
+	c := &cobra.Command{
+		Use:   "transfer MEETING-ID --to USER/DEVICE",
+		Short: "Leader: hand the leadership to a member of the current epoch",
+		Long: "Signs and sends the transfer with this (leader) device's key. The new leader's running session\n" +
+			"takes over at its next block (admitting, removing, rekeying); this device stays a member.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := meeting.ParseMeetingID(args[0])
+			if err != nil {
+				return err
+			}
+			ref, err := identitytypes.ParseDeviceRef(to)
+			if err != nil {
+				return fmt.Errorf("--to %q: want user/device: %w", to, err)
+			}
+			d, closeKey, err := g.device(user, device)
+			if err != nil {
+				return err
+			}
+			defer closeKey()
+			ch, err := g.chain(true)
+			if err != nil {
+				return err
+			}
+			if _, err := meeting.Transfer(cmd.Context(), ch, d, id, ref); err != nil {
+				return err
+			}
+			cmd.Printf("%s now leads meeting %s\n", ref, args[0])
+			return nil
+		},
+	}
+	userDeviceFlags(c, &user, &device, "this (leader) device's ID")
+	c.Flags().StringVar(&to, "to", "", "the new leader, as user/device (a member of the current epoch)")
+	_ = c.MarkFlagRequired("to")
+	return c
 }
