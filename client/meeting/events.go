@@ -41,6 +41,14 @@ func (e EventLeader) String() string {
 	return "this device leads the meeting"
 }
 
+// EventLeaderLeft: this device led the meeting and no longer does (it
+// transferred the leadership, or a member claimed it); Leader leads now.
+type EventLeaderLeft struct{ Leader DeviceRef }
+
+func (e EventLeaderLeft) String() string {
+	return fmt.Sprintf("%s leads the meeting now; this device is a member", e.Leader)
+}
+
 // EventRemoved: this device is not in the latest roster.
 type EventRemoved struct{ Epoch uint64 }
 

@@ -61,17 +61,29 @@ func (s *Session) leaderStep(ctx context.Context) error {
 	}
 	if m.LeaderUser != s.cfg.Device.UserID || m.LeaderDevice != s.cfg.Device.DeviceID || m.Status != meetingtypes.Status_STATUS_OPEN {
 		s.mu.Lock()
+		was := s.leader != nil
 		s.leader = nil
 		s.mu.Unlock()
+		if was && m.Status == meetingtypes.Status_STATUS_OPEN {
+			// Told from a tentative read, as leading is: the next proven
+			// step reads the leader again (expectLeader).
+			s.cfg.OnEvent(EventLeaderLeft{Leader: DeviceRef{User: m.LeaderUser, Device: m.LeaderDevice}})
+		}
 		return nil
 	}
 	s.mu.Lock()
 	ls := s.leader
+	gained := ls == nil && s.installed > 0 && !s.claimed
 	if ls == nil {
 		ls = newLeaderState()
-		s.leader = ls
+		s.leader, s.claimed = ls, false
 	}
 	s.mu.Unlock()
+	if gained {
+		// Handed over by the leader (a claim told its own event, and a
+		// creator leads from the start).
+		s.cfg.OnEvent(EventLeader{})
+	}
 	return s.leaderFailed(s.lead(ctx, tip, m, ls))
 }
 

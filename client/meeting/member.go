@@ -214,6 +214,7 @@ func (s *Session) maybeClaim(ctx context.Context, snap *verify.Snapshot, m meeti
 	}
 	s.mu.Lock()
 	s.eph, s.ephPrev, s.ephCand, s.keyMade = eph, nil, nil, time.Now()
+	s.claimed = true
 	s.mu.Unlock()
 	s.ownKeysChanged()
 	if err := s.subscribe(ctx); err != nil {

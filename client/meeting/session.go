@@ -102,6 +102,7 @@ type Session struct {
 	subCancel context.CancelFunc
 	wasMember bool
 	leader    *leaderState // nil unless this device leads
+	claimed   bool         // a claim was sent and told (EventLeader{Claimed}); the leader state is not yet made
 }
 
 // NewSession prepares a session; Run runs it.

@@ -66,6 +66,20 @@ func TestTransfer(t *testing.T) {
 	require.NoError(t, err)
 	m = provenMeetingOf(t, ctx, alice, id)
 	require.Equal(t, "bob", m.LeaderUser)
+	waitFor(t, "both sessions to tell the handover", func() bool {
+		left, led := false, false
+		for _, e := range alice.rec.all() {
+			if l, ok := e.(meeting.EventLeaderLeft); ok && l.Leader == bobRef {
+				left = true
+			}
+		}
+		for _, e := range bob.rec.all() {
+			if l, ok := e.(meeting.EventLeader); ok && !l.Claimed {
+				led = true
+			}
+		}
+		return left && led
+	})
 
 	// bob's session leads now: carol's request is his to admit, and alice
 	// installs the epoch he commits.

@@ -242,6 +242,14 @@ func (c *controller) handle(raw []byte) {
 		c.mu.Unlock()
 		p.Session().Remove(m.User, m.Device)
 		c.notice("info", "", fmt.Sprintf("Removing %s/%s: the leader commits a new epoch without them.", m.User, m.Device))
+	case "transfer":
+		to := meeting.DeviceRef{User: m.User, Device: m.Device}
+		c.exclusive("transfer", func(ctx context.Context) error { return c.transfer(ctx, to) })
+	case "lobby":
+		// Back from the over phase: not an operation, so it is not refused
+		// while the leave that ended the call still waits for its block.
+		c.backToLobby()
+		c.sendState()
 	case "leave":
 		c.exclusive("leave", c.leave)
 	case "end":
@@ -517,6 +525,22 @@ func (c *controller) end(ctx context.Context) error {
 	return nil
 }
 
+// transfer hands the leadership to a member; the session tells the
+// change (EventLeaderLeft) at its next block.
+func (c *controller) transfer(ctx context.Context, to meeting.DeviceRef) error {
+	c.mu.Lock()
+	p, id, leader, d := c.part, c.id, c.leader, c.dev
+	c.mu.Unlock()
+	if p == nil || !leader {
+		return errors.New("only the host of a running meeting can hand it over")
+	}
+	if _, err := meeting.Transfer(ctx, c.cfg.Chain, *d, id, to); err != nil {
+		return fmt.Errorf("make %s the host: %w", to, err)
+	}
+	c.notice("info", "", fmt.Sprintf("%s is the host now.", to))
+	return nil
+}
+
 // backToLobby returns from the over phase.
 func (c *controller) backToLobby() {
 	c.mu.Lock()
@@ -537,7 +561,14 @@ func (c *controller) onEvent(e meeting.Event) {
 		c.sendState()
 		if e.Claimed {
 			c.notice("warn", "", "The leader stopped answering; this device claimed leadership.")
+		} else {
+			c.notice("info", "", "You are the host now: you admit and remove people.")
 		}
+	case meeting.EventLeaderLeft:
+		c.mu.Lock()
+		c.leader = false
+		c.mu.Unlock()
+		c.sendState()
 	case meeting.EventProblem:
 		c.notice("warn", "", e.String())
 	case meeting.EventRefused:

@@ -30,6 +30,7 @@ window.parley = {
   received: () => received,
   stats: () => pageStats(),
   epoch: () => epoch && epoch.epoch,
+  asksShown: () => asksShown,
 };
 
 function send(msg) {
@@ -170,13 +171,47 @@ function dispatch(msg) {
       if (pc && pc !== 'starting') pc.setRemoteDescription({type: 'answer', sdp: msg.sdp}).catch((e) =>
         showNotice({level: 'error', key: 'media', text: 'The client\'s media answer was refused: ' + e.message}));
       break;
-    case 'meeting': meeting = msg; render(); break;
+    case 'meeting': announceAsks(msg); meeting = msg; render(); break;
     case 'paths': paths = msg.paths || {}; break;
     case 'notice':
       if (msg.text) showNotice(msg); else clearNotice(msg.key);
       if (msg.key === 'chain') setChain(!msg.text);
       break;
   }
+}
+
+// announceAsks tells the host, with a notice and a short tone, of each
+// person who asks to join since the last meeting message.
+let asked = new Set();
+let asksShown = 0; // for tests: notices shown
+function announceAsks(msg) {
+  const now = new Set(((msg && msg.pending) || []).map((p) => `${p.user}/${p.device}`));
+  if (state.leader) {
+    for (const who of now) {
+      if (asked.has(who)) continue;
+      asksShown++;
+      showNotice({level: 'info', key: 'ask-' + who, sticky: true, text: `${who} asks to join: admit them under "Waiting to be admitted".`});
+      tone();
+    }
+  }
+  for (const who of asked) if (!now.has(who)) clearNotice('ask-' + who);
+  asked = now;
+}
+
+// tone plays a short, quiet chime (WebAudio; nothing if the browser
+// does not allow sound yet).
+function tone() {
+  try {
+    const ac = new (window.AudioContext || window.webkitAudioContext)();
+    const o = ac.createOscillator(), g = ac.createGain();
+    o.frequency.value = 880;
+    g.gain.setValueAtTime(0.08, ac.currentTime);
+    g.gain.exponentialRampToValueAtTime(0.001, ac.currentTime + 0.3);
+    o.connect(g).connect(ac.destination);
+    o.start();
+    o.stop(ac.currentTime + 0.3);
+    o.onended = () => ac.close();
+  } catch (e) { /* no sound: the notice is enough */ }
 }
 
 function setChain(ok) {
@@ -204,7 +239,9 @@ function onState(msg) {
 
 // ---- notices
 
-function showNotice({level, key, text}) {
+// A notice with a key stays until cleared, unless it is only info; sticky
+// keeps an info notice too (a person asking to join, until admitted).
+function showNotice({level, key, text, sticky}) {
   let el = key ? notices.get(key) : null;
   if (!el) {
     el = document.createElement('div');
@@ -215,7 +252,7 @@ function showNotice({level, key, text}) {
   el.className = 'notice ' + (level || 'info');
   el.textContent = text;
   el.dataset.key = key || '';
-  if (!key || level === 'info') {
+  if (!key || (level === 'info' && !sticky)) {
     const ms = level === 'error' ? 20000 : level === 'warn' ? 12000 : 6000;
     setTimeout(() => { el.remove(); if (key && notices.get(key) === el) notices.delete(key); }, ms);
   }
@@ -476,20 +513,21 @@ function renderTiles() {
       const peer = peers.get(key);
       audioState = st && now - st.lastAudio < QUIET_MS ? 'mic on' : 'mic muted';
       if (st && now - st.lastVideo < QUIET_MS) status = '';
-      else if (st && st.lastFail === 'noKey' && now - st.lastFailAt < RECENT_MS) { status = `No key for ${key}'s frames yet: waiting for this epoch's key.`; bad = true; }
-      else if (st && st.lastFail && now - st.lastFailAt < RECENT_MS) { status = `Frames from ${key} fail to decrypt (${st.authFailed + st.replayed + st.malformed} so far): they are not under a key of this meeting's current epoch.`; bad = true; }
+      else if (st && st.lastFail === 'noKey' && now - st.lastFailAt < RECENT_MS) { status = `Cannot show ${key} yet: waiting for the call's new key.`; bad = true; }
+      else if (st && st.lastFail && now - st.lastFailAt < RECENT_MS) { status = `What arrives as ${key} cannot be decrypted (${st.authFailed + st.replayed + st.malformed} pieces so far): it is not under this call's key, so it is not shown.`; bad = true; }
       else if (peer && peer.state !== 'connected') status = `Connecting to ${key}… (${peer.state || 'no connection yet'})`;
       else if (st && st.video > 0) status = `${key} turned the camera off`;
       else status = `Waiting for video from ${key}…`;
     }
     t.querySelector('.label').innerHTML = `<b>${esc(m.user)}</b> <span class="small">${esc(m.device)}</span> ${mark}` +
-      (leader ? '<span class="badge">leader</span>' : '') + (m.self ? '<span class="badge">you</span>' : '') +
+      (leader ? '<span class="badge">host</span>' : '') + (m.self ? '<span class="badge">you</span>' : '') +
       ` <span class="small">${audioState}</span>` + (paths[key] ? ` <span class="small path">${paths[key]}</span>` : '');
     const s = t.querySelector('.status');
     s.hidden = !status;
     s.textContent = status;
     s.className = 'status' + (bad ? ' bad' : '');
     let rb = t.querySelector('button.remove');
+    let hb = t.querySelector('button.transfer');
     if (state.leader && !m.self && !rb) {
       rb = document.createElement('button');
       rb.className = 'remove danger';
@@ -497,6 +535,17 @@ function renderTiles() {
       rb.textContent = 'Remove';
       rb.onclick = () => { rb.disabled = true; send({type: 'remove', user: m.user, device: m.device}); };
       t.appendChild(rb);
+      hb = document.createElement('button');
+      hb.className = 'transfer quiet';
+      hb.dataset.member = key;
+      hb.textContent = 'Make host';
+      hb.title = 'Hand the meeting over: they admit and remove people from then on';
+      hb.onclick = () => { hb.disabled = true; send({type: 'transfer', user: m.user, device: m.device}); };
+      t.appendChild(hb);
+    } else if (!state.leader) {
+      // No longer the host (handed over, or claimed by another).
+      if (rb) rb.remove();
+      if (hb) hb.remove();
     }
   }
   for (const t of document.querySelectorAll('.tile')) if (!keep.has(t.dataset.member)) t.remove();
@@ -526,7 +575,7 @@ $('signout-btn').onclick = () => send({type: 'signout'});
 $('cancel-btn').onclick = () => send({type: 'leave'});
 $('leave-btn').onclick = () => send({type: 'leave'});
 $('end-btn').onclick = () => { if (confirm('End the meeting for everyone?')) send({type: 'end'}); };
-$('lobby-btn').onclick = () => send({type: 'leave'});
+$('lobby-btn').onclick = () => send({type: 'lobby'});
 $('mute-btn').onclick = () => toggle('audio');
 $('camera-btn').onclick = () => toggle('video');
 $('take-btn').onclick = () => { $('take-btn').disabled = true; connect('take'); };
