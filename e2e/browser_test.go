@@ -300,6 +300,16 @@ func TestBrowserCall(t *testing.T) {
 	must("the security code is shown",
 		chromedp.Text(`#code`, &code),
 	)
+	// The marks are drawn, not typed: a check mark or warning glyph shows
+	// as an empty box where the system's fonts lack it.
+	var glyphs bool
+	must("the verified marks are icons",
+		chromedp.Poll(`document.querySelectorAll('.tile .verified svg.icon').length === 2`, nil, chromedp.WithPollingTimeout(10*time.Second)),
+		chromedp.Evaluate(`/[\u2600-\u27bf]/.test(document.body.innerText)`, &glyphs),
+	)
+	if glyphs {
+		t.Errorf("the page shows symbol glyphs (U+2600–U+27BF) that a system font may lack")
+	}
 	if !regexp.MustCompile(`^\d{5}( \d{5}){5}$`).MatchString(code) {
 		t.Errorf("security code on the page: %q", code)
 	}

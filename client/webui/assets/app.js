@@ -214,9 +214,16 @@ function tone() {
   } catch (e) { /* no sound: the notice is enough */ }
 }
 
+// Icons are inline SVG: a glyph such as a check mark or a warning sign
+// shows as an empty box where the system's fonts lack it.
+const ICON = {
+  check: '<svg class="icon" viewBox="0 0 16 16" aria-hidden="true"><path d="M3 8.5l3.2 3.2L13 5" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"/></svg>',
+  warn: '<svg class="icon" viewBox="0 0 16 16" aria-hidden="true"><path d="M8 1.8L15 14H1z" fill="none" stroke="currentColor" stroke-width="1.6" stroke-linejoin="round"/><path d="M8 6v4M8 11.8v.4" stroke="currentColor" stroke-width="1.6" stroke-linecap="round"/></svg>',
+};
+
 function setChain(ok) {
   const el = $('chain-status');
-  el.textContent = ok ? `chain ${state.chainId || ''} ✓` : 'chain: see the message';
+  el.innerHTML = ok ? `chain ${esc(state.chainId || '')} ${ICON.check}` : 'chain: see the message';
   el.className = 'pill ' + (ok ? 'ok' : 'bad');
 }
 
@@ -502,8 +509,8 @@ function renderTiles() {
     // frozen.
     if (v && v.paused && v.srcObject) v.play().catch(() => {});
     const leader = meeting && meeting.leader === key;
-    const mark = m.verified ? '<span class="verified" title="device registered on chain with this key">✓ verified</span>'
-      : `<span class="unverified" title="${esc(m.problem || '')}">⚠ not verified</span>`;
+    const mark = m.verified ? `<span class="verified" title="device registered on chain with this key">${ICON.check} verified</span>`
+      : `<span class="unverified" title="${esc(m.problem || '')}">${ICON.warn} not verified</span>`;
     let audioState = '', status = '', bad = false;
     if (m.self) {
       audioState = local.muted || !local.audio ? 'mic muted' : 'mic on';
