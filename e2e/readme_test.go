@@ -121,6 +121,7 @@ func TestReadmeQuickstart(t *testing.T) {
 		"audit OK: every active device is known",
 		"revoked device phone of alice (signed by laptop)",
 		"REVOKED at height",
+		"bob/phone now leads meeting",
 		"#2  height",
 		"committed epoch 1 of",
 		"[1] bob/phone",
