@@ -379,12 +379,7 @@ func TestBrowserCall(t *testing.T) {
 	// (The transfer's own wait for its proven block may still hold the
 	// client's one operation: "leave" is clicked again every 3 s.)
 	must("leave the meeting and start another",
-		chromedp.Poll(`(() => {
-			if (!document.querySelector('#over').hidden || !document.querySelector('#lobby').hidden) return true;
-			const now = Date.now();
-			if (!window.lastLeave || now - window.lastLeave > 3000) { window.lastLeave = now; document.querySelector('#leave-btn').click(); }
-			return false;
-		})()`, nil, chromedp.WithPollingTimeout(60*time.Second)),
+		clickUntil(`#leave-btn`, `!document.querySelector('#over').hidden || !document.querySelector('#lobby').hidden`, 60*time.Second),
 		chromedp.Evaluate(`if (!document.querySelector('#over').hidden) document.querySelector('#lobby-btn').click()`, nil),
 		chromedp.WaitVisible(`#lobby`),
 	)
@@ -393,12 +388,7 @@ func TestBrowserCall(t *testing.T) {
 	// still wait for its block: "create" is clicked again every 3 s until
 	// the call shows (a refused click says "still working").
 	must("create a second meeting",
-		chromedp.Poll(`(() => {
-			if (!document.querySelector('#call').hidden) return true;
-			const now = Date.now();
-			if (!window.lastCreate || now - window.lastCreate > 3000) { window.lastCreate = now; document.querySelector('#create-btn').click(); }
-			return false;
-		})()`, nil, chromedp.WithPollingTimeout(90*time.Second)),
+		clickUntil(`#create-btn`, `!document.querySelector('#call').hidden`, 90*time.Second),
 	)
 	waitPlaying(t, ctx, `.tile video.self`, "alice's own picture in her second call")
 	var live bool
@@ -481,4 +471,17 @@ func phoneWidth(t *testing.T, ctx context.Context, what, shot string) {
 	if len(wide) > 0 {
 		t.Errorf("%s at 360 px: these stick out on the right, so the page scrolls sideways: %v (screenshot %s)", what, wide, shot)
 	}
+}
+
+// clickUntil clicks button every 3 s until the expression done holds: the
+// page's client takes one operation at a time and answers a click during
+// another with "still working".
+func clickUntil(button, done string, timeout time.Duration) chromedp.Action {
+	return chromedp.Poll(fmt.Sprintf(`(() => {
+		if (%s) return true;
+		window.lastClick = window.lastClick || {};
+		const now = Date.now();
+		if (!window.lastClick[%[2]q] || now - window.lastClick[%[2]q] > 3000) { window.lastClick[%[2]q] = now; document.querySelector(%[2]q).click(); }
+		return false;
+	})()`, done, button), nil, chromedp.WithPollingTimeout(timeout))
 }

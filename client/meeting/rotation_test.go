@@ -55,21 +55,8 @@ func TestEphemeralKeysHeal(t *testing.T) {
 	var healed uint64
 	keptOld := true
 	waitFor(t, "an epoch sealed to bob's new key", func() bool {
-		ep, ok := bob.rec.newestEpoch()
-		if !ok {
-			return false
-		}
-		snap, err := bob.c.Reader().Latest(ctx)
-		if err != nil {
-			return false
-		}
-		e, err := snap.Epoch(ctx, id, ep.Number)
-		if err != nil {
-			return false
-		}
-		i := meetingtypes.SenderIndex(e.Members, "bob", "phone")
-		if i >= 0 && string(e.Members[i].EphPkHash) != string(stolenHash[:]) {
-			healed = ep.Number
+		if n, hash, ok := installedEphHash(ctx, bob, id); ok && !bytes.Equal(hash, stolenHash[:]) {
+			healed = n
 			return true
 		}
 		has := false
@@ -208,19 +195,29 @@ func TestRotationOfUnknownFateLands(t *testing.T) {
 	})
 	// The rotation lands; an epoch sealed to bob's new key must install.
 	waitFor(t, "bob to install an epoch sealed to his rotated key", func() bool {
-		ep, ok := bob.rec.newestEpoch()
-		if !ok {
-			return false
-		}
-		snap, err := bob.c.Reader().Latest(ctx)
-		if err != nil {
-			return false
-		}
-		e, err := snap.Epoch(ctx, id, ep.Number)
-		if err != nil {
-			return false
-		}
-		i := meetingtypes.SenderIndex(e.Members, "bob", "phone")
-		return i >= 0 && !bytes.Equal(e.Members[i].EphPkHash, first[:])
+		_, hash, ok := installedEphHash(ctx, bob, id)
+		return ok && !bytes.Equal(hash, first[:])
 	})
+}
+
+// installedEphHash returns p's newest installed epoch and the ephemeral
+// key hash its proven roster lists for p (ok false if there is none yet).
+func installedEphHash(ctx context.Context, p *hdev, id []byte) (uint64, []byte, bool) {
+	ep, ok := p.rec.newestEpoch()
+	if !ok {
+		return 0, nil, false
+	}
+	snap, err := p.c.Reader().Latest(ctx)
+	if err != nil {
+		return 0, nil, false
+	}
+	e, err := snap.Epoch(ctx, id, ep.Number)
+	if err != nil {
+		return 0, nil, false
+	}
+	i := meetingtypes.SenderIndex(e.Members, p.d.UserID, p.d.DeviceID)
+	if i < 0 {
+		return 0, nil, false
+	}
+	return ep.Number, e.Members[i].EphPkHash, true
 }

@@ -252,39 +252,18 @@ func meetingShowCmd(g *globals) *cobra.Command {
 }
 
 func meetingTransferCmd(g *globals) *cobra.Command {
-	var user, device, to string
-	c := &cobra.Command{
-		Use:   "transfer MEETING-ID --to USER/DEVICE",
-		Short: "Leader: hand the leadership to a member of the current epoch",
-		Long: "Signs and sends the transfer with this (leader) device's key. The new leader's running session\n" +
-			"takes over at its next block (admitting, removing, rekeying); this device stays a member.",
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := meeting.ParseMeetingID(args[0])
-			if err != nil {
-				return err
-			}
+	var to string
+	c := deviceActionCmd(g, "transfer", "Leader: hand the leadership to a member of the current epoch (--to user/device)", "this (leader) device's ID",
+		func(ctx context.Context, ch meeting.Chain, _ meeting.EphStore, d meeting.Device, id []byte) (*sdk.TxResponse, error) {
 			ref, err := identitytypes.ParseDeviceRef(to)
 			if err != nil {
-				return fmt.Errorf("--to %q: want user/device: %w", to, err)
+				return nil, fmt.Errorf("--to %q: want user/device: %w", to, err)
 			}
-			d, closeKey, err := g.device(user, device)
-			if err != nil {
-				return err
-			}
-			defer closeKey()
-			ch, err := g.chain(true)
-			if err != nil {
-				return err
-			}
-			if _, err := meeting.Transfer(cmd.Context(), ch, d, id, ref); err != nil {
-				return err
-			}
-			cmd.Printf("%s now leads meeting %s\n", ref, args[0])
-			return nil
+			return meeting.Transfer(ctx, ch, d, id, ref)
 		},
-	}
-	userDeviceFlags(c, &user, &device, "this (leader) device's ID")
+		func(m, _, _ string) string { return fmt.Sprintf("%s now leads meeting %s", to, m) })
+	c.Long = "Signs and sends the transfer with this (leader) device's key. The new leader's running session\n" +
+		"takes over at its next block (admitting, removing, rekeying); this device stays a member."
 	c.Flags().StringVar(&to, "to", "", "the new leader, as user/device (a member of the current epoch)")
 	_ = c.MarkFlagRequired("to")
 	return c
