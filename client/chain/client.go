@@ -68,6 +68,7 @@ type Client struct {
 
 	pendMu  sync.Mutex
 	pending map[string]*signedTx // txs signed here and not yet settled, by hash
+	saidBy  map[string]string    // the node that reported each recent tx's block, by hash (SaidBy)
 }
 
 // New prepares a client for the nodes named in cfg (lazily: nothing is

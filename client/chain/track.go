@@ -13,8 +13,11 @@ import (
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 )
 
-// pollEvery is how often a pending transaction is looked up.
-const pollEvery = 100 * time.Millisecond
+// pollEvery is how often a pending transaction is looked up: on average
+// a transaction is known to be in its block half of this after the block
+// (a leader's commit waits for that before sealing the key), and each
+// look-up is one small query.
+const pollEvery = 50 * time.Millisecond
 
 // signedTx is a transaction this client signed: the bytes to send again,
 // and the account number and sequence it uses up.
@@ -40,6 +43,28 @@ func (c *Client) remember(hash string, s *signedTx) {
 	c.pendMu.Lock()
 	defer c.pendMu.Unlock()
 	c.pending[hash] = s
+}
+
+// saidByMax bounds SaidBy's memory: it is read right after the wait.
+const saidByMax = 64
+
+// said records that node reported the block of the transaction hash.
+func (c *Client) said(hash, node string) {
+	c.pendMu.Lock()
+	defer c.pendMu.Unlock()
+	if c.saidBy == nil || len(c.saidBy) >= saidByMax {
+		c.saidBy = map[string]string{}
+	}
+	c.saidBy[hash] = node
+}
+
+// SaidBy returns the node that reported the block of a transaction this
+// client waited for (Broadcast, WaitTx), or "" if it is not known: the
+// node to name and leave when a proof shows the report false.
+func (c *Client) SaidBy(hash string) string {
+	c.pendMu.Lock()
+	defer c.pendMu.Unlock()
+	return c.saidBy[strings.ToUpper(hash)]
 }
 
 func (c *Client) forget(hash string) {
@@ -106,6 +131,7 @@ func (c *Client) track(ctx context.Context, t *pendingTx) (*sdk.TxResponse, erro
 			misses, answered = 0, time.Now()
 			if res != nil {
 				c.forget(t.hash)
+				c.said(t.hash, n.addr)
 				if res.Code != 0 {
 					return res, fmt.Errorf("%w: %s", ErrTxFailed, chainMessage(errors.New(res.RawLog)))
 				}
@@ -133,8 +159,15 @@ func (c *Client) track(ctx context.Context, t *pendingTx) (*sdk.TxResponse, erro
 				continue // ask the next node now
 			}
 		default:
-			// The node answered something this client cannot read.
-			return nil, pendingErr(fmt.Errorf("%s: %w", n.addr, err))
+			// The node answered something this client cannot read (a
+			// node that lies about the transaction's block, say): ask the
+			// next; it stays pending when no node gives a readable answer.
+			lastErr = fmt.Errorf("%s: %w", n.addr, err)
+			c.failover(n, err)
+			if misses++; misses < len(c.nodes) {
+				continue
+			}
+			return nil, pendingErr(lastErr)
 		}
 		if d := time.Since(progress); d > c.cfg.HaltAfter {
 			if c.moveAhead(ctx, height, d) {

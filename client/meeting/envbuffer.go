@@ -125,3 +125,14 @@ func (b *envBuffer) expire() {
 	clear(b.items[len(kept):])
 	b.items = kept
 }
+
+// next returns the lowest epoch above after that envelopes wait for.
+func (b *envBuffer) next(after uint64) (uint64, bool) {
+	var lowest uint64
+	for _, k := range b.items {
+		if k.epoch > after && (lowest == 0 || k.epoch < lowest) {
+			lowest = k.epoch
+		}
+	}
+	return lowest, lowest != 0
+}

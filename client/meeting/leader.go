@@ -84,6 +84,9 @@ func (s *Session) leaderStep(ctx context.Context) error {
 		// creator leads from the start).
 		s.cfg.OnEvent(EventLeader{})
 	}
+	if s.proving() {
+		return nil // the last commit first (early.go)
+	}
 	return s.leaderFailed(s.lead(ctx, tip, m, ls))
 }
 
@@ -310,7 +313,8 @@ func (s *Session) commit(ctx context.Context, tip *verify.Snapshot, m meetingtyp
 	if err != nil {
 		return err
 	}
-	if _, err := Commit(ctx, s.cfg.Chain, s.cfg.Device, s.cfg.MeetingID, epoch, mrefs, rosterHash, commitment, reason); err != nil {
+	res, err := s.cfg.Chain.BroadcastIncluded(ctx, commitMsg(s.cfg.Chain, s.cfg.Device, s.cfg.MeetingID, epoch, mrefs, rosterHash, commitment, reason))
+	if err != nil {
 		if errors.Is(err, chain.ErrTxFailed) {
 			// Refused: perhaps the node fed this device a request or a key
 			// the chain does not hold. Checking the tentative reads names
@@ -321,12 +325,16 @@ func (s *Session) commit(ctx context.Context, tip *verify.Snapshot, m meetingtyp
 		}
 		return err
 	}
-	// The commit is proven in its block with the chain's roster hash equal
-	// to ours; now every tentative read must check out before the key
-	// leaves this device.
+	// The commit is in a block, as a node says; every tentative read must
+	// check out before the key leaves this device. The commit's outcome
+	// is proven a block later (proveCommit): the key goes only to proven
+	// ephemeral keys whatever the node said of it.
 	if err := tip.Confirm(ctx); err != nil {
 		return fmt.Errorf("epoch %d is committed, but a read it rests on did not verify, so its key is not sent: %w", epoch, err)
 	}
+	s.mu.Lock()
+	s.unproven = &unprovenCommit{res: res, installedEpoch: installedEpoch{number: epoch, leader: s.self(), rosterHash: rosterHash, commitment: commitment}}
+	s.mu.Unlock()
 	members, err := s.dir.members(ctx, tip, refs, ephs)
 	if err != nil {
 		return err
@@ -369,7 +377,7 @@ func (s *Session) commit(ctx context.Context, tip *verify.Snapshot, m meetingtyp
 	}
 	ls.roster, ls.rosterOf = roster, epoch
 	key := append([]byte(nil), mk...)
-	return s.install(Epoch{Number: epoch, Key: key, Reason: reason, Leader: s.self(), Members: members, Self: self}, kctx, commitment,
+	return s.install(Epoch{Number: epoch, Key: key, Reason: reason, Leader: s.self(), Members: members, Self: self, Height: res.Height}, kctx, commitment,
 		meetingtypes.EphKeyHash(reqs[s.self()].EphPk))
 }
 

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/parleynet/parley/client/keyschedule"
 	"github.com/parleynet/parley/client/verify"
 	meetingtypes "github.com/parleynet/parley/x/meeting/types"
@@ -38,7 +40,7 @@ func (s *Session) memberStep(ctx context.Context, snap *verify.Snapshot, m meeti
 			s.cfg.OnEvent(EventRemoved{Epoch: e.Epoch})
 			return ErrRemoved
 		case self >= 0:
-			if err := s.tryEnvelopes(ctx, snap, e, self); err != nil {
+			if err := s.tryEnvelopes(ctx, snap, e, self, nil); err != nil {
 				return err
 			}
 		}
@@ -49,11 +51,16 @@ func (s *Session) memberStep(ctx context.Context, snap *verify.Snapshot, m meeti
 	return s.maybeClaim(ctx, snap, m)
 }
 
-// tryEnvelopes opens the waiting envelopes for the proven epoch e, in
-// which this device is member self; the first that passes every check
-// installs the key. Each failure is reported with the sender and the
-// reason, and the session stays on its last good key.
-func (s *Session) tryEnvelopes(ctx context.Context, snap *verify.Snapshot, e meetingtypes.Epoch, self int) error {
+// tryEnvelopes opens the waiting envelopes for epoch e, in which this
+// device is member self; the first that passes every check installs the
+// key. Everything but e is read from the proven snapshot snap. e itself
+// is proven too, unless early is set: then e was read tentatively from
+// early (installEarly), the envelope vouches for it, and nothing is
+// reported or dropped when an envelope does not open against it — the
+// proven step decides later. On the proven path each failure is reported
+// with the sender and the reason, and the session stays on its last good
+// key.
+func (s *Session) tryEnvelopes(ctx context.Context, snap *verify.Snapshot, e meetingtypes.Epoch, self int, early *verify.Snapshot) error {
 	// The roster must be the one its hash commits to, and list this
 	// device with this device's own ephemeral key: otherwise the leader
 	// sealed the key to someone else's.
@@ -70,15 +77,27 @@ func (s *Session) tryEnvelopes(ctx context.Context, snap *verify.Snapshot, e mee
 	if len(waiting) == 0 {
 		return nil
 	}
+	keep := func(from int) {
+		s.mu.Lock()
+		for _, w := range waiting[from:] {
+			s.envs.add(DeviceRef{User: w.FromUser, Device: w.FromDevice}, e.Epoch, w)
+		}
+		s.mu.Unlock()
+	}
 	leader, err := snap.Device(ctx, e.LeaderUser, e.LeaderDevice)
 	if err != nil {
+		keep(0)
 		return fmt.Errorf("leader %s/%s: %w", e.LeaderUser, e.LeaderDevice, err)
 	}
-	if leader.RevokedHeight != 0 && leader.RevokedHeight <= e.Height {
+	// An early epoch is newer than snap, so any revocation snap shows
+	// came before it.
+	if leader.RevokedHeight != 0 && (early != nil || leader.RevokedHeight <= e.Height) {
+		keep(0)
 		return fmt.Errorf("leader %s/%s: device revoked at height %d, before epoch %d (height %d)", e.LeaderUser, e.LeaderDevice, leader.RevokedHeight, e.Epoch, e.Height)
 	}
 	kctx, err := s.ksContext(e.Epoch, e.RosterHash)
 	if err != nil {
+		keep(0)
 		return err
 	}
 	want := keyschedule.Expectation{
@@ -92,20 +111,27 @@ func (s *Session) tryEnvelopes(ctx context.Context, snap *verify.Snapshot, e mee
 		}
 		mk, err := keyschedule.Open(&env, eph, want)
 		if err != nil {
+			if early != nil {
+				keep(0)
+				return nil
+			}
 			s.cfg.OnEvent(EventProblem{Peer: DeviceRef{User: d.FromUser, Device: d.FromDevice}.String(), Err: err})
 			continue
 		}
-		ep, err := s.epochFrom(ctx, snap, e, self, mk)
+		ep, err := s.epochFrom(ctx, snap, e, self, mk, early != nil)
 		if err != nil {
 			clear(mk)
 			// Keep the envelopes not tried yet and this one: the
 			// members' records may read at the next block.
-			s.mu.Lock()
-			for _, w := range waiting[i:] {
-				s.envs.add(DeviceRef{User: w.FromUser, Device: w.FromDevice}, e.Epoch, w)
-			}
-			s.mu.Unlock()
+			keep(i)
 			return err
+		}
+		if early != nil {
+			s.mu.Lock()
+			s.early = &earlyEpoch{tip: early, installedEpoch: installedEpoch{
+				number: e.Epoch, leader: ep.Leader, rosterHash: e.RosterHash, commitment: e.KeyCommitment,
+			}}
+			s.mu.Unlock()
 		}
 		return s.install(ep, kctx, e.KeyCommitment, e.Members[self].EphPkHash)
 	}
@@ -163,20 +189,33 @@ func (s *Session) expectLeader(ctx context.Context, snap *verify.Snapshot, m mee
 	return nil
 }
 
-// epochFrom builds the verified Epoch of the proven epoch record e and
-// its opened key: each member's device key and ephemeral key, proven.
-func (s *Session) epochFrom(ctx context.Context, snap *verify.Snapshot, e meetingtypes.Epoch, self int, mk []byte) (Epoch, error) {
+// epochFrom builds the verified Epoch of the epoch record e and its opened
+// key: each member's device key and ephemeral key, proven in snap. For an
+// early epoch (newer than snap) each member's request must hold the very
+// key the roster lists: snap may be from before a member's newest request.
+func (s *Session) epochFrom(ctx context.Context, snap *verify.Snapshot, e meetingtypes.Epoch, self int, mk []byte, early bool) (Epoch, error) {
 	refs := make([]DeviceRef, len(e.Members))
 	ephs := make([][]byte, len(e.Members))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
 	for i, m := range e.Members {
 		refs[i] = DeviceRef{User: m.UserId, Device: m.DeviceId}
-		r, err := snap.Request(ctx, s.cfg.MeetingID, m.UserId, m.DeviceId)
-		if err != nil {
-			return Epoch{}, fmt.Errorf("member %s: %w", refs[i], err)
-		}
-		// The request now holds the key the member signals with; it is the
-		// roster's unless the member rotated it since the commit.
-		ephs[i] = r.EphPk
+		g.Go(func() error {
+			r, err := snap.Request(gctx, s.cfg.MeetingID, m.UserId, m.DeviceId)
+			if err != nil {
+				return fmt.Errorf("member %s: %w", refs[i], err)
+			}
+			if early && !bytes.Equal(meetingtypes.EphKeyHash(r.EphPk), m.EphPkHash) {
+				return fmt.Errorf("member %s: the proven request at height %d holds another ephemeral key than epoch %d lists", refs[i], snap.Height(), e.Epoch)
+			}
+			// The request now holds the key the member signals with; it is
+			// the roster's unless the member rotated it since the commit.
+			ephs[i] = r.EphPk
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return Epoch{}, err
 	}
 	members, err := s.dir.members(ctx, snap, refs, ephs)
 	if err != nil {

@@ -39,6 +39,25 @@ func provenMeeting(ctx context.Context, c Chain, meetingID []byte) (meetingtypes
 	return m, nil
 }
 
+// newestMeeting reads the meeting as the newest block has it, unproven:
+// for the fields a signature binds against replay (the epoch, the count
+// of leader changes), where a stale or false value gets the message
+// refused by the chain and nothing more. A leader's session installs an
+// epoch about a block before a proven read shows it (early.go), so a
+// message signed over a proven read made just after a join would be
+// refused.
+func newestMeeting(ctx context.Context, c Chain, meetingID []byte) (meetingtypes.Meeting, error) {
+	tip, err := c.Reader().Tip(ctx)
+	if err != nil {
+		return meetingtypes.Meeting{}, err
+	}
+	m, err := tip.Meeting(ctx, meetingID)
+	if err != nil {
+		return m, fmt.Errorf("meeting %x: %w", meetingID, err)
+	}
+	return m, nil
+}
+
 // Signer is a device key (client/keystore's DeviceKey). SignMessage
 // returns the pure Ed25519 signature of msg, nil if the key cannot sign;
 // as a crypto.Signer it signs the meeting key envelopes the key schedule
@@ -127,22 +146,32 @@ func request(ctx context.Context, c Chain, eph EphStore, d Device, m meetingtype
 // the leader d. It returns once the outcome is proven, and checks that the
 // chain committed exactly this epoch with this roster hash.
 func Commit(ctx context.Context, c Chain, d Device, meetingID []byte, epoch uint64, members []meetingtypes.MemberRef, rosterHash, commitment []byte, reason meetingtypes.Reason) (*sdk.TxResponse, error) {
-	msg := &meetingtypes.MsgCommitEpoch{
-		Signer: c.Account(), MeetingId: meetingID, Epoch: epoch, Members: members, RosterHash: rosterHash, KeyCommitment: commitment, Reason: reason,
-		Sig: d.Key.SignMessage(meetingtypes.CommitSignBytes(c.ChainID(), meetingID, epoch, members, rosterHash, commitment, reason)),
-	}
-	res, out, err := c.BroadcastProven(ctx, msg)
+	res, out, err := c.BroadcastProven(ctx, commitMsg(c, d, meetingID, epoch, members, rosterHash, commitment, reason))
 	if err != nil || !c.Reader().Verified() {
 		return res, err
 	}
+	return res, checkCommitOutcome(out, epoch, rosterHash)
+}
+
+// commitMsg is the commit of epoch, signed by the leader d.
+func commitMsg(c Chain, d Device, meetingID []byte, epoch uint64, members []meetingtypes.MemberRef, rosterHash, commitment []byte, reason meetingtypes.Reason) *meetingtypes.MsgCommitEpoch {
+	return &meetingtypes.MsgCommitEpoch{
+		Signer: c.Account(), MeetingId: meetingID, Epoch: epoch, Members: members, RosterHash: rosterHash, KeyCommitment: commitment, Reason: reason,
+		Sig: d.Key.SignMessage(meetingtypes.CommitSignBytes(c.ChainID(), meetingID, epoch, members, rosterHash, commitment, reason)),
+	}
+}
+
+// checkCommitOutcome checks a commit's proven outcome: the chain committed
+// exactly epoch, with the roster hash the leader computed.
+func checkCommitOutcome(out verify.TxOutcome, epoch uint64, rosterHash []byte) error {
 	var resp meetingtypes.MsgCommitEpochResponse
 	if err := out.MsgResponse(0, &resp); err != nil {
-		return res, fmt.Errorf("commit of epoch %d: %w", epoch, err)
+		return fmt.Errorf("commit of epoch %d: %w", epoch, err)
 	}
 	if resp.Epoch != epoch || !bytes.Equal(resp.RosterHash, rosterHash) {
-		return res, fmt.Errorf("commit of epoch %d: the chain committed epoch %d with roster hash %X, not %X", epoch, resp.Epoch, resp.RosterHash, rosterHash)
+		return fmt.Errorf("commit of epoch %d: the chain committed epoch %d with roster hash %X, not %X", epoch, resp.Epoch, resp.RosterHash, rosterHash)
 	}
-	return res, nil
+	return nil
 }
 
 // Leave takes d out of the meeting and erases its ephemeral key.
@@ -201,7 +230,7 @@ func RotateEphKey(ctx context.Context, c Chain, eph EphStore, d Device, meetingI
 
 // Claim takes over leadership from a timed-out leader with a fresh ephemeral key.
 func Claim(ctx context.Context, c Chain, eph EphStore, d Device, meetingID []byte) (*sdk.TxResponse, error) {
-	m, err := provenMeeting(ctx, c, meetingID)
+	m, err := newestMeeting(ctx, c, meetingID)
 	if err != nil {
 		return nil, err
 	}
@@ -230,7 +259,7 @@ func Transfer(ctx context.Context, c Chain, d Device, meetingID []byte, to Devic
 	if to == (DeviceRef{User: d.UserID, Device: d.DeviceID}) {
 		return nil, fmt.Errorf("%w: %s leads the meeting already", ErrTransfer, to)
 	}
-	m, err := provenMeeting(ctx, c, meetingID)
+	m, err := newestMeeting(ctx, c, meetingID)
 	if err != nil {
 		return nil, err
 	}
@@ -246,7 +275,7 @@ func Transfer(ctx context.Context, c Chain, d Device, meetingID []byte, to Devic
 
 // End ends the meeting (d must lead it) and erases d's ephemeral key.
 func End(ctx context.Context, c Chain, eph EphStore, d Device, meetingID []byte) (*sdk.TxResponse, error) {
-	m, err := provenMeeting(ctx, c, meetingID)
+	m, err := newestMeeting(ctx, c, meetingID)
 	if err != nil {
 		return nil, err
 	}

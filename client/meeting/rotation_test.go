@@ -207,7 +207,9 @@ func installedEphHash(ctx context.Context, p *hdev, id []byte) (uint64, []byte, 
 	if !ok {
 		return 0, nil, false
 	}
-	snap, err := p.c.Reader().Latest(ctx)
+	// A member installs an epoch up to a block before a proven read shows
+	// it (early.go): read it from the state after its block.
+	snap, err := p.c.Reader().At(ctx, ep.Height)
 	if err != nil {
 		return 0, nil, false
 	}

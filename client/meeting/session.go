@@ -22,7 +22,10 @@ import (
 // cheap, unproven signal that something may have changed.
 type SessionChain interface {
 	Chain
-	BroadcastProven(ctx context.Context, msgs ...sdk.Msg) (*sdk.TxResponse, verify.TxOutcome, error)
+	// BroadcastIncluded returns once a node says the transaction is in a
+	// block; ProveTx proves that outcome a block later (see early.go).
+	BroadcastIncluded(ctx context.Context, msgs ...sdk.Msg) (*sdk.TxResponse, error)
+	ProveTx(ctx context.Context, res *sdk.TxResponse) (verify.TxOutcome, error)
 	Height(ctx context.Context) (int64, error)
 }
 
@@ -30,6 +33,10 @@ type SessionChain interface {
 var (
 	ErrEnded   = errors.New("meeting ended")
 	ErrRemoved = errors.New("this device is no longer in the meeting's roster")
+	// ErrNotConfirmed: an epoch the call was already using, read from the
+	// newest block, did not verify against that block's header. The call
+	// ends (naming the node, which the client has left): join again.
+	ErrNotConfirmed = errors.New("an epoch in use did not verify against its block's header")
 )
 
 // Config configures a session of one device in one meeting.
@@ -101,8 +108,10 @@ type Session struct {
 	lastKey   time.Time
 	subCancel context.CancelFunc
 	wasMember bool
-	leader    *leaderState // nil unless this device leads
-	claimed   bool         // a claim was sent and told (EventLeader{Claimed}); the leader state is not yet made
+	early     *earlyEpoch     // an epoch installed from tentative reads, until its header confirms them
+	unproven  *unprovenCommit // this leader's commit, installed before its outcome was proven
+	leader    *leaderState    // nil unless this device leads
+	claimed   bool            // a claim was sent and told (EventLeader{Claimed}); the leader state is not yet made
 }
 
 // NewSession prepares a session; Run runs it.
@@ -308,7 +317,7 @@ func (s *Session) finish(err error) error {
 
 // isFinal says whether a step's error ends the session.
 func isFinal(err error) bool {
-	return errors.Is(err, ErrEnded) || errors.Is(err, ErrRemoved) || errors.Is(err, ErrWrongPasscode)
+	return errors.Is(err, ErrEnded) || errors.Is(err, ErrRemoved) || errors.Is(err, ErrWrongPasscode) || errors.Is(err, ErrNotConfirmed)
 }
 
 // subscribe (re)starts the mailbox subscriptions for this device's
@@ -434,7 +443,16 @@ func (s *Session) step(ctx context.Context) error {
 		return ErrEnded
 	}
 	s.reportDrops()
+	if err := s.confirmEarly(ctx, snap); err != nil {
+		return err
+	}
+	if err := s.proveCommit(ctx, snap); err != nil {
+		return err
+	}
 	if err := s.memberStep(ctx, snap, m); err != nil {
+		return err
+	}
+	if err := s.installEarly(ctx, snap, m); err != nil {
 		return err
 	}
 	if err := s.leaderStep(ctx); err != nil {

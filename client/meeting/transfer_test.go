@@ -93,9 +93,11 @@ func TestTransfer(t *testing.T) {
 	})
 	require.Equal(t, bob.s.Code(), alice.s.Code())
 	require.Equal(t, bob.s.Code(), carol.s.Code())
-	snap, err := carol.c.Reader().Latest(ctx)
+	carolEp, ok := carol.rec.newestEpoch()
+	require.True(t, ok)
+	snap, err := carol.c.Reader().At(ctx, carolEp.Height)
 	require.NoError(t, err)
-	e, err := snap.Epoch(ctx, id, carol.s.Epoch())
+	e, err := snap.Epoch(ctx, id, carolEp.Number)
 	require.NoError(t, err)
 	require.Equal(t, "bob", e.LeaderUser, "the epoch that admitted carol was committed by bob")
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"time"
 
@@ -139,19 +138,49 @@ func (c *Client) BroadcastProven(ctx context.Context, msgs ...sdk.Msg) (*sdk.TxR
 	if res == nil || res.Height == 0 || c.headers == nil {
 		return res, TxOutcome{}, err
 	}
-	hash, herr := hex.DecodeString(res.TxHash)
-	if herr != nil {
-		return res, TxOutcome{}, errors.Join(err, fmt.Errorf("transaction hash %q: %w", res.TxHash, herr))
-	}
-	out, verr := c.reader.Tx(ctx, hash)
-	if verr != nil {
-		return res, out, fmt.Errorf("transaction %s: its outcome could not be proven: %w", res.TxHash, verr)
-	}
-	if out.Code != res.Code || out.Height != res.Height {
-		return res, out, &LieError{Node: c.Node(), What: "tx " + res.TxHash, Height: res.Height,
-			Err: fmt.Errorf("said code %d at height %d; the proven result is code %d at height %d", res.Code, res.Height, out.Code, out.Height)}
+	out, perr := c.ProveTx(ctx, res)
+	if perr != nil {
+		// The node's word on the outcome (err) is worth nothing now.
+		return res, out, perr
 	}
 	return res, out, err
+}
+
+// BroadcastIncluded sends msgs and returns once a node reports them in a
+// block: that node's word, nothing proven yet. Whoever acts on it before
+// ProveTx must be safe if the word was false (client/meeting: the leader's
+// commit, see PROTOCOL.md section 10).
+func (c *Client) BroadcastIncluded(ctx context.Context, msgs ...sdk.Msg) (*sdk.TxResponse, error) {
+	return c.Client.Broadcast(ctx, msgs...)
+}
+
+// ProveTx proves the outcome a node reported for a transaction in a block
+// (from BroadcastIncluded), waiting for the header after that block. A
+// node that reported another code or height is a *LieError. With
+// verification off it returns a zero outcome and no error.
+func (c *Client) ProveTx(ctx context.Context, res *sdk.TxResponse) (TxOutcome, error) {
+	if res == nil || res.Height == 0 || c.headers == nil {
+		return TxOutcome{}, nil
+	}
+	hash, err := hex.DecodeString(res.TxHash)
+	if err != nil {
+		return TxOutcome{}, fmt.Errorf("transaction hash %q: %w", res.TxHash, err)
+	}
+	out, err := c.reader.Tx(ctx, hash)
+	if err != nil {
+		return out, fmt.Errorf("transaction %s: its outcome could not be proven: %w", res.TxHash, err)
+	}
+	if out.Code != res.Code || out.Height != res.Height {
+		node := c.SaidBy(res.TxHash)
+		if node == "" {
+			node = c.Node()
+		}
+		lie := &LieError{Node: node, What: "tx " + res.TxHash, Height: res.Height,
+			Err: fmt.Errorf("said code %d at height %d; the proven result is code %d at height %d", res.Code, res.Height, out.Code, out.Height)}
+		c.Distrust(node, lie)
+		return out, lie
+	}
+	return out, nil
 }
 
 // MsgResponse decodes the i-th message response of a proven outcome into
