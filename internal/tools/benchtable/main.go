@@ -113,6 +113,9 @@ func main() {
 		if okb {
 			ref = "block time " + fmtv(bt, okb, "ms", 0)
 		}
+		if iv, ok := res.get("interval-ms", name); ok {
+			ref += " (measured interval " + fmtv(iv, ok, "ms", 0) + ")"
+		}
 		if okr {
 			ref += fmt.Sprintf(", %.0f runs", runs)
 		}
