@@ -106,6 +106,9 @@ type Config struct {
 	// to, from the engine's goroutine or a timer's; it must not block. A page that seals
 	// its own frames (SendSealed) switches its key on it.
 	OnSendEpoch func(epoch uint64)
+	// OnMessage, optional, receives each in-call message from a member
+	// (message.go), on the engine's goroutine; it must not block.
+	OnMessage func(Message)
 	// ReconnectTimeout, optional: DefaultReconnectTimeout by default.
 	ReconnectTimeout time.Duration
 	// InterfaceWatch, optional, is how often the engine compares this

@@ -34,7 +34,8 @@
 //
 //	offset  size  field
 //	0       1     version = 0x01
-//	1       1     kind: 1 offer, 2 answer, 3 candidate, 4 bye, 5 restart, 6 keys
+//	1       1     kind: 1 offer, 2 answer, 3 candidate, 4 bye, 5 restart, 6 keys,
+//	              7 message
 //	2       1     A = len(from_user), 1..64
 //	3       A     from_user
 //	        1     B = len(from_device), 1..64
@@ -60,7 +61,9 @@
 // a restart needs a fingerprint and no payload; a bye and a keys signal
 // have no payload. A keys signal says the sender holds the keys of the
 // epoch in its epoch field (transition.go); its session is a random ID
-// the engine draws once for all its keys signals. Every length is a prefix, nothing is optional and
+// the engine draws once for all its keys signals. A message signal
+// carries an in-call message (message.go) under that same session; each
+// sender's messages are taken at 5 a second on average, in bursts of 20. Every length is a prefix, nothing is optional and
 // UnmarshalSignal refuses anything Marshal would not produce, so each
 // signal has exactly one encoding.
 //

@@ -36,6 +36,7 @@ const (
 	evConnState                         // a connection changed state
 	evNetwork                           // RestartICE: restart ICE on every session
 	evAddrsChanged                      // this device's addresses changed
+	evMessage                           // SendMessage: a message to every member
 )
 
 type event struct {
@@ -44,6 +45,7 @@ type event struct {
 	conn      *conn
 	candidate string
 	state     webrtc.PeerConnectionState
+	body      string // evMessage
 }
 
 // eventQueue hands events from pion's callbacks and SetEpoch to Run's
@@ -130,6 +132,8 @@ func (e *Engine) handleEvent(ev event) {
 		e.networkChanged()
 	case evAddrsChanged:
 		e.addrsChanged()
+	case evMessage:
+		e.sendMessage(ev.body)
 	}
 }
 

@@ -28,6 +28,9 @@ type peer struct {
 	retryAt time.Time
 	// keysEpoch is the newest epoch the peer said it holds the keys of.
 	keysEpoch uint64
+	// msgTokens and msgAt are the peer's message rate bucket (message.go).
+	msgTokens float64
+	msgAt     time.Time
 	// early holds candidates that arrived before their session's offer.
 	early map[SessionID][]remoteCandidate
 

@@ -21,6 +21,7 @@ const (
 	KindBye       Kind = 4 // the sender closed the session
 	KindRestart   Kind = 5 // the answerer asks the offerer to restart ICE on the session
 	KindKeys      Kind = 6 // the sender holds the keys of the epoch it names (Signal.Epoch)
+	KindMessage   Kind = 7 // an application message to the members (message.go)
 )
 
 // String returns "offer", "answer", "candidate", "bye" or the number.
@@ -38,6 +39,8 @@ func (k Kind) String() string {
 		return "restart"
 	case KindKeys:
 		return "keys"
+	case KindMessage:
+		return "message"
 	}
 	return fmt.Sprintf("Kind(%d)", uint8(k))
 }
@@ -79,14 +82,20 @@ type Signal struct {
 	// Candidate is the a=candidate value ("candidate:...") of a candidate
 	// signal; empty otherwise.
 	Candidate string
+	// Message is the body of a message signal (1 to MaxMessageLen bytes);
+	// empty otherwise.
+	Message string
 	// DTLSFingerprint is the sender's certificate fingerprint as in SDP,
 	// "sha-256 AB:CD:...": required in offers, answers and candidates.
 	DTLSFingerprint string
 }
 
 func (s *Signal) payload() string {
-	if s.Kind == KindCandidate {
+	switch s.Kind {
+	case KindCandidate:
 		return s.Candidate
+	case KindMessage:
+		return s.Message
 	}
 	return s.SDP
 }
@@ -94,7 +103,7 @@ func (s *Signal) payload() string {
 // validate checks what Marshal and Unmarshal both require.
 func (s *Signal) validate() error {
 	switch s.Kind {
-	case KindOffer, KindAnswer, KindCandidate, KindBye, KindRestart, KindKeys:
+	case KindOffer, KindAnswer, KindCandidate, KindBye, KindRestart, KindKeys, KindMessage:
 	default:
 		return fmt.Errorf("%w: unknown kind %d", ErrMalformedSignal, s.Kind)
 	}
@@ -116,6 +125,9 @@ func (s *Signal) validate() error {
 	if len(p) > MaxPayloadLen {
 		return fmt.Errorf("%w: %v payload is %d bytes, at most %d", ErrMalformedSignal, s.Kind, len(p), MaxPayloadLen)
 	}
+	if s.Kind != KindMessage && s.Message != "" {
+		return fmt.Errorf("%w: %v carries a message body", ErrMalformedSignal, s.Kind)
+	}
 	switch s.Kind {
 	case KindOffer, KindAnswer:
 		if s.Candidate != "" {
@@ -136,8 +148,15 @@ func (s *Signal) validate() error {
 			return fmt.Errorf("%w: bye carries a payload", ErrMalformedSignal)
 		}
 	case KindKeys:
-		if s.SDP != "" || s.Candidate != "" {
+		if s.SDP != "" || s.Candidate != "" || s.Message != "" {
 			return fmt.Errorf("%w: keys carries a payload", ErrMalformedSignal)
+		}
+	case KindMessage:
+		if s.SDP != "" || s.Candidate != "" {
+			return fmt.Errorf("%w: message carries SDP or a candidate", ErrMalformedSignal)
+		}
+		if len(s.Message) == 0 || len(s.Message) > MaxMessageLen {
+			return fmt.Errorf("%w: message body is %d bytes, want 1 to %d", ErrMalformedSignal, len(s.Message), MaxMessageLen)
 		}
 	case KindRestart:
 		if s.SDP != "" || s.Candidate != "" {
@@ -206,9 +225,12 @@ func UnmarshalSignal(b []byte) (*Signal, error) {
 	if !r.s.Empty() {
 		return nil, fmt.Errorf("%w: %d bytes after the payload", ErrMalformedSignal, len(r.s))
 	}
-	if s.Kind == KindCandidate {
+	switch s.Kind {
+	case KindCandidate:
 		s.Candidate = p
-	} else {
+	case KindMessage:
+		s.Message = p
+	default:
 		s.SDP = p
 	}
 	if err := s.validate(); err != nil {

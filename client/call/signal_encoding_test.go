@@ -24,12 +24,14 @@ func testSignal(kind call.Kind) *call.Signal {
 		s.Candidate, s.DTLSFingerprint = "candidate:1 1 udp 1 10.0.0.1 5000 typ host", "sha-256 AB:CD"
 	case call.KindRestart:
 		s.DTLSFingerprint = "sha-256 AB:CD"
+	case call.KindMessage:
+		s.Message = "\x01\x01hello"
 	}
 	return s
 }
 
 func TestSignalRoundTrip(t *testing.T) {
-	for _, kind := range []call.Kind{call.KindOffer, call.KindAnswer, call.KindCandidate, call.KindBye, call.KindRestart} {
+	for _, kind := range []call.Kind{call.KindOffer, call.KindAnswer, call.KindCandidate, call.KindBye, call.KindRestart, call.KindKeys, call.KindMessage} {
 		t.Run(kind.String(), func(t *testing.T) {
 			s := testSignal(kind)
 			b, err := s.Marshal()
@@ -44,7 +46,7 @@ func TestSignalRoundTrip(t *testing.T) {
 			if err != nil || !bytes.Equal(b, b2) {
 				t.Fatalf("re-encoding differs: %v\n%x\n%x", err, b, b2)
 			}
-			if got.Kind != s.Kind || got.SDP != s.SDP || got.Candidate != s.Candidate || got.Session != s.Session ||
+			if got.Kind != s.Kind || got.SDP != s.SDP || got.Candidate != s.Candidate || got.Message != s.Message || got.Session != s.Session ||
 				got.Seq != s.Seq || got.Epoch != s.Epoch || got.DTLSFingerprint != s.DTLSFingerprint {
 				t.Fatalf("got %+v, want %+v", got, s)
 			}

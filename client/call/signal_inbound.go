@@ -102,6 +102,9 @@ func (e *Engine) accept(in Inbound, s *Signal, cur *roster) error {
 	case KindKeys:
 		e.onKeys(p, s)
 		return nil
+	case KindMessage:
+		e.onMessage(p, s)
+		return nil
 	default:
 		e.onBye(p, s)
 		return nil

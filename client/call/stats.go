@@ -193,6 +193,9 @@ type SignalStats struct {
 	Dropped    uint64 // not sent: the peer's queue was full
 	Accepted   uint64 // authenticated and acted on
 	Rejected   SignalRejections
+	// MessagesDropped counts in-call messages refused over their sender's
+	// rate (message.go).
+	MessagesDropped uint64
 }
 
 // SignalRejections counts refused inbound signals by reason.
@@ -217,6 +220,7 @@ func (r SignalRejections) Total() uint64 {
 
 type signalCounters struct {
 	sent, sendFailed, dropped, accepted   atomic.Uint64
+	msgDropped                            atomic.Uint64
 	openFailed, malformed, unknownSender  atomic.Uint64
 	badSignature, misaddressed, mismatch  atomic.Uint64
 	replayed, stale, unexpected, otherRej atomic.Uint64
@@ -249,10 +253,11 @@ func (c *signalCounters) reject(err error) {
 
 func (c *signalCounters) snapshot() SignalStats {
 	return SignalStats{
-		Sent:       c.sent.Load(),
-		SendFailed: c.sendFailed.Load(),
-		Dropped:    c.dropped.Load(),
-		Accepted:   c.accepted.Load(),
+		Sent:            c.sent.Load(),
+		SendFailed:      c.sendFailed.Load(),
+		Dropped:         c.dropped.Load(),
+		Accepted:        c.accepted.Load(),
+		MessagesDropped: c.msgDropped.Load(),
 		Rejected: SignalRejections{
 			OpenFailed:          c.openFailed.Load(),
 			Malformed:           c.malformed.Load(),
