@@ -402,13 +402,25 @@ func waitEvery(ctx context.Context, limit, every time.Duration, cond func() bool
 // epochBlockTime is the time of the block that committed epoch e (its
 // header, verified by the light client).
 func epochBlockTime(ctx context.Context, c *verify.Client, id []byte, e uint64) (time.Time, error) {
-	snap, err := c.Reader().Latest(ctx)
-	if err != nil {
-		return time.Time{}, err
-	}
-	rec, err := snap.Epoch(ctx, id, e)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("epoch %d: %w", e, err)
+	// A session installs an epoch up to a block before a proven read
+	// shows it (client/meeting, early.go): wait for that block's header.
+	var rec meetingtypes.Epoch
+	for {
+		snap, err := c.Reader().Latest(ctx)
+		if err != nil {
+			return time.Time{}, err
+		}
+		rec, err = snap.Epoch(ctx, id, e)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, verify.ErrNotFound) {
+			return time.Time{}, fmt.Errorf("epoch %d: %w", e, err)
+		}
+		sleepCtx(ctx, 100*time.Millisecond)
+		if ctx.Err() != nil {
+			return time.Time{}, fmt.Errorf("epoch %d: %w", e, ctx.Err())
+		}
 	}
 	if c.Headers() == nil {
 		return time.Time{}, fmt.Errorf("epoch %d: no light client to read its block time", e)

@@ -96,8 +96,8 @@ func (q queryServer) UsersByOwner(ctx context.Context, req *types.QueryUsersByOw
 	if err != nil {
 		return nil, status.Errorf(codes.InvalidArgument, "owner %q: %v", req.Owner, err)
 	}
-	users, page, err := query.CollectionPaginate(ctx, q.k.UsersByOwner, req.Pagination,
-		func(key collections.Pair[sdk.AccAddress, string], _ collections.NoValue) (types.User, error) {
+	users, page, err := query.CollectionPaginate(ctx, q.k.UsersByOwner.Map(), req.Pagination,
+		func(key collections.Pair[sdk.AccAddress, string], _ []byte) (types.User, error) {
 			return q.k.Users.Get(ctx, key.K2())
 		},
 		query.WithCollectionPaginationPairPrefix[sdk.AccAddress, string](owner))

@@ -2,6 +2,7 @@ package keeper
 
 import (
 	"context"
+	"github.com/parleynet/parley/internal/markset"
 
 	"cosmossdk.io/collections"
 	"cosmossdk.io/core/address"
@@ -25,7 +26,7 @@ type Keeper struct {
 	Params collections.Item[types.Params]
 	Users  collections.Map[string, types.User]
 	// UsersByOwner indexes users by owner account.
-	UsersByOwner collections.KeySet[collections.Pair[sdk.AccAddress, string]]
+	UsersByOwner markset.Set[collections.Pair[sdk.AccAddress, string]]
 	Devices      collections.Map[collections.Pair[string, string], types.Device]
 	History      collections.Map[collections.Pair[string, uint64], types.HistoryEntry]
 	// PubKeys maps every device key ever registered to its device's
@@ -43,7 +44,7 @@ func NewKeeper(cdc codec.BinaryCodec, storeService storetypes.KVStoreService, ac
 		authority:    authority,
 		Params:       collections.NewItem(sb, types.ParamsPrefix, "params", codec.CollValue[types.Params](cdc)),
 		Users:        collections.NewMap(sb, types.UsersPrefix, "users", types.UserKeyCodec, codec.CollValue[types.User](cdc)),
-		UsersByOwner: collections.NewKeySet(sb, types.OwnerIndexPrefix, "users_by_owner", collections.PairKeyCodec(sdk.AccAddressKey, collections.StringKey)),
+		UsersByOwner: markset.New(sb, types.OwnerIndexPrefix, "users_by_owner", collections.PairKeyCodec(sdk.AccAddressKey, collections.StringKey)),
 		Devices:      collections.NewMap(sb, types.DevicesPrefix, "devices", types.DeviceKeyCodec, codec.CollValue[types.Device](cdc)),
 		History:      collections.NewMap(sb, types.HistoryPrefix, "history", types.HistoryKeyCodec, codec.CollValue[types.HistoryEntry](cdc)),
 		PubKeys:      collections.NewMap(sb, types.PubKeyIndexPrefix, "pubkeys", collections.BytesKey, collections.StringValue),

@@ -3,6 +3,7 @@ package keeper
 import (
 	"context"
 	"errors"
+	"github.com/parleynet/parley/internal/markset"
 
 	"cosmossdk.io/collections"
 	"google.golang.org/grpc/codes"
@@ -92,9 +93,9 @@ func (q queryServer) Epochs(ctx context.Context, req *types.QueryEpochsRequest) 
 	return &types.QueryEpochsResponse{Epochs: es, Pagination: page}, nil
 }
 
-func (q queryServer) meetingsOf(ctx context.Context, idx collections.KeySet[collections.Pair[string, []byte]], user string, p *query.PageRequest) (*types.QueryMeetingsResponse, error) {
-	ms, page, err := query.CollectionPaginate(ctx, idx, p,
-		func(key collections.Pair[string, []byte], _ collections.NoValue) (types.Meeting, error) {
+func (q queryServer) meetingsOf(ctx context.Context, idx markset.Set[collections.Pair[string, []byte]], user string, p *query.PageRequest) (*types.QueryMeetingsResponse, error) {
+	ms, page, err := query.CollectionPaginate(ctx, idx.Map(), p,
+		func(key collections.Pair[string, []byte], _ []byte) (types.Meeting, error) {
 			return q.k.Meetings.Get(ctx, key.K2())
 		},
 		query.WithCollectionPaginationPairPrefix[string, []byte](user))

@@ -3,6 +3,7 @@ package keeper
 import (
 	"context"
 	"errors"
+	"github.com/parleynet/parley/internal/markset"
 
 	"cosmossdk.io/collections"
 	storetypes "cosmossdk.io/core/store"
@@ -34,22 +35,22 @@ type Keeper struct {
 	// PendingCount is the number of pending requests per meeting.
 	PendingCount collections.Map[[]byte, uint64]
 	// LeaderIndex: (leader user, meeting) for open meetings.
-	LeaderIndex collections.KeySet[collections.Pair[string, []byte]]
+	LeaderIndex markset.Set[collections.Pair[string, []byte]]
 	// MemberIndex: (user, meeting) for users in an open meeting's roster.
-	MemberIndex collections.KeySet[collections.Pair[string, []byte]]
+	MemberIndex markset.Set[collections.Pair[string, []byte]]
 	// DeviceIndex: (user, device, meeting) for every request, so a
 	// revocation finds the device's meetings without a scan.
-	DeviceIndex collections.KeySet[collections.Triple[string, string, []byte]]
+	DeviceIndex markset.Set[collections.Triple[string, string, []byte]]
 	// ExpiryQueue: (expires_at, meeting) for open meetings.
-	ExpiryQueue collections.KeySet[collections.Pair[int64, []byte]]
+	ExpiryQueue markset.Set[collections.Pair[int64, []byte]]
 	// PendingQueue: (height, meeting, "user/device") for pending requests.
-	PendingQueue collections.KeySet[collections.Triple[int64, []byte, string]]
+	PendingQueue markset.Set[collections.Triple[int64, []byte, string]]
 	// PruneQueue: (prune height, meeting) for ended meetings.
-	PruneQueue collections.KeySet[collections.Pair[int64, []byte]]
+	PruneQueue markset.Set[collections.Pair[int64, []byte]]
 	// UsedEphKeys: (meeting, SHA-256 of an ephemeral key) for every key a
 	// meeting has seen, so no signed request, claim or leave can be
 	// replayed with an old key.
-	UsedEphKeys collections.KeySet[collections.Pair[[]byte, []byte]]
+	UsedEphKeys markset.Set[collections.Pair[[]byte, []byte]]
 }
 
 // NewKeeper builds the keeper and its collections schema.
@@ -66,19 +67,19 @@ func NewKeeper(cdc codec.BinaryCodec, storeService storetypes.KVStoreService, id
 		RequestLog: collections.NewMap(sb, types.RequestLogPrefix, "request_log", types.RequestLogKeyCodec,
 			codec.CollValue[types.RequestLogEntry](cdc)),
 		PendingCount: collections.NewMap(sb, types.PendingCountPrefix, "pending_count", collections.BytesKey, collections.Uint64Value),
-		LeaderIndex: collections.NewKeySet(sb, types.LeaderIndexPrefix, "by_leader",
+		LeaderIndex: markset.New(sb, types.LeaderIndexPrefix, "by_leader",
 			collections.PairKeyCodec(collections.StringKey, collections.BytesKey)),
-		MemberIndex: collections.NewKeySet(sb, types.MemberIndexPrefix, "by_member",
+		MemberIndex: markset.New(sb, types.MemberIndexPrefix, "by_member",
 			collections.PairKeyCodec(collections.StringKey, collections.BytesKey)),
-		DeviceIndex: collections.NewKeySet(sb, types.DeviceIndexPrefix, "by_device",
+		DeviceIndex: markset.New(sb, types.DeviceIndexPrefix, "by_device",
 			collections.TripleKeyCodec(collections.StringKey, collections.StringKey, collections.BytesKey)),
-		ExpiryQueue: collections.NewKeySet(sb, types.ExpiryQueuePrefix, "expiry_queue",
+		ExpiryQueue: markset.New(sb, types.ExpiryQueuePrefix, "expiry_queue",
 			collections.PairKeyCodec(collections.Int64Key, collections.BytesKey)),
-		PendingQueue: collections.NewKeySet(sb, types.PendingQueuePrefix, "pending_queue",
+		PendingQueue: markset.New(sb, types.PendingQueuePrefix, "pending_queue",
 			collections.TripleKeyCodec(collections.Int64Key, collections.BytesKey, collections.StringKey)),
-		PruneQueue: collections.NewKeySet(sb, types.PruneQueuePrefix, "prune_queue",
+		PruneQueue: markset.New(sb, types.PruneQueuePrefix, "prune_queue",
 			collections.PairKeyCodec(collections.Int64Key, collections.BytesKey)),
-		UsedEphKeys: collections.NewKeySet(sb, types.UsedEphKeysPrefix, "used_eph_keys",
+		UsedEphKeys: markset.New(sb, types.UsedEphKeysPrefix, "used_eph_keys",
 			collections.PairKeyCodec(collections.BytesKey, collections.BytesKey)),
 	}
 	schema, err := sb.Build()

@@ -2,6 +2,7 @@ package testutil
 
 import (
 	"fmt"
+	"github.com/parleynet/parley/internal/markset"
 	"slices"
 	"sort"
 	"testing"
@@ -187,7 +188,7 @@ func CheckInvariants(tb testing.TB, f *Fixture) {
 	}))
 	require.Equal(tb, wantCount, gotCount, "PendingCount")
 
-	pairs := func(ks collections.KeySet[collections.Pair[string, []byte]]) []string {
+	pairs := func(ks markset.Set[collections.Pair[string, []byte]]) []string {
 		var out []string
 		require.NoError(tb, ks.Walk(ctx, nil, func(p collections.Pair[string, []byte]) (bool, error) {
 			out = append(out, fmt.Sprintf("%s/%x", p.K1(), p.K2()))
