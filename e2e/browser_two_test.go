@@ -14,8 +14,10 @@ import (
 // own Chromium, as two people would use Parley. Alice creates a meeting;
 // bob pastes her invite and asks to join; alice is told, admits him from
 // her page, and both pages decrypt each other and show the same security
-// code; alice makes bob the host, and the host's controls move from her
-// page to his.
+// code; they chat both ways under the names they gave (each line shown
+// with the sender's proven user and device), bob raises his hand and
+// alice sees it, alice reacts and bob sees it; alice makes bob the host,
+// and the host's controls move from her page to his.
 func TestTwoBrowsers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a chain, two clients and two browsers")
@@ -46,13 +48,15 @@ func TestTwoBrowsers(t *testing.T) {
 	}
 
 	var invite string
-	alice.do(t, "create a meeting",
+	alice.do(t, "give her name and create a meeting",
+		chromedp.SetValue(`#name-input`, "Alice Liddell"),
 		chromedp.Click(`#create-btn`),
 		chromedp.WaitVisible(`#call`),
 		poll(`document.querySelector('#invite-link').textContent.startsWith('parley:join?')`),
 		chromedp.Text(`#invite-link`, &invite),
 	)
-	bob.do(t, "ask to join with alice's invite",
+	bob.do(t, "give his name and ask to join with alice's invite",
+		chromedp.SetValue(`#name-input`, "Bob"),
 		chromedp.SetValue(`#invite-input`, invite),
 		chromedp.Click(`#join-btn`),
 		chromedp.WaitVisible(`#waiting`),
@@ -73,6 +77,40 @@ func TestTwoBrowsers(t *testing.T) {
 	if !regexp.MustCompile(`^\d{5}( \d{5}){5}$`).MatchString(codeA) || codeA != codeB {
 		t.Fatalf("security codes: alice %q, bob %q", codeA, codeB)
 	}
+
+	// In-call messages: names on the tiles, chat both ways, a raised hand,
+	// a reaction; each shown with the sender's proven user and device.
+	alice.do(t, "see bob's name on his tile",
+		poll(`window.parley.names()['bob/laptop'] === 'Bob' && document.querySelector('.tile[data-member="bob/laptop"] .label').textContent.includes('Bob')`),
+	)
+	bob.do(t, "see alice's name, and write to her",
+		poll(`window.parley.names()['alice/browser'] === 'Alice Liddell'`),
+		chromedp.SetValue(`#chat-input`, "hello alice, can you hear me?"),
+		chromedp.Click(`#chat-send`),
+		poll(`window.parley.chat().some(l => l.self && l.text === 'hello alice, can you hear me?')`),
+	)
+	alice.do(t, "read bob's line and answer",
+		poll(`window.parley.chat().some(l => !l.self && l.from === 'bob/laptop' && l.name === 'Bob' && l.text === 'hello alice, can you hear me?')`),
+		poll(`document.querySelector('#chat-log').textContent.includes('Bob (bob/laptop):hello alice')`),
+		chromedp.SetValue(`#chat-input`, "yes <b>loud</b> and clear"),
+		chromedp.Click(`#chat-send`),
+	)
+	bob.do(t, "read alice's answer as text, and raise his hand",
+		poll(`window.parley.chat().some(l => l.from === 'alice/browser' && l.text === 'yes <b>loud</b> and clear')`),
+		poll(`!document.querySelector('#chat-log b')`),
+		chromedp.Click(`#hand-btn`),
+		poll(`document.querySelector('#hand-btn').textContent.includes('Lower hand')`),
+	)
+	alice.do(t, "see bob's hand, and react",
+		poll(`window.parley.hands().includes('bob/laptop') && !!document.querySelector('.tile[data-member="bob/laptop"] .hand svg')`),
+		poll(`[...document.querySelectorAll('.notice')].some(n => n.textContent.includes('Bob raised a hand'))`),
+		chromedp.Click(`#react-bar button[data-reaction="clap"]`),
+	)
+	bob.do(t, "see alice's reaction, and lower his hand",
+		poll(`window.parley.reactions().some(r => r.from === 'alice/browser' && r.reaction === 'clap')`),
+		chromedp.Click(`#hand-btn`),
+	)
+	alice.do(t, "see bob's hand lowered", poll(`!window.parley.hands().includes('bob/laptop')`))
 
 	// The host role moves: alice's page loses the host's controls, bob's
 	// page gains them.

@@ -33,6 +33,9 @@ type Config struct {
 	// OnSendEpoch, optional, is told when this device's frames move to a
 	// new epoch's key (call.Config.OnSendEpoch); it must not block.
 	OnSendEpoch func(epoch uint64)
+	// OnMessage, optional, receives the members' in-call messages
+	// (call.Config.OnMessage, client/callmsg); it must not block.
+	OnMessage func(call.Message)
 }
 
 // Participant is a running session and call engine.
@@ -73,6 +76,7 @@ func New(cfg Config) (*Participant, error) {
 		Transport: transport{p: p}, SettingEngine: cfg.SettingEngine, ICEServers: cfg.ICEServers,
 		Reach: cfg.Reach,
 		Video: cfg.Video, Audio: cfg.Audio, Sinks: cfg.Sinks, OnSendEpoch: cfg.OnSendEpoch,
+		OnMessage: cfg.OnMessage,
 	})
 	if err != nil {
 		return nil, err

@@ -51,6 +51,8 @@ type controller struct {
 
 	// relayOnly: the page asked for relay-only calls (bridge.go)
 	relayOnly atomic.Bool
+
+	talk talkState // talk.go
 }
 
 func newController(cfg Config) *controller {
@@ -256,6 +258,10 @@ func (c *controller) handle(raw []byte) {
 		c.exclusive("end", c.end)
 	case "signout":
 		c.exclusive("signout", func(context.Context) error { c.signOut(); return nil })
+	case "chat", "hand", "react", "name":
+		if err := c.sayFromPage(m); err != nil {
+			c.notice("warn", "", "Not sent: "+err.Error())
+		}
 	default:
 		c.notice("error", "", fmt.Sprintf("The page sent an unknown request %q.", m.Type))
 	}
@@ -423,6 +429,7 @@ func (c *controller) start(d meeting.Device, id []byte, leader, admitAll bool, p
 		Reach:         c.reach(mb, id, c.relayOnly.Load()),
 		OnEpoch:       c.onEpoch,
 		OnSendEpoch:   c.onSendEpoch,
+		OnMessage:     c.onMessage,
 	}
 	p, err := participant.New(cfg)
 	if err != nil {
@@ -432,6 +439,7 @@ func (c *controller) start(d meeting.Device, id []byte, leader, admitAll bool, p
 	done := make(chan struct{})
 	c.mu.Lock()
 	c.part, c.stop, c.runDone, c.id, c.leader, c.lastEp = p, cancel, done, id, leader, nil
+	c.talk = talkState{name: c.talk.name}
 	c.phase, c.reason = phaseWaiting, ""
 	if leader {
 		c.phase = phaseCall
@@ -636,6 +644,7 @@ func (c *controller) onEpoch(ep meeting.Epoch) {
 	c.mu.Unlock()
 	c.sendState()
 	c.send(page)
+	c.retell(p.Engine())
 }
 
 // onSendEpoch tells the page to seal its frames under epoch's key now:

@@ -25,6 +25,10 @@ type inbound struct {
 	Video []string `json:"video,omitempty"`
 	Audio []string `json:"audio,omitempty"`
 	// admit, remove: User and Device
+	// chat: Text; name: Text (the display name); hand: Raised; react: Reaction
+	Text     string `json:"text,omitempty"`
+	Raised   bool   `json:"raised,omitempty"`
+	Reaction string `json:"reaction,omitempty"`
 }
 
 // authMsg is the page's first message on every WebSocket: it proves the

@@ -31,6 +31,10 @@ window.parley = {
   stats: () => pageStats(),
   epoch: () => epoch && epoch.epoch,
   asksShown: () => asksShown,
+  chat: () => chatLines.slice(),
+  hands: () => [...hands].filter(([, up]) => up).map(([k]) => k),
+  reactions: () => reactionsSeen.slice(),
+  names: () => Object.fromEntries(names),
 };
 
 function send(msg) {
@@ -172,6 +176,7 @@ function dispatch(msg) {
         showNotice({level: 'error', key: 'media', text: 'The client\'s media answer was refused: ' + e.message}));
       break;
     case 'meeting': announceAsks(msg); meeting = msg; render(); break;
+    case 'talk': onTalk(msg); break;
     case 'paths': paths = msg.paths || {}; break;
     case 'notice':
       if (msg.text) showNotice(msg); else clearNotice(msg.key);
@@ -219,6 +224,12 @@ function tone() {
 const ICON = {
   check: '<svg class="icon" viewBox="0 0 16 16" aria-hidden="true"><path d="M3 8.5l3.2 3.2L13 5" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"/></svg>',
   warn: '<svg class="icon" viewBox="0 0 16 16" aria-hidden="true"><path d="M8 1.8L15 14H1z" fill="none" stroke="currentColor" stroke-width="1.6" stroke-linejoin="round"/><path d="M8 6v4M8 11.8v.4" stroke="currentColor" stroke-width="1.6" stroke-linecap="round"/></svg>',
+  hand: '<svg class="icon" viewBox="0 0 16 16" aria-hidden="true"><path d="M5 8V3.5a1 1 0 0 1 2 0V7M7 7V2.5a1 1 0 0 1 2 0V7M9 7V3.5a1 1 0 0 1 2 0V8M11 8V6a1 1 0 0 1 2 0v3.5C13 12.5 11 15 8.3 15 6 15 4.8 13.6 3.6 11.6L2.4 9.5a1 1 0 0 1 1.7-1L5 10" fill="none" stroke="currentColor" stroke-width="1.3" stroke-linecap="round" stroke-linejoin="round"/></svg>',
+  'thumbs-up': '<svg class="icon" viewBox="0 0 16 16" aria-hidden="true"><path d="M2 7h2.5v7H2zM4.5 13.5l1.5.5h5.5c.8 0 1.3-.5 1.5-1.2l1-4.3c.2-.8-.4-1.5-1.2-1.5H9.5l.5-3c.1-.8-.5-1.5-1.2-1.5L4.5 7" fill="none" stroke="currentColor" stroke-width="1.3" stroke-linejoin="round"/></svg>',
+  clap: '<svg class="icon" viewBox="0 0 16 16" aria-hidden="true"><path d="M4 9l3.5-5a1 1 0 0 1 1.6 1.2L7.5 7.5l3-4a1 1 0 0 1 1.6 1.2L9.5 8.5l2-2.3a1 1 0 0 1 1.5 1.3L10 11.5C8.5 13.5 6 14 4.3 12.5 3 11.4 3 10.3 4 9zM11 1.5l.3-1M13.5 2.5l.8-.7M14.5 5h1" fill="none" stroke="currentColor" stroke-width="1.2" stroke-linecap="round" stroke-linejoin="round"/></svg>',
+  heart: '<svg class="icon" viewBox="0 0 16 16" aria-hidden="true"><path d="M8 14S1.5 10 1.5 5.8A3.3 3.3 0 0 1 8 4.2a3.3 3.3 0 0 1 6.5 1.6C14.5 10 8 14 8 14z" fill="currentColor"/></svg>',
+  laugh: '<svg class="icon" viewBox="0 0 16 16" aria-hidden="true"><circle cx="8" cy="8" r="6.5" fill="none" stroke="currentColor" stroke-width="1.3"/><path d="M4.5 9h7a3.5 3.5 0 0 1-7 0zM5.2 6.3l1.3-.8M10.8 6.3l-1.3-.8" fill="none" stroke="currentColor" stroke-width="1.2" stroke-linecap="round" stroke-linejoin="round"/></svg>',
+  surprise: '<svg class="icon" viewBox="0 0 16 16" aria-hidden="true"><circle cx="8" cy="8" r="6.5" fill="none" stroke="currentColor" stroke-width="1.3"/><circle cx="5.8" cy="6.3" r=".8" fill="currentColor"/><circle cx="10.2" cy="6.3" r=".8" fill="currentColor"/><ellipse cx="8" cy="10.5" rx="1.4" ry="1.8" fill="none" stroke="currentColor" stroke-width="1.2"/></svg>',
 };
 
 function setChain(ok) {
@@ -428,6 +439,7 @@ function renderCall() {
   $('leave-btn').hidden = !!state.leader;
   $('leader-panel').hidden = !state.leader;
   $('mute-btn').textContent = local.muted ? 'Unmute' : 'Mute';
+  $('hand-btn').innerHTML = `${ICON.hand} ${handUp ? 'Lower hand' : 'Raise hand'}`;
   $('camera-btn').textContent = local.cameraOff ? 'Camera on' : 'Camera off';
   $('mute-btn').disabled = !local.audio;
   $('camera-btn').disabled = !local.video;
@@ -471,6 +483,64 @@ function tileFor(key) {
 }
 
 let paths = {}; // member → "direct" or "relayed" (the client's "paths" message)
+
+// ---- talk: chat, hands, reactions, names (what members say besides
+// media; each comes with the sender's user and device, proven by the
+// sender's signature under the device key the chain binds to it)
+
+const names = new Map();    // member → display name it gave
+const hands = new Map();    // member → raised
+const chatLines = [];       // for tests: {from, name, text, self}
+const reactionsSeen = [];   // for tests: {from, reaction}
+let handUp = false;
+const REACTIONS = ['thumbs-up', 'clap', 'heart', 'laugh', 'surprise'];
+
+function onTalk(msg) {
+  const key = `${msg.user}/${msg.device}`;
+  if (msg.name) names.set(key, msg.name);
+  switch (msg.what) {
+    case 'chat': {
+      chatLines.push({from: key, name: msg.name || '', text: msg.text, self: !!msg.self});
+      const li = document.createElement('li');
+      const who = document.createElement('span');
+      who.className = 'who';
+      who.textContent = (msg.self ? 'You' : (msg.name ? `${msg.name} (${key})` : key)) + ':';
+      who.title = msg.self ? '' : `signed by ${key}'s device key, which the chain binds to it`;
+      const text = document.createElement('span');
+      text.textContent = msg.text;
+      li.append(who, text);
+      $('chat-log').appendChild(li);
+      $('chat-log').scrollTop = $('chat-log').scrollHeight;
+      if (!msg.self && document.hidden) tone();
+      break;
+    }
+    case 'hand':
+      if (msg.self) handUp = msg.raised; else hands.set(key, msg.raised);
+      if (msg.raised && !msg.self) showNotice({level: 'info', key: 'hand-' + key, text: `${msg.name || key} raised a hand.`});
+      if (!msg.raised) clearNotice('hand-' + key);
+      break;
+    case 'react': {
+      reactionsSeen.push({from: key, reaction: msg.reaction});
+      const t = document.querySelector(`.tile[data-member="${CSS.escape(key)}"]`);
+      if (t && ICON[msg.reaction]) {
+        const r = document.createElement('div');
+        r.className = 'reaction';
+        r.innerHTML = ICON[msg.reaction];
+        t.appendChild(r);
+        setTimeout(() => r.remove(), 3000);
+      }
+      break;
+    }
+  }
+  render();
+}
+
+function resetTalk() {
+  names.clear();
+  hands.clear();
+  handUp = false;
+  $('chat-log').innerHTML = '';
+}
 
 function renderTiles() {
   const members = epoch ? epoch.members : (state.self ? [Object.assign({verified: true}, state.self)] : []);
@@ -526,7 +596,10 @@ function renderTiles() {
       else if (st && st.video > 0) status = `${key} turned the camera off`;
       else status = `Waiting for video from ${key}…`;
     }
-    t.querySelector('.label').innerHTML = `<b>${esc(m.user)}</b> <span class="small">${esc(m.device)}</span> ${mark}` +
+    const shownName = m.self ? ($('name-input').value.trim() || '') : (names.get(key) || '');
+    const raised = m.self ? handUp : hands.get(key);
+    t.querySelector('.label').innerHTML = (shownName ? `<b class="name">${esc(shownName)}</b> <span class="small">${esc(m.user)}/${esc(m.device)}</span>` : `<b>${esc(m.user)}</b> <span class="small">${esc(m.device)}</span>`) + ` ${mark}` +
+      (raised ? `<span class="hand" title="hand raised">${ICON.hand}</span>` : '') +
       (leader ? '<span class="badge">host</span>' : '') + (m.self ? '<span class="badge">you</span>' : '') +
       ` <span class="small">${audioState}</span>` + (paths[key] ? ` <span class="small path">${paths[key]}</span>` : '');
     const s = t.querySelector('.status');
@@ -571,14 +644,43 @@ $('signin-btn').onclick = () => {
   $('passphrase').value = '';
 };
 $('create-btn').onclick = () => {
+  resetTalk();
+  sendName();
   send({type: 'create', admitAll: $('admit-all').checked, passcode: $('create-passcode').value, relayOnly: $('relay-only').checked});
   $('create-passcode').value = '';
 };
 $('join-btn').onclick = () => {
+  resetTalk();
+  sendName();
   send({type: 'join', invite: $('invite-input').value, passcode: $('join-passcode').value, relayOnly: $('relay-only').checked});
   $('join-passcode').value = '';
 };
 $('signout-btn').onclick = () => send({type: 'signout'});
+const NAME = 'parley.name'; // localStorage: the display name
+try { $('name-input').value = localStorage.getItem(NAME) || ''; } catch (e) { /* storage may be off */ }
+function sendName() {
+  const name = $('name-input').value.trim();
+  try { localStorage.setItem(NAME, name); } catch (e) { /* storage may be off */ }
+  if (name) send({type: 'name', text: name});
+}
+$('name-input').onchange = sendName;
+$('chat-form').onsubmit = (ev) => {
+  ev.preventDefault();
+  const text = $('chat-input').value;
+  if (!text.trim()) return;
+  send({type: 'chat', text});
+  $('chat-input').value = '';
+};
+$('hand-btn').onclick = () => send({type: 'hand', raised: !handUp});
+for (const r of REACTIONS) {
+  const b = document.createElement('button');
+  b.className = 'react quiet';
+  b.dataset.reaction = r;
+  b.title = r.replace('-', ' ');
+  b.innerHTML = ICON[r];
+  b.onclick = () => send({type: 'react', reaction: r});
+  $('react-bar').appendChild(b);
+}
 $('cancel-btn').onclick = () => send({type: 'leave'});
 $('leave-btn').onclick = () => send({type: 'leave'});
 $('end-btn').onclick = () => { if (confirm('End the meeting for everyone?')) send({type: 'end'}); };
