@@ -274,8 +274,10 @@ func TestBrowserCall(t *testing.T) {
 	t.Logf("meeting %s", meetingID)
 
 	media := filepath.Join(lc.root, "client/call/testdata")
+	// bob records what he decrypts (--record): the page must be told.
 	bob := lc.start(t, bobHome, "bob", "call", meetingID, "--user", "bob", "--device", "phone", "--passcode", "correct horse",
-		"--video", filepath.Join(media, "clip.ivf"), "--audio", filepath.Join(media, "clip.ogg"), "--duration", "3m")
+		"--video", filepath.Join(media, "clip.ivf"), "--audio", filepath.Join(media, "clip.ogg"), "--duration", "3m",
+		"--record", t.TempDir())
 	must("admit bob from the page",
 		chromedp.WaitVisible(`button.admit[data-member="bob/phone"]`),
 		noticeWith(`bob/phone asks to join`), // the host is told, with a tone
@@ -316,6 +318,18 @@ func TestBrowserCall(t *testing.T) {
 	if !strings.Contains(bob.output(), code) {
 		t.Errorf("bob printed no security code %q:\n%s", code, bob.output())
 	}
+	// In-call messages between the page and the CLI: bob's recording
+	// notice on the page (banner and badge), and a chat line from the page
+	// printed by bob's client with its proven sender.
+	must("the page shows that bob records, and sends him a line",
+		chromedp.Poll(`window.parley.recorders().includes('bob/phone') && !!document.querySelector('.tile[data-member="bob/phone"] .badge.rec') && document.querySelector('#rec-banner').textContent.includes('bob/phone is recording this call')`,
+			nil, chromedp.WithPollingTimeout(20*time.Second)),
+		chromedp.SetValue(`#chat-input`, "hello bob \u001b[31m"),
+		chromedp.Evaluate(`document.querySelector("#chat-form").requestSubmit(), true`, nil), // Enter, as people send a line
+	)
+	waitOK(t, 20*time.Second, "bob's client to print the page's chat line", func() bool {
+		return strings.Contains(bob.output(), `chat from alice/browser: "hello bob \x1b[31m"`)
+	})
 	time.Sleep(2 * time.Second) // let the tiles show a few seconds of video
 	var png []byte
 	must("screenshot", chromedp.FullScreenshot(&png, 100))

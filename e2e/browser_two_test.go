@@ -16,8 +16,12 @@ import (
 // her page, and both pages decrypt each other and show the same security
 // code; they chat both ways under the names they gave (each line shown
 // with the sender's proven user and device), bob raises his hand and
-// alice sees it, alice reacts and bob sees it; alice makes bob the host,
-// and the host's controls move from her page to his.
+// alice sees it, alice reacts and bob sees it; alice records (from before
+// bob joined: he is told on joining) and bob sees the notice until she
+// stops, and her page saves what it decrypted of him; alice asks bob to
+// mute and his own client mutes him, while bob's request to mute alice
+// is not honoured (he does not lead); alice makes bob the host, and the
+// host's controls move from her page to his.
 func TestTwoBrowsers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a chain, two clients and two browsers")
@@ -54,6 +58,9 @@ func TestTwoBrowsers(t *testing.T) {
 		chromedp.WaitVisible(`#call`),
 		poll(`document.querySelector('#invite-link').textContent.startsWith('parley:join?')`),
 		chromedp.Text(`#invite-link`, &invite),
+		// She records from the start: bob, who joins later, must be told.
+		chromedp.Click(`#record-btn`),
+		poll(`document.querySelector('#record-btn').textContent === 'Stop recording'`),
 	)
 	bob.do(t, "give his name and ask to join with alice's invite",
 		chromedp.SetValue(`#name-input`, "Bob"),
@@ -83,17 +90,18 @@ func TestTwoBrowsers(t *testing.T) {
 	alice.do(t, "see bob's name on his tile",
 		poll(`window.parley.names()['bob/laptop'] === 'Bob' && document.querySelector('.tile[data-member="bob/laptop"] .label').textContent.includes('Bob')`),
 	)
-	bob.do(t, "see alice's name, and write to her",
+	bob.do(t, "see alice's name and that she records (she began before he joined), and write to her",
 		poll(`window.parley.names()['alice/browser'] === 'Alice Liddell'`),
+		poll(`window.parley.recorders().includes('alice/browser') && document.querySelector('#rec-banner').textContent.includes('Alice Liddell (alice/browser) is recording this call')`),
 		chromedp.SetValue(`#chat-input`, "hello alice, can you hear me?"),
-		chromedp.Click(`#chat-send`),
+		chromedp.Evaluate(`document.querySelector("#chat-form").requestSubmit(), true`, nil), // Enter, as people send a line
 		poll(`window.parley.chat().some(l => l.self && l.text === 'hello alice, can you hear me?')`),
 	)
 	alice.do(t, "read bob's line and answer",
 		poll(`window.parley.chat().some(l => !l.self && l.from === 'bob/laptop' && l.name === 'Bob' && l.text === 'hello alice, can you hear me?')`),
 		poll(`document.querySelector('#chat-log').textContent.includes('Bob (bob/laptop):hello alice')`),
 		chromedp.SetValue(`#chat-input`, "yes <b>loud</b> and clear"),
-		chromedp.Click(`#chat-send`),
+		chromedp.Evaluate(`document.querySelector("#chat-form").requestSubmit(), true`, nil), // Enter, as people send a line
 	)
 	bob.do(t, "read alice's answer as text, and raise his hand",
 		poll(`window.parley.chat().some(l => l.from === 'alice/browser' && l.text === 'yes <b>loud</b> and clear')`),
@@ -111,6 +119,40 @@ func TestTwoBrowsers(t *testing.T) {
 		chromedp.Click(`#hand-btn`),
 	)
 	alice.do(t, "see bob's hand lowered", poll(`!window.parley.hands().includes('bob/laptop')`))
+
+	// Recording notice: bob joined after alice began to record, and sees it.
+	alice.do(t, "record again, now that bob is in the call",
+		chromedp.Click(`#record-btn`),
+		poll(`document.querySelector('#record-btn').textContent === 'Record'`),
+		chromedp.Click(`#record-btn`),
+	)
+	bob.do(t, "see that alice records",
+		poll(`window.parley.recorders().includes('alice/browser') && !!document.querySelector('.tile[data-member="alice/browser"] .badge.rec')`),
+		poll(`document.querySelector('#rec-banner').textContent.includes('Alice Liddell (alice/browser) is recording this call')`),
+	)
+	// Ask to mute: the host's request is honoured by bob's own client; a
+	// request from bob, who does not lead, is not honoured by alice's.
+	alice.do(t, "ask bob to mute",
+		chromedp.Click(`.tile[data-member="bob/laptop"] button.askmute`),
+	)
+	bob.do(t, "be muted at the host's request, and send one himself",
+		poll(`window.parley.askedToMute() === 1 && document.querySelector('#mute-btn').textContent === 'Unmute'`),
+		poll(`[...document.querySelectorAll('.notice')].some(n => n.textContent.includes('asked you to mute'))`),
+		// Read, the notice is put away, as a person would, by clicking it.
+		chromedp.Click(`.notice[data-key="askmute"]`),
+		poll(`!document.querySelector('button.askmute') && !document.querySelector('.notice[data-key="askmute"]')`),
+		// bob's page offers no such button; he sends one by hand.
+		chromedp.Evaluate(`send({type: 'askmute', user: 'alice', device: 'browser'}), true`, nil),
+		chromedp.SetValue(`#chat-input`, "after my request"),
+		chromedp.Evaluate(`document.querySelector("#chat-form").requestSubmit(), true`, nil), // Enter, as people send a line
+	)
+	alice.do(t, "not be muted by bob, and stop recording",
+		poll(`window.parley.chat().some(l => l.from === 'bob/laptop' && l.text === 'after my request')`),
+		poll(`window.parley.askedToMute() === 0 && document.querySelector('#mute-btn').textContent === 'Mute'`),
+		chromedp.Click(`#record-btn`),
+		poll(`window.parley.recorded() > 0 && !!document.querySelector('#recordings a[download$="-bob-laptop.webm"]')`),
+	)
+	bob.do(t, "see the recording stop", poll(`!window.parley.recorders().includes('alice/browser') && !document.querySelector('.badge.rec') && document.querySelector('#rec-banner').hidden`))
 
 	// The host role moves: alice's page loses the host's controls, bob's
 	// page gains them.

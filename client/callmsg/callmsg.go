@@ -17,6 +17,8 @@ const (
 	TypeHand     Type = 2
 	TypeReaction Type = 3
 	TypeName     Type = 4
+	TypeMute     Type = 5 // the leader asks a member to mute
+	TypeRecord   Type = 6 // the sender starts or stops recording
 )
 
 // Reaction is one of the fixed reactions.
@@ -67,8 +69,8 @@ var ErrMalformed = errors.New("callmsg: malformed message")
 // Message is one decoded message: Type and the field of that type.
 type Message struct {
 	Type     Type
-	Text     string   // TypeChat, TypeName
-	Raised   bool     // TypeHand
+	Text     string   // TypeChat, TypeName; TypeMute: the member asked, "user/device"
+	Raised   bool     // TypeHand; TypeRecord: recording
 	Reaction Reaction // TypeReaction
 }
 
@@ -78,6 +80,12 @@ func Hand(raised bool) Message { return Message{Type: TypeHand, Raised: raised} 
 func React(r Reaction) Message { return Message{Type: TypeReaction, Reaction: r} }
 func Name(name string) Message { return Message{Type: TypeName, Text: name} }
 
+// Mute asks the member user/device to mute; only the leader's is honoured.
+func Mute(member string) Message { return Message{Type: TypeMute, Text: member} }
+
+// Recording says the sender records the call (or stopped).
+func Recording(on bool) Message { return Message{Type: TypeRecord, Raised: on} }
+
 // Encode returns the message's one encoding.
 func Encode(m Message) ([]byte, error) {
 	if err := m.validate(); err != nil {
@@ -85,9 +93,9 @@ func Encode(m Message) ([]byte, error) {
 	}
 	b := []byte{Version, byte(m.Type)}
 	switch m.Type {
-	case TypeChat, TypeName:
+	case TypeChat, TypeName, TypeMute:
 		b = append(b, m.Text...)
-	case TypeHand:
+	case TypeHand, TypeRecord:
 		if m.Raised {
 			b = append(b, 1)
 		} else {
@@ -113,11 +121,11 @@ func Decode(b []byte) (Message, error) {
 	m := Message{Type: Type(b[1])}
 	p := b[headerBytes:]
 	switch m.Type {
-	case TypeChat, TypeName:
+	case TypeChat, TypeName, TypeMute:
 		m.Text = string(p)
-	case TypeHand:
+	case TypeHand, TypeRecord:
 		if len(p) != 1 || p[0] > 1 {
-			return Message{}, fmt.Errorf("%w: hand field %x", ErrMalformed, p)
+			return Message{}, fmt.Errorf("%w: on/off field %x", ErrMalformed, p)
 		}
 		m.Raised = p[0] == 1
 	case TypeReaction:
@@ -145,7 +153,13 @@ func (m Message) validate() error {
 			strings.IndexFunc(m.Text, hidden) >= 0 || strings.TrimSpace(m.Text) != m.Text {
 			return fmt.Errorf("%w: a name is UTF-8 of 1 to %d bytes, no control or format characters, no spaces around it", ErrMalformed, MaxNameLen)
 		}
-	case TypeHand:
+	case TypeMute:
+		user, device, ok := strings.Cut(m.Text, "/")
+		if !ok || len(user) == 0 || len(user) > MaxNameLen || len(device) == 0 || len(device) > MaxNameLen ||
+			!utf8.ValidString(m.Text) || strings.IndexFunc(m.Text, hidden) >= 0 || strings.ContainsAny(m.Text, " ") {
+			return fmt.Errorf("%w: a mute request names one member, user/device", ErrMalformed)
+		}
+	case TypeHand, TypeRecord:
 	case TypeReaction:
 		if _, ok := reactionNames[m.Reaction]; !ok {
 			return fmt.Errorf("%w: reaction %d", ErrMalformed, m.Reaction)

@@ -13,6 +13,7 @@ func TestRoundTrip(t *testing.T) {
 	for _, m := range []callmsg.Message{
 		callmsg.Chat("hello, bob"), callmsg.Chat("line one\nline two ✓"), callmsg.Hand(true), callmsg.Hand(false),
 		callmsg.React(callmsg.ThumbsUp), callmsg.React(callmsg.Surprise), callmsg.Name("Alice Ó"),
+		callmsg.Mute("bob/phone"), callmsg.Recording(true), callmsg.Recording(false),
 	} {
 		b, err := callmsg.Encode(m)
 		if err != nil {
@@ -52,6 +53,9 @@ func TestRefusals(t *testing.T) {
 		"name with RLO":     append([]byte{1, 4}, "eve\u202e"...),
 		"name too long":     append([]byte{1, 4}, strings.Repeat("n", callmsg.MaxNameLen+1)...),
 		"name padded":       append([]byte{1, 4}, " alice"...),
+		"mute of no device": append([]byte{1, 5}, "bob"...),
+		"mute of two":       append([]byte{1, 5}, "bob/phone alice/laptop"...),
+		"recording of 2":    {1, 6, 2},
 	} {
 		if _, err := callmsg.Decode(b); !errors.Is(err, callmsg.ErrMalformed) {
 			t.Errorf("%s: %v, want ErrMalformed", name, err)

@@ -170,6 +170,7 @@ func (s *Session) expectLeader(ctx context.Context, snap *verify.Snapshot, m mee
 	leader := DeviceRef{User: m.LeaderUser, Device: m.LeaderDevice}
 	s.mu.Lock()
 	_, known := s.senders[leader]
+	s.provenLeader = leader
 	s.mu.Unlock()
 	if known {
 		return nil

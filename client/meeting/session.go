@@ -89,29 +89,30 @@ type Session struct {
 	dir  *directory
 	wake chan struct{}
 
-	mu        sync.Mutex
-	eph       hpke.PrivateKey
-	ephPrev   hpke.PrivateKey // the key before a rotation, until an epoch sealed to eph
-	ephCand   hpke.PrivateKey // a rotation's key whose transaction's fate is unknown, until a roster lists it
-	rotated   uint64          // the epoch this device last rotated its key after
-	keyMade   time.Time       // when this device's current key was made (session start, a rotation)
-	last      installedKey    // the newest installed epoch
-	installed uint64          // highest epoch whose key is installed
-	code      string
-	envs      envBuffer                       // key envelopes waiting for their epoch to be proven
-	notices   []Delivery                      // the leader's notices, checked at the next proven step
-	senders   map[DeviceRef]ed25519.PublicKey // devices key envelopes may come from, with their proven keys
-	dropsSeen uint64                          // envelope drops already reported
-	dropsAt   time.Time
-	removals  map[DeviceRef]bool // removed by the leader (when there is no Control), for the meeting's life
-	rotate    bool
-	lastKey   time.Time
-	subCancel context.CancelFunc
-	wasMember bool
-	early     *earlyEpoch     // an epoch installed from tentative reads, until its header confirms them
-	unproven  *unprovenCommit // this leader's commit, installed before its outcome was proven
-	leader    *leaderState    // nil unless this device leads
-	claimed   bool            // a claim was sent and told (EventLeader{Claimed}); the leader state is not yet made
+	mu           sync.Mutex
+	eph          hpke.PrivateKey
+	ephPrev      hpke.PrivateKey // the key before a rotation, until an epoch sealed to eph
+	ephCand      hpke.PrivateKey // a rotation's key whose transaction's fate is unknown, until a roster lists it
+	rotated      uint64          // the epoch this device last rotated its key after
+	keyMade      time.Time       // when this device's current key was made (session start, a rotation)
+	last         installedKey    // the newest installed epoch
+	installed    uint64          // highest epoch whose key is installed
+	code         string
+	envs         envBuffer                       // key envelopes waiting for their epoch to be proven
+	notices      []Delivery                      // the leader's notices, checked at the next proven step
+	senders      map[DeviceRef]ed25519.PublicKey // devices key envelopes may come from, with their proven keys
+	dropsSeen    uint64                          // envelope drops already reported
+	dropsAt      time.Time
+	removals     map[DeviceRef]bool // removed by the leader (when there is no Control), for the meeting's life
+	rotate       bool
+	lastKey      time.Time
+	subCancel    context.CancelFunc
+	wasMember    bool
+	early        *earlyEpoch     // an epoch installed from tentative reads, until its header confirms them
+	unproven     *unprovenCommit // this leader's commit, installed before its outcome was proven
+	leader       *leaderState    // nil unless this device leads
+	provenLeader DeviceRef       // the meeting's leader as the last proven step read it
+	claimed      bool            // a claim was sent and told (EventLeader{Claimed}); the leader state is not yet made
 }
 
 // NewSession prepares a session; Run runs it.
@@ -193,6 +194,14 @@ func (s *Session) Epoch() uint64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.installed
+}
+
+// Leader returns the meeting's leader as the session's last proven read
+// names it (zero before the first step).
+func (s *Session) Leader() DeviceRef {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.provenLeader
 }
 
 // Code returns the current epoch's security code.

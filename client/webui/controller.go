@@ -258,7 +258,7 @@ func (c *controller) handle(raw []byte) {
 		c.exclusive("end", c.end)
 	case "signout":
 		c.exclusive("signout", func(context.Context) error { c.signOut(); return nil })
-	case "chat", "hand", "react", "name":
+	case "chat", "hand", "react", "name", "record", "askmute":
 		if err := c.sayFromPage(m); err != nil {
 			c.notice("warn", "", "Not sent: "+err.Error())
 		}

@@ -16,10 +16,11 @@ import (
 
 // talkState is the controller's part of it, reset with each call.
 type talkState struct {
-	name   string                       // this device's display name
-	raised bool                         // this device's hand
-	names  map[meeting.DeviceRef]string // the others' display names
-	hands  map[meeting.DeviceRef]bool   // the others' raised hands
+	name      string                       // this device's display name
+	raised    bool                         // this device's hand
+	recording bool                         // this page records the call
+	names     map[meeting.DeviceRef]string // the others' display names
+	hands     map[meeting.DeviceRef]bool   // the others' raised hands
 }
 
 // talkMsg tells the page what a member said (chat, hand, react, name).
@@ -33,6 +34,7 @@ type talkMsg struct {
 	Text     string `json:"text,omitempty"`     // chat
 	Raised   bool   `json:"raised,omitempty"`   // hand
 	Reaction string `json:"reaction,omitempty"` // react
+	On       bool   `json:"on,omitempty"`       // record: recording
 }
 
 // say sends m to the members and shows it on this page as this device's.
@@ -48,6 +50,8 @@ func (c *controller) say(m callmsg.Message) error {
 		c.talk.name = m.Text
 	case callmsg.TypeHand:
 		c.talk.raised = m.Raised
+	case callmsg.TypeRecord:
+		c.talk.recording = m.Raised
 	}
 	name := c.talk.name
 	c.mu.Unlock()
@@ -60,7 +64,9 @@ func (c *controller) say(m callmsg.Message) error {
 	if err := p.Engine().SendMessage(body); err != nil {
 		return err
 	}
-	c.send(talkOf(m, dev.UserID, dev.DeviceID, name, true))
+	if m.Type != callmsg.TypeMute { // a request to another is not this page's to act on
+		c.send(talkOf(m, dev.UserID, dev.DeviceID, name, true))
+	}
 	return nil
 }
 
@@ -72,6 +78,7 @@ func (c *controller) onMessage(msg call.Message) {
 		return
 	}
 	ref := meeting.DeviceRef{User: msg.From.User, Device: msg.From.Device}
+	c.logf("in-call message (type %d) from %s", m.Type, ref)
 	c.mu.Lock()
 	if c.talk.names == nil {
 		c.talk.names, c.talk.hands = map[meeting.DeviceRef]string{}, map[meeting.DeviceRef]bool{}
@@ -83,7 +90,19 @@ func (c *controller) onMessage(msg call.Message) {
 		c.talk.hands[ref] = m.Raised
 	}
 	name := c.talk.names[ref]
+	p, dev := c.part, c.dev
 	c.mu.Unlock()
+	if m.Type == callmsg.TypeMute {
+		// Honoured only when the meeting's leader, as the last proven read
+		// names it, asks this device; the page mutes its own microphone.
+		if p == nil || dev == nil || m.Text != (meeting.DeviceRef{User: dev.UserID, Device: dev.DeviceID}).String() {
+			return
+		}
+		if leader := p.Session().Leader(); leader != ref {
+			c.logf("a mute request from %s, who does not lead the meeting (%s does), not honoured", ref, leader)
+			return
+		}
+	}
 	c.send(talkOf(m, ref.User, ref.Device, name, false))
 }
 
@@ -91,7 +110,7 @@ func (c *controller) onMessage(msg call.Message) {
 // at each new epoch: a member who just joined learns them.
 func (c *controller) retell(p interface{ SendMessage([]byte) error }) {
 	c.mu.Lock()
-	name, raised := c.talk.name, c.talk.raised
+	name, raised, recording := c.talk.name, c.talk.raised, c.talk.recording
 	c.mu.Unlock()
 	var out []callmsg.Message
 	if name != "" {
@@ -99,6 +118,9 @@ func (c *controller) retell(p interface{ SendMessage([]byte) error }) {
 	}
 	if raised {
 		out = append(out, callmsg.Hand(true))
+	}
+	if recording {
+		out = append(out, callmsg.Recording(true))
 	}
 	for _, m := range out {
 		if body, err := callmsg.Encode(m); err == nil {
@@ -118,6 +140,10 @@ func talkOf(m callmsg.Message, user, device, name string, self bool) *talkMsg {
 		t.What, t.Reaction = "react", m.Reaction.String()
 	case callmsg.TypeName:
 		t.What = "name"
+	case callmsg.TypeMute:
+		t.What = "mute"
+	case callmsg.TypeRecord:
+		t.What, t.On = "record", m.Raised
 	}
 	return t
 }
@@ -139,6 +165,12 @@ func (c *controller) sayFromPage(m inbound) error {
 			return err
 		}
 		msg = callmsg.React(r)
+	case "record":
+		msg = callmsg.Recording(m.Raised)
+	case "askmute":
+		// The page offers this to the host only; the receivers decide
+		// (onMessage): a request not from the proven leader is ignored.
+		msg = callmsg.Mute(meeting.DeviceRef{User: m.User, Device: m.Device}.String())
 	}
 	return c.say(msg)
 }

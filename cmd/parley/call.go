@@ -93,10 +93,19 @@ func newCallCmd(g *globals) *cobra.Command {
 				return err
 			}
 			ctl := g.control(id)
-			p, err := participant.New(participant.Config{
+			var p *participant.Participant
+			p, err = participant.New(participant.Config{
 				Session: meeting.Config{Chain: ch, Mailbox: mb, Device: d, MeetingID: id, Eph: eph, Control: &ctl, Contacts: g.contacts(),
 					OnEvent: func(e meeting.Event) { cmd.Printf("%s  %s\n", time.Now().Format("15:04:05"), e) }},
 				Video: vsrc, Audio: asrc, Sinks: sinks, SettingEngine: call.DefaultSettingEngine(), Reach: rc,
+				OnMessage: func(m call.Message) { printCallMessage(cmd, m) },
+				OnEpoch: func(meeting.Epoch) {
+					if record != "" {
+						// Everyone in the call is told, again at every
+						// epoch, so that whoever joins later is too.
+						announceRecording(cmd, p)
+					}
+				},
 			})
 			if err != nil {
 				return err
@@ -116,7 +125,7 @@ func newCallCmd(g *globals) *cobra.Command {
 	c.Flags().BoolVar(&create, "create", false, "create the meeting and lead it")
 	c.Flags().StringVar(&video, "video", "", "VP8 IVF file to send (default: synthetic frames)")
 	c.Flags().StringVar(&audio, "audio", "", "Opus Ogg file to send (default: synthetic frames)")
-	c.Flags().StringVar(&record, "record", "", "directory to write each peer's decrypted media to (IVF/Ogg)")
+	c.Flags().StringVar(&record, "record", "", "directory to write each peer's decrypted media to (IVF/Ogg); every member is told while it lasts")
 	c.Flags().DurationVar(&duration, "duration", 0, "end the call after this long")
 	c.Flags().DurationVar(&statusEvery, "status-every", 2*time.Second, "how often to print the status lines")
 	reach.add(c)

@@ -35,6 +35,9 @@ window.parley = {
   hands: () => [...hands].filter(([, up]) => up).map(([k]) => k),
   reactions: () => reactionsSeen.slice(),
   names: () => Object.fromEntries(names),
+  recorders: () => [...recorders].filter(([, on]) => on).map(([k]) => k),
+  askedToMute: () => askedToMute,
+  recorded: () => recordedBytes,
 };
 
 function send(msg) {
@@ -405,6 +408,12 @@ function render() {
   if (TAB_TEXT[conn]) { $('whoami').textContent = ''; renderTab(); return; }
   const self = state.self;
   $('whoami').textContent = self ? `${self.user}/${self.device}` : '';
+  if (state.phase !== 'call' && recorder) {
+    // The call ended: the recording ends with it (and its notice with the
+    // call).
+    recorder.stop();
+    recorder = null;
+  }
   switch (state.phase) {
     case 'signin': show('signin'); break;
     case 'lobby': show('lobby'); break;
@@ -440,6 +449,7 @@ function renderCall() {
   $('leader-panel').hidden = !state.leader;
   $('mute-btn').textContent = local.muted ? 'Unmute' : 'Mute';
   $('hand-btn').innerHTML = `${ICON.hand} ${handUp ? 'Lower hand' : 'Raise hand'}`;
+  $('record-btn').textContent = recorder ? 'Stop recording' : 'Record';
   $('camera-btn').textContent = local.cameraOff ? 'Camera on' : 'Camera off';
   $('mute-btn').disabled = !local.audio;
   $('camera-btn').disabled = !local.video;
@@ -493,6 +503,10 @@ const hands = new Map();    // member → raised
 const chatLines = [];       // for tests: {from, name, text, self}
 const reactionsSeen = [];   // for tests: {from, reaction}
 let handUp = false;
+const recorders = new Map(); // member → recording (its signed notice)
+let askedToMute = 0;         // for tests: the host's requests honoured
+let recorder = null;         // this page's MediaRecorder, while recording
+let recordedBytes = 0;       // for tests: size of the last recording
 const REACTIONS = ['thumbs-up', 'clap', 'heart', 'laugh', 'surprise'];
 
 function onTalk(msg) {
@@ -519,6 +533,19 @@ function onTalk(msg) {
       if (msg.raised && !msg.self) showNotice({level: 'info', key: 'hand-' + key, text: `${msg.name || key} raised a hand.`});
       if (!msg.raised) clearNotice('hand-' + key);
       break;
+    case 'mute':
+      // Only the host's request reaches the page (the client checks the
+      // sender against the proven leader); the page mutes its own mic.
+      if (msg.self) break;
+      askedToMute++;
+      if (!local.muted) toggle('audio');
+      showNotice({level: 'warn', key: 'askmute', sticky: true,
+        text: `The host (${msg.name || key}) asked you to mute. Your microphone is off; unmute when you want to speak.`});
+      break;
+    case 'record':
+      if (msg.self) break;
+      recorders.set(key, msg.on);
+      break;
     case 'react': {
       reactionsSeen.push({from: key, reaction: msg.reaction});
       const t = document.querySelector(`.tile[data-member="${CSS.escape(key)}"]`);
@@ -538,6 +565,7 @@ function onTalk(msg) {
 function resetTalk() {
   names.clear();
   hands.clear();
+  recorders.clear();
   handUp = false;
   $('chat-log').innerHTML = '';
 }
@@ -600,6 +628,7 @@ function renderTiles() {
     const raised = m.self ? handUp : hands.get(key);
     t.querySelector('.label').innerHTML = (shownName ? `<b class="name">${esc(shownName)}</b> <span class="small">${esc(m.user)}/${esc(m.device)}</span>` : `<b>${esc(m.user)}</b> <span class="small">${esc(m.device)}</span>`) + ` ${mark}` +
       (raised ? `<span class="hand" title="hand raised">${ICON.hand}</span>` : '') +
+      ((m.self ? recorder : recorders.get(key)) ? '<span class="badge rec" title="recording this call">REC</span>' : '') +
       (leader ? '<span class="badge">host</span>' : '') + (m.self ? '<span class="badge">you</span>' : '') +
       ` <span class="small">${audioState}</span>` + (paths[key] ? ` <span class="small path">${paths[key]}</span>` : '');
     const s = t.querySelector('.status');
@@ -622,13 +651,31 @@ function renderTiles() {
       hb.title = 'Hand the meeting over: they admit and remove people from then on';
       hb.onclick = () => { hb.disabled = true; send({type: 'transfer', user: m.user, device: m.device}); };
       t.appendChild(hb);
+      const mb = document.createElement('button');
+      mb.className = 'askmute quiet';
+      mb.dataset.member = key;
+      mb.textContent = 'Ask to mute';
+      mb.title = 'Asks them to mute: their own client turns their microphone off and tells them';
+      mb.onclick = () => send({type: 'askmute', user: m.user, device: m.device});
+      t.appendChild(mb);
     } else if (!state.leader) {
       // No longer the host (handed over, or claimed by another).
       if (rb) rb.remove();
       if (hb) hb.remove();
+      const mb = t.querySelector('button.askmute');
+      if (mb) mb.remove();
     }
   }
   for (const t of document.querySelectorAll('.tile')) if (!keep.has(t.dataset.member)) t.remove();
+  // A member who left cannot stop its recording notice: it ends with it.
+  for (const k of recorders.keys()) if (epoch && !keep.has(k)) recorders.delete(k);
+  // Who records, for as long as it lasts, above the tiles.
+  const who = [...recorders].filter(([, on]) => on).map(([k]) => (names.get(k) ? `${names.get(k)} (${k})` : k));
+  if (recorder) who.unshift('You are');
+  const banner = $('rec-banner');
+  banner.hidden = who.length === 0;
+  banner.textContent = who.length === 0 ? '' : (recorder && who.length === 1 ? 'You are recording this call; everyone in it is told.'
+    : `${who.filter((w) => w !== 'You are').join(', ')} ${who.length - (recorder ? 1 : 0) > 1 ? 'are' : 'is'} recording this call` + (recorder ? ', and so are you.' : '.'));
 }
 
 function esc(s) {
@@ -672,6 +719,51 @@ $('chat-form').onsubmit = (ev) => {
   $('chat-input').value = '';
 };
 $('hand-btn').onclick = () => send({type: 'hand', raised: !handUp});
+$('record-btn').onclick = () => (recorder ? stopRecording() : startRecording());
+
+// Recording: what this page receives, already decrypted, one WebM file
+// per member (as \`parley call --record\` writes one file per peer), saved
+// on this computer. The others are told first (a signed notice, sent
+// again at every epoch while it lasts) and see a banner and a badge until
+// it stops. Members who join while it runs are not in it.
+function startRecording() {
+  const parts = [];
+  for (const m of (epoch ? epoch.members : [])) {
+    const sl = !m.self && slots[m.slot];
+    if (!sl) continue;
+    const key = `${m.user}/${m.device}`;
+    let rec;
+    try { rec = new MediaRecorder(new MediaStream([sl.v.receiver.track, sl.a.receiver.track]), {mimeType: 'video/webm'}); } catch (e) {
+      showNotice({level: 'error', text: 'This browser cannot record: ' + e.message});
+      return;
+    }
+    const chunks = [];
+    rec.ondataavailable = (ev) => { if (ev.data.size) chunks.push(ev.data); };
+    rec.onstop = () => {
+      const blob = new Blob(chunks, {type: 'video/webm'});
+      recordedBytes += blob.size;
+      const a = document.createElement('a');
+      a.href = URL.createObjectURL(blob);
+      a.download = `parley-${state.meeting || 'call'}-${key.replace('/', '-')}.webm`;
+      a.textContent = `Save the recording of ${names.get(key) || key} (${Math.round(blob.size / 1024)} KB)`;
+      $('recordings').appendChild(a);
+    };
+    parts.push(rec);
+  }
+  send({type: 'record', raised: true});
+  recordedBytes = 0;
+  for (const r of parts) r.start(1000);
+  recorder = {stop: () => { for (const r of parts) if (r.state !== 'inactive') r.stop(); }};
+  render();
+}
+
+function stopRecording() {
+  if (!recorder) return;
+  recorder.stop();
+  recorder = null;
+  send({type: 'record', raised: false});
+  render();
+}
 for (const r of REACTIONS) {
   const b = document.createElement('button');
   b.className = 'react quiet';
