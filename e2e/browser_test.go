@@ -319,17 +319,23 @@ func TestBrowserCall(t *testing.T) {
 		t.Errorf("bob printed no security code %q:\n%s", code, bob.output())
 	}
 	// In-call messages between the page and the CLI: bob's recording
-	// notice on the page (banner and badge), and a chat line from the page
-	// printed by bob's client with its proven sender.
-	must("the page shows that bob records, and sends him a line",
+	// notice on the page (banner and badge), and chat lines from the page
+	// printed by bob's client with their proven sender, escaped: a member
+	// cannot write control sequences to another's terminal.
+	must("the page shows that bob records, and sends him lines",
 		chromedp.Poll(`window.parley.recorders().includes('bob/phone') && !!document.querySelector('.tile[data-member="bob/phone"] .badge.rec') && document.querySelector('#rec-banner').textContent.includes('bob/phone is recording this call')`,
 			nil, chromedp.WithPollingTimeout(20*time.Second)),
-		chromedp.SetValue(`#chat-input`, "hello bob \u001b[31m"),
+		chromedp.SetValue(`#chat-input`, "\u001b[2J"),
 		chromedp.Evaluate(`document.querySelector("#chat-form").requestSubmit(), true`, nil), // Enter, as people send a line
+		chromedp.SetValue(`#chat-input`, "Hello bob, can you see me?"),
+		chromedp.Evaluate(`document.querySelector("#chat-form").requestSubmit(), true`, nil),
 	)
-	waitOK(t, 20*time.Second, "bob's client to print the page's chat line", func() bool {
-		return strings.Contains(bob.output(), `chat from alice/browser: "hello bob \x1b[31m"`)
+	waitOK(t, 20*time.Second, "bob's client to print the page's chat lines", func() bool {
+		out := bob.output()
+		return strings.Contains(out, `chat from alice/browser: "\x1b[2J"`) && strings.Contains(out, `chat from alice/browser: "Hello bob, can you see me?"`)
 	})
+	// The first line, on the page, is text; the screenshot shows the second.
+	must("clear the first line from the page's log", chromedp.Evaluate(`document.querySelector('#chat-log li').remove(), true`, nil))
 	time.Sleep(2 * time.Second) // let the tiles show a few seconds of video
 	var png []byte
 	must("screenshot", chromedp.FullScreenshot(&png, 100))
