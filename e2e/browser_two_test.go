@@ -109,8 +109,10 @@ func TestTwoBrowsers(t *testing.T) {
 		chromedp.Click(`#hand-btn`),
 		poll(`document.querySelector('#hand-btn').textContent.includes('Lower hand')`),
 	)
-	alice.do(t, "see bob's hand, and react",
+	alice.do(t, "see bob's hand on his tile and in the list of people, and react",
 		poll(`window.parley.hands().includes('bob/laptop') && !!document.querySelector('.tile[data-member="bob/laptop"] .hand svg')`),
+		poll(`(() => { const li = document.querySelector('#people-list li[data-member="bob/laptop"]'); return !!li && li.textContent.includes('Bob') && !!li.querySelector('.hand svg') && !!li.querySelector('.verified svg'); })()`),
+		poll(`document.querySelector('#people-count').textContent === '(2)' && document.querySelector('#people-list li[data-member="alice/browser"]').textContent.includes('you')`),
 		poll(`[...document.querySelectorAll('.notice')].some(n => n.textContent.includes('Bob raised a hand'))`),
 		chromedp.Click(`#react-bar button[data-reaction="clap"]`),
 	)

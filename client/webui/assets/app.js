@@ -478,6 +478,32 @@ function renderCall() {
     }
   }
   renderTiles();
+  renderPeople();
+}
+
+// renderPeople lists the members of the epoch: the name each gave beside
+// the user and device the chain proves, the verified mark, host, you, a
+// raised hand and a recording.
+function renderPeople() {
+  const members = epoch ? epoch.members : [];
+  const ul = $('people-list');
+  ul.innerHTML = '';
+  $('people-count').textContent = members.length ? `(${members.length})` : '';
+  for (const m of members) {
+    const key = `${m.user}/${m.device}`;
+    const li = document.createElement('li');
+    li.dataset.member = key;
+    const name = m.self ? $('name-input').value.trim() : names.get(key);
+    const raised = m.self ? handUp : hands.get(key);
+    const recording = m.self ? !!recorder : recorders.get(key);
+    const mark = m.verified ? `<span class="verified" title="device registered on chain with this key">${ICON.check}</span>`
+      : `<span class="unverified" title="${esc(m.problem || '')}">${ICON.warn}</span>`;
+    li.innerHTML = (name ? `<b>${esc(name)}</b> <span class="small">${esc(key)}</span>` : `<b>${esc(key)}</b>`) + ` ${mark}` +
+      (meeting && meeting.leader === key ? '<span class="badge">host</span>' : '') + (m.self ? '<span class="badge">you</span>' : '') +
+      (raised ? `<span class="hand" title="hand raised">${ICON.hand}</span>` : '') +
+      (recording ? '<span class="badge rec" title="recording this call">REC</span>' : '');
+    ul.appendChild(li);
+  }
 }
 
 function tileFor(key) {
