@@ -58,8 +58,10 @@ func TestTwoBrowsers(t *testing.T) {
 		chromedp.WaitVisible(`#call`),
 		poll(`document.querySelector('#invite-link').textContent.startsWith('parley:join?')`),
 		chromedp.Text(`#invite-link`, &invite),
-		// She records from the start: bob, who joins later, must be told.
-		chromedp.Click(`#record-btn`),
+	)
+	alice.do(t, "start recording (bob, who joins later, must be told)",
+		chromedp.WaitVisible(`#record-btn`),
+		chromedp.Evaluate(`document.querySelector('#record-btn').click(), true`, nil),
 		poll(`document.querySelector('#record-btn').textContent === 'Stop recording'`),
 	)
 	bob.do(t, "give his name and ask to join with alice's invite",
