@@ -66,20 +66,20 @@ type unprovenCommit struct {
 // envelope has arrived and the proven snapshot does not show it yet. What
 // fails here is left to the proven step, which reports it: a tentative
 // read may fail for reasons that are gone a block later.
-func (s *Session) installEarly(ctx context.Context, proven *verify.Snapshot, m meetingtypes.Meeting) error {
+func (s *Session) installEarly(ctx context.Context, proven *verify.Snapshot, m meetingtypes.Meeting) {
 	if !s.cfg.Chain.Reader().Verified() {
-		return nil // unverified reads are the newest block already
+		return // unverified reads are the newest block already
 	}
 	s.mu.Lock()
 	next, waiting := s.envs.next(s.installed)
 	busy := s.early != nil || s.leader != nil
 	s.mu.Unlock()
 	if busy || !waiting || next <= m.Epoch {
-		return nil
+		return
 	}
 	tip, err := s.cfg.Chain.Reader().Tip(ctx)
 	if err != nil || tip.Height() <= proven.Height() {
-		return nil
+		return
 	}
 	var (
 		tm meetingtypes.Meeting
@@ -89,14 +89,13 @@ func (s *Session) installEarly(ctx context.Context, proven *verify.Snapshot, m m
 	g.Go(func() (err error) { tm, err = tip.Meeting(gctx, s.cfg.MeetingID); return err })
 	g.Go(func() (err error) { e, err = tip.Epoch(gctx, s.cfg.MeetingID, next); return err })
 	if g.Wait() != nil || tm.Epoch != next || tm.Status != meetingtypes.Status_STATUS_OPEN {
-		return nil
+		return
 	}
 	self := meetingtypes.SenderIndex(e.Members, s.cfg.Device.UserID, s.cfg.Device.DeviceID)
 	if self < 0 {
-		return nil // a removal is acted on when proven
+		return // a removal is acted on when proven
 	}
 	_ = s.tryEnvelopes(ctx, proven, e, self, tip)
-	return nil
 }
 
 // confirmEarly checks the tentative reads an early epoch rests on (the

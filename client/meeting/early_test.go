@@ -1,7 +1,6 @@
 package meeting_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -57,11 +56,7 @@ func TestEarlyEpochLieCaught(t *testing.T) {
 	require.NoError(t, err)
 	h.run(bob, id, nil)
 	h.run(alice, id, nil)
-	waitFor(t, "alice and bob on one epoch with one key", func() bool {
-		ea, ka, err1 := alice.rec.key()
-		eb, kb, err2 := bob.rec.key()
-		return err1 == nil && err2 == nil && ea == eb && bytes.Equal(ka, kb)
-	})
+	waitFor(t, "alice and bob on one epoch with one key", func() bool { return onOneKey(alice, bob) })
 	waitFor(t, "bob to confirm the epoch and report the lie", func() bool { return goesOn(bob.rec.problems(), liar.Addr) })
 	require.Positive(t, liar.Told("reason"), "the node lied")
 	require.True(t, bob.fo.any(liar.Addr+" -> "+h.net.RPC), "bob left the lying node: %v", bob.fo.seen)
@@ -107,11 +102,7 @@ func TestEarlyCommitLieCaught(t *testing.T) {
 	})
 	h.run(alice, id, nil)
 	h.run(bob, id, nil)
-	waitFor(t, "alice and bob on one epoch with one key", func() bool {
-		ea, ka, err1 := alice.rec.key()
-		eb, kb, err2 := bob.rec.key()
-		return err1 == nil && err2 == nil && ea == eb && bytes.Equal(ka, kb)
-	})
+	waitFor(t, "alice and bob on one epoch with one key", func() bool { return onOneKey(alice, bob) })
 	waitFor(t, "alice to prove her commit and report the lie", func() bool { return goesOn(alice.rec.problems(), liar.Addr) })
 	require.Positive(t, liar.Told("height"), "the node lied")
 	require.True(t, alice.fo.any(liar.Addr+" -> "+h.net.RPC), "alice left the lying node: %v", alice.fo.seen)

@@ -127,11 +127,7 @@ func TestEnvelopeFloodIsBounded(t *testing.T) {
 		}
 		floodCh <- d
 	}
-	waitFor(t, "bob to install alice's real key despite the flood", func() bool {
-		ea, ka, err1 := alice.rec.key()
-		eb, kb, err2 := bob.rec.key()
-		return err1 == nil && err2 == nil && ea == eb && string(ka) == string(kb)
-	})
+	waitFor(t, "bob to install alice's real key despite the flood", func() bool { return onOneKey(alice, bob) })
 	grown := int64(heapInUse()) - int64(before)
 	drops := bob.s.EnvelopeDrops()
 	t.Logf("heap grew %d KiB over the flood and the call set-up; refused: %s", grown/1024, drops)

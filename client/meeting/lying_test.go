@@ -88,11 +88,7 @@ func TestLyingNodeServingLeaderAndMember(t *testing.T) {
 	require.NoError(t, err)
 	h.run(alice, id, nil)
 	h.run(bob, id, nil)
-	waitFor(t, "alice and bob on one epoch with one key", func() bool {
-		ea, ka, err1 := alice.rec.key()
-		eb, kb, err2 := bob.rec.key()
-		return err1 == nil && err2 == nil && ea == eb && string(ka) == string(kb)
-	})
+	waitFor(t, "alice and bob on one epoch with one key", func() bool { return onOneKey(alice, bob) })
 	reported := false
 	for _, p := range alice.rec.problems() {
 		reported = reported || errors.Is(p.Err, chain.ErrBadAnswer) && strings.Contains(p.Err.Error(), "join request of bob/phone")

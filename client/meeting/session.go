@@ -461,9 +461,7 @@ func (s *Session) step(ctx context.Context) error {
 	if err := s.memberStep(ctx, snap, m); err != nil {
 		return err
 	}
-	if err := s.installEarly(ctx, snap, m); err != nil {
-		return err
-	}
+	s.installEarly(ctx, snap, m)
 	if err := s.leaderStep(ctx); err != nil {
 		return err
 	}

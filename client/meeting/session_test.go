@@ -128,6 +128,14 @@ func (p *party) start(t *testing.T, ctx context.Context, id []byte) {
 	go func() { p.done <- s.Run(runCtx) }()
 }
 
+// onOneKey says whether a and b hold the same newest epoch with the same
+// key.
+func onOneKey(a, b *hdev) bool {
+	ea, ka, err1 := a.rec.key()
+	eb, kb, err2 := b.rec.key()
+	return err1 == nil && err2 == nil && ea == eb && string(ka) == string(kb)
+}
+
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(45 * time.Second)
