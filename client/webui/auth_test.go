@@ -159,7 +159,7 @@ func wantAttached(t *testing.T, ws *websocket.Conn) {
 	if err := ws.ReadJSON(&st); err != nil {
 		t.Fatalf("not attached: %v", err)
 	}
-	if st.Type != "state" || st.Phase != phaseSignIn || st.ChainID != "parley-test" {
+	if st.Type != "state" || st.Phase != phaseSignIn.String() || st.ChainID != "parley-test" {
 		t.Fatalf("first message %+v, want the sign-in state", st)
 	}
 }

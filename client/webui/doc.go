@@ -1,7 +1,11 @@
 // Package webui is `parley ui`: a web app served by the device's own
 // client on a loopback address, through which a person joins calls from a
 // browser. The device key, the chain and the key exchange stay in the
-// client (controller.go runs the meeting session and call engine); the
+// client: controller.go takes the page's requests, phase.go is the typed
+// phase machine they move (sign-in, lobby, waiting, call, over),
+// signin.go, meetingrun.go and epochs.go run the device, the meeting
+// session and call engine, pageattach.go and pageconn.go are the page's
+// connection, bridge.go and slots.go its media; the
 // page (assets/, embedded in the binary) captures the camera and
 // microphone, encrypts and decrypts every frame with SFrame in a Worker
 // (assets/sframe-worker.js), and renders.

@@ -65,19 +65,10 @@ const (
 	closeFree      = 4004 // modeAsk: no tab is the page
 )
 
-// Phases of the page, in the order a person goes through them.
-const (
-	phaseSignIn  = "signin"  // choose and unlock a device key
-	phaseLobby   = "lobby"   // create or join a meeting
-	phaseWaiting = "waiting" // asked to join; the leader has not admitted yet
-	phaseCall    = "call"    // in the meeting
-	phaseOver    = "over"    // ended, removed or left; Reason says which
-)
-
 // stateMsg tells the page where it is.
 type stateMsg struct {
-	Type    string       `json:"type"` // "state"
-	Phase   string       `json:"phase"`
+	Type    string       `json:"type"`  // "state"
+	Phase   string       `json:"phase"` // phase.String()
 	ChainID string       `json:"chainId"`
 	Devices []deviceInfo `json:"devices,omitempty"` // signin: the keys in the keystore
 	Self    *memberInfo  `json:"self,omitempty"`
