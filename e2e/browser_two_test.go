@@ -51,6 +51,11 @@ func TestTwoBrowsers(t *testing.T) {
 		return chromedp.Poll(js, nil, chromedp.WithPollingTimeout(60*time.Second))
 	}
 
+	alice.do(t, "check her camera and microphone in the lobby",
+		chromedp.Evaluate(`document.querySelector('#preview-btn').click(), true`, nil),
+		poll(`window.parley.previewing() && window.parley.micLevel() > 0 && window.parley.devices().cams >= 1 && window.parley.devices().mics >= 1`),
+		poll(`document.querySelector('#mic-level').style.width !== '0px' && document.querySelector('#mic-level').style.width !== ''`),
+	)
 	var invite string
 	alice.do(t, "give her name and create a meeting",
 		chromedp.SetValue(`#name-input`, "Alice Liddell"),
@@ -123,6 +128,30 @@ func TestTwoBrowsers(t *testing.T) {
 		chromedp.Evaluate(`document.querySelector("#hand-btn").click(), true`, nil),
 	)
 	alice.do(t, "see bob's hand lowered", poll(`!window.parley.hands().includes('bob/laptop')`))
+
+	// Screen sharing: a third track, sealed like the camera, shown on its
+	// own tile beside bob's camera; the speaker view makes it the large one.
+	bob.do(t, "share his screen", chromedp.Evaluate(`document.querySelector('#screen-btn').click(), true`, nil))
+	if err := chromedp.Run(bob.ctx, chromedp.Poll(`window.parley.screens().includes('bob/laptop')`, nil, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Logf("headless Chromium gave no screen to share (%v): bob shares a drawn canvas instead", err)
+		bob.do(t, "share a drawn canvas", chromedp.Evaluate(`window.parley.shareCanvas(), true`, nil), poll(`window.parley.screens().includes('bob/laptop')`))
+	}
+	bob.do(t, "see his button say he shares", poll(`document.querySelector('#screen-btn').textContent === 'Stop sharing'`))
+	alice.do(t, "see bob's screen, decrypted, on its own tile beside his camera, and show it large",
+		poll(`window.parley.stats().slots.some(x => x.member === 'bob/laptop' && x.screen >= 10 && x.video >= 20)`),
+		poll(`window.parley.screens().includes('bob/laptop') && (() => { const v = document.querySelector('.tile[data-member="bob/laptop#screen"] video'); return !!v && v.videoWidth > 0; })()`),
+		poll(`!!document.querySelector('.tile[data-member="bob/laptop"]') && document.querySelector('.tile[data-member="bob/laptop#screen"] .label').textContent.includes('Bob (bob/laptop) is sharing the screen')`),
+		chromedp.Evaluate(`document.querySelector('#view-btn').click(), true`, nil),
+		poll(`window.parley.view().view === 'speaker' && window.parley.view().main === 'bob/laptop#screen' && document.querySelector('#tiles').classList.contains('speaker')`),
+	)
+	bob.do(t, "stop sharing", chromedp.Evaluate(`document.querySelector('#screen-btn').click(), true`, nil), poll(`window.parley.screens().length === 0`))
+	alice.do(t, "see bob's screen go, pin bob's camera, and go back to the grid",
+		poll(`!window.parley.screens().includes('bob/laptop') && !document.querySelector('.tile[data-member="bob/laptop#screen"]')`),
+		chromedp.Evaluate(`document.querySelector('.tile[data-member="bob/laptop"] .label').click(), true`, nil),
+		poll(`window.parley.view().main === 'bob/laptop' && window.parley.view().pinned === 'bob/laptop'`),
+		chromedp.Evaluate(`document.querySelector('#view-btn').click(), true`, nil),
+		poll(`window.parley.view().view === 'grid' && !document.querySelector('#tiles .tile.main')`),
+	)
 
 	// Recording notice: bob joined after alice began to record, and sees it.
 	alice.do(t, "record again, now that bob is in the call",

@@ -92,6 +92,8 @@ type Config struct {
 	// and Opus packets. Without one the track is negotiated but silent.
 	Video Source
 	Audio Source
+	// Screen, optional, is a shared screen: VP8 frames on a third track.
+	Screen Source
 	// Sinks, optional, receives every remote track's decrypted frames;
 	// DiscardSinks() by default.
 	Sinks SinkFactory

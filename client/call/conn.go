@@ -94,11 +94,11 @@ func (e *Engine) newConn(p *peer, session SessionID, addTracks bool) (*conn, err
 	return c, nil
 }
 
-// addTracks adds this device's two tracks and reads their RTCP
+// addTracks adds this device's tracks (mediaKinds) and reads their RTCP
 // (readRTCP): the interceptors (NACK, reports, round-trip times,
 // congestion control) and key-frame requests.
 func (e *Engine) addTracks(p *peer, c *conn) error {
-	for _, kind := range []MediaKind{Video, Audio} {
+	for _, kind := range mediaKinds {
 		s, err := c.pc.AddTrack(e.tracks[kind])
 		if err != nil {
 			return fmt.Errorf("add %v track: %w", kind, err)

@@ -55,7 +55,7 @@ type Engine struct {
 	bwes        *bweRegistry // congestion controllers of new connections
 	kf          keyframes    // peers' key-frame requests
 	transitions transitionCounters
-	sealed      [2]sealedCheck                                                                // SendSealed's per-track scratch (index: kind&1)
+	sealed      [Screen + 1]sealedCheck                                                       // SendSealed's per-track scratch (index: kind)
 	rxTap       atomic.Pointer[func(from ids.DeviceRef, kind MediaKind, frame []byte) []byte] // tests only
 
 	mu      sync.Mutex // guards state, cancel, runDone; serialises SetEpoch
@@ -118,14 +118,14 @@ func NewEngine(cfg Config) (*Engine, error) {
 		fp:      fp,
 		sender:  sender,
 		keyring: keyring,
-		tracks:  make(map[MediaKind]*webrtc.TrackLocalStaticSample, 2),
+		tracks:  make(map[MediaKind]*webrtc.TrackLocalStaticSample, len(mediaKinds)),
 		peers:   make(map[ids.DeviceRef]*peer),
 		events:  newEventQueue(),
 		bwes:    bwes,
 		kf:      newKeyframes(),
 	}
 	_, _ = rand.Read(e.keysSession[:])
-	for _, kind := range []MediaKind{Video, Audio} {
+	for _, kind := range mediaKinds {
 		t, err := webrtc.NewTrackLocalStaticSample(Capability(kind), kind.String(), streamID)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v track: %v", ErrInvalidConfig, kind, err)
@@ -210,7 +210,7 @@ func (e *Engine) Run(ctx context.Context) error {
 
 	e.startRelays(ctx)
 	e.wg.Go(func() { e.watchInterfaces(ctx) })
-	for kind, src := range map[MediaKind]Source{Video: e.cfg.Video, Audio: e.cfg.Audio} {
+	for kind, src := range map[MediaKind]Source{Video: e.cfg.Video, Audio: e.cfg.Audio, Screen: e.cfg.Screen} {
 		if src != nil {
 			e.wg.Go(func() { e.pump(ctx, kind, src) })
 		}

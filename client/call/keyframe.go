@@ -12,7 +12,9 @@ import (
 const pliInterval = 500 * time.Millisecond
 
 // keyframes carries peers' key-frame requests (PLI, FIR) to whatever
-// encodes this device's video: the video Source, through the pump, and
+// encodes this device's video, camera or screen (one signal for both: a
+// key frame of each costs little and a request names no track): the video
+// and screen Sources, through the pump, and
 // anyone reading Engine.KeyframeRequests (the page's bridge, which asks
 // the browser's encoder).
 type keyframes struct {
@@ -45,7 +47,7 @@ func (e *Engine) readRTCP(p *peer, kind MediaKind, s *webrtc.RTPSender) {
 		if err != nil {
 			return
 		}
-		if kind != Video {
+		if !kind.IsVideo() {
 			continue
 		}
 		for _, pkt := range pkts {

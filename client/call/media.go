@@ -7,28 +7,42 @@ import (
 	"github.com/parleynet/parley/client/sframe"
 )
 
-// MediaKind is a member's video or audio track.
+// MediaKind is one of a member's tracks.
 type MediaKind uint8
 
-// The two tracks every member sends.
+// The tracks every member's connections carry. A shared screen is a
+// second VP8 track beside the camera, under the same SFrame key and
+// counter as the member's other tracks; receivers tell it from the camera
+// by its track ID (its String), which the signed offer carries.
 const (
-	Video MediaKind = 1 // VP8
-	Audio MediaKind = 2 // Opus
+	Video  MediaKind = 1 // VP8, the camera
+	Audio  MediaKind = 2 // Opus
+	Screen MediaKind = 3 // VP8, a shared screen
 )
 
-// String returns "video", "audio" or the number.
+// mediaKinds are the tracks of every connection, in the order they are
+// added (so that every offer has its m-lines in one order).
+var mediaKinds = []MediaKind{Video, Audio, Screen}
+
+// String returns "video", "audio", "screen" or the number; it is also the
+// track's ID on the wire.
 func (k MediaKind) String() string {
 	switch k {
 	case Video:
 		return "video"
 	case Audio:
 		return "audio"
+	case Screen:
+		return "screen"
 	}
 	return fmt.Sprintf("MediaKind(%d)", uint8(k))
 }
 
+// IsVideo reports whether k is a VP8 track (camera or screen).
+func (k MediaKind) IsVideo() bool { return k == Video || k == Screen }
+
 func (k MediaKind) codec() sframe.Codec {
-	if k == Video {
+	if k.IsVideo() {
 		return sframe.CodecVP8
 	}
 	return sframe.CodecOpus

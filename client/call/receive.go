@@ -50,6 +50,9 @@ func (e *Engine) receiveTrack(p *peer, c *conn, t *webrtc.TrackRemote) {
 		e.log.Warnf("session %s: ignoring %s track", c.session, t.Codec().MimeType)
 		return
 	}
+	if kind == Video && t.ID() == Screen.String() {
+		kind = Screen
+	}
 	sink, err := e.cfg.Sinks(p.ident, kind)
 	if err != nil || sink == nil {
 		e.log.Errorf("sink for %v of %s: %v", kind, p.id, err)
@@ -66,7 +69,7 @@ func (e *Engine) receiveTrack(p *peer, c *conn, t *webrtc.TrackRemote) {
 		}
 	}()
 	var pli pliLimiter
-	if kind == Video {
+	if kind.IsVideo() {
 		e.askKeyframe(c, t.SSRC(), &pli)
 	}
 	for {
@@ -76,7 +79,7 @@ func (e *Engine) receiveTrack(p *peer, c *conn, t *webrtc.TrackRemote) {
 		}
 		sb.Push(pkt)
 		for s := sb.Pop(); s != nil; s = sb.Pop() {
-			if kind == Video && s.PrevDroppedPackets > 0 {
+			if kind.IsVideo() && s.PrevDroppedPackets > 0 {
 				e.askKeyframe(c, t.SSRC(), &pli)
 			}
 			e.receiveFrame(p, kind, s.Data, s.PacketTimestamp, ts)

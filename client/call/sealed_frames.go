@@ -29,7 +29,7 @@ type sealedCheck struct {
 // ErrWrongSender, the keyring's error, or ErrClosed.
 func (e *Engine) SendSealed(kind MediaKind, frame []byte, duration time.Duration) error {
 	track, ok := e.tracks[kind]
-	if !ok {
+	if !ok || int(kind) >= len(e.sealed) {
 		return fmt.Errorf("%w: no %v track", ErrInvalidConfig, kind)
 	}
 	if err := e.checkSealed(kind, frame); err != nil {
@@ -67,7 +67,7 @@ func (e *Engine) checkSealed(kind MediaKind, frame []byte) error {
 			}
 		}
 	}
-	c := &e.sealed[kind&1]
+	c := &e.sealed[kind]
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	plain, err := e.keyring.Decrypt(c.buf[:0], codec, frame)

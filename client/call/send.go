@@ -35,7 +35,7 @@ func (e *Engine) pump(ctx context.Context, kind MediaKind, src Source) {
 	bc, _ := src.(BitrateController)
 	var adapted time.Time
 	for {
-		if kind == Video && kfr != nil && e.kf.pending.Swap(false) {
+		if kind.IsVideo() && kfr != nil && e.kf.pending.Swap(false) {
 			kfr.RequestKeyframe()
 		}
 		if kind == Video && bc != nil && time.Since(adapted) >= adaptEvery {

@@ -115,7 +115,7 @@ func (s *OggSink) Close() error {
 }
 
 // FileSinks returns a SinkFactory that writes each remote track to dir as
-// <user>_<device>_<n>.ivf or .ogg, n counting the tracks this factory made
+// <user>_<device>_<n>.ivf (camera), _<n>.screen.ivf or .ogg, n counting the tracks this factory made
 // (a reconnect makes new tracks). Characters other than letters, digits,
 // '.', '-' and '_' in IDs become '_'.
 func FileSinks(dir string) SinkFactory {
@@ -123,7 +123,10 @@ func FileSinks(dir string) SinkFactory {
 	return func(from Member, kind MediaKind) (Sink, error) {
 		name := fmt.Sprintf("%s_%s_%d", safeName(from.UserID), safeName(from.DeviceID), n.Add(1))
 		switch kind {
-		case Video:
+		case Video, Screen:
+			if kind == Screen {
+				name += ".screen"
+			}
 			return NewIVFSink(filepath.Join(dir, name+".ivf"))
 		case Audio:
 			return NewOggSink(filepath.Join(dir, name+".ogg")), nil

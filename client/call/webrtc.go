@@ -90,10 +90,10 @@ func LoopbackSettingEngine() *webrtc.SettingEngine {
 	return s
 }
 
-// Capability returns the RTP codec of a kind's track: VP8 for Video, Opus
-// for Audio, as every Parley connection negotiates them.
+// Capability returns the RTP codec of a kind's track: VP8 for Video and
+// Screen, Opus for Audio, as every Parley connection negotiates them.
 func Capability(kind MediaKind) webrtc.RTPCodecCapability {
-	if kind == Video {
+	if kind.IsVideo() {
 		return vp8Capability
 	}
 	return opusCapability

@@ -23,6 +23,7 @@ import (
 type Config struct {
 	Session       meeting.Config // Mailbox, Chain, Device, MeetingID, Eph, ...
 	Video, Audio  call.Source
+	Screen        call.Source // optional: a shared screen
 	Sinks         call.SinkFactory
 	SettingEngine *webrtc.SettingEngine
 	ICEServers    []webrtc.ICEServer
@@ -75,7 +76,7 @@ func New(cfg Config) (*Participant, error) {
 		EphemeralKey: s.EphemeralKey(), ChainID: sc.Chain.ChainID(), MeetingID: sc.MeetingID,
 		Transport: transport{p: p}, SettingEngine: cfg.SettingEngine, ICEServers: cfg.ICEServers,
 		Reach: cfg.Reach,
-		Video: cfg.Video, Audio: cfg.Audio, Sinks: cfg.Sinks, OnSendEpoch: cfg.OnSendEpoch,
+		Video: cfg.Video, Audio: cfg.Audio, Screen: cfg.Screen, Sinks: cfg.Sinks, OnSendEpoch: cfg.OnSendEpoch,
 		OnMessage: cfg.OnMessage,
 	})
 	if err != nil {

@@ -89,6 +89,11 @@ type bridge struct {
 	c       *controller
 	pc      *webrtc.PeerConnection
 	tracks  map[call.MediaKind]*[numSlots]*webrtc.TrackLocalStaticSample
+	// screenMid is the page's screen-share transceiver: its frames are
+	// Screen, not Video, though both are VP8.
+	screenMid string
+	mu        sync.Mutex
+	video     map[call.MediaKind]uint32 // the page's video tracks' SSRCs (steerVideo)
 	rejects atomic.Int64
 	lastErr atomic.Pointer[string]
 	wg      sync.WaitGroup
@@ -96,13 +101,15 @@ type bridge struct {
 	once    sync.Once
 }
 
-// newBridge answers the page's offer. The offer has a send-only video and
-// audio transceiver (the page's camera and microphone) and numSlots
-// receive-only ones of each kind, whose mids, in slot order, are in
-// video and audio.
-func newBridge(c *controller, sdp string, video, audio []string) (*bridge, string, error) {
-	if len(video) != numSlots || len(audio) != numSlots {
-		return nil, "", fmt.Errorf("the page offered %d video and %d audio slots, want %d of each", len(video), len(audio), numSlots)
+// newBridge answers the page's offer (m): it has send-only video, audio
+// and screen transceivers (the page's camera, microphone and shared
+// screen, whose mid is m.ScreenSend) and numSlots receive-only ones of
+// each kind, whose mids, in slot order, are in m.Video, m.Audio and
+// m.Screen.
+func newBridge(c *controller, m inbound) (*bridge, string, error) {
+	sdp, video, audio, screen := m.SDP, m.Video, m.Audio, m.Screen
+	if len(video) != numSlots || len(audio) != numSlots || len(screen) != numSlots || m.ScreenSend == "" {
+		return nil, "", fmt.Errorf("the page offered %d video, %d audio and %d screen slots and screen sender %q, want %d of each and a sender", len(video), len(audio), len(screen), m.ScreenSend, numSlots)
 	}
 	api, err := call.NewAPI(call.DefaultSettingEngine())
 	if err != nil {
@@ -112,8 +119,8 @@ func newBridge(c *controller, sdp string, video, audio []string) (*bridge, strin
 	if err != nil {
 		return nil, "", err
 	}
-	b := &bridge{c: c, pc: pc, stop: make(chan struct{}), tracks: map[call.MediaKind]*[numSlots]*webrtc.TrackLocalStaticSample{
-		call.Video: {}, call.Audio: {},
+	b := &bridge{c: c, pc: pc, stop: make(chan struct{}), screenMid: m.ScreenSend, video: map[call.MediaKind]uint32{}, tracks: map[call.MediaKind]*[numSlots]*webrtc.TrackLocalStaticSample{
+		call.Video: {}, call.Audio: {}, call.Screen: {},
 	}}
 	ok := false
 	defer func() {
@@ -129,7 +136,7 @@ func newBridge(c *controller, sdp string, video, audio []string) (*bridge, strin
 	for _, tr := range pc.GetTransceivers() {
 		byMid[tr.Mid()] = tr
 	}
-	for kind, mids := range map[call.MediaKind][]string{call.Video: video, call.Audio: audio} {
+	for kind, mids := range map[call.MediaKind][]string{call.Video: video, call.Audio: audio, call.Screen: screen} {
 		for i, mid := range mids {
 			tr := byMid[mid]
 			if tr == nil {
@@ -172,6 +179,7 @@ func newBridge(c *controller, sdp string, video, audio []string) (*bridge, strin
 			c.notice("info", "media", "")
 		}
 	})
+	b.wg.Go(b.steerVideo)
 	ok = true
 	return b, pc.LocalDescription().SDP, nil
 }
@@ -187,13 +195,16 @@ func drainRTCP(s *webrtc.RTPSender) {
 
 // receive reads one of the page's tracks: frames, reassembled from RTP,
 // go to the call engine, which checks and sends them.
-func (b *bridge) receive(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+func (b *bridge) receive(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 	kind, sb, ok := call.NewFrameBuilder(t.Codec())
 	if !ok {
 		return
 	}
-	if kind == call.Video {
-		b.wg.Go(func() { b.steerVideo(uint32(t.SSRC())) })
+	if kind == call.Video && b.midOf(r) == b.screenMid {
+		kind = call.Screen
+	}
+	if kind.IsVideo() {
+		b.addVideo(kind, uint32(t.SSRC()))
 	}
 	for {
 		pkt, _, err := t.ReadRTP()
@@ -205,6 +216,16 @@ func (b *bridge) receive(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 			b.forward(kind, s)
 		}
 	}
+}
+
+// midOf returns the mid of r's transceiver.
+func (b *bridge) midOf(r *webrtc.RTPReceiver) string {
+	for _, tr := range b.pc.GetTransceivers() {
+		if tr.Receiver() == r {
+			return tr.Mid()
+		}
+	}
+	return ""
 }
 
 // forward hands one frame of the page to the engine.
@@ -222,22 +243,18 @@ func (b *bridge) forward(kind call.MediaKind, s *media.Sample) {
 	}
 }
 
-// steerVideo asks the page's video encoder for a key frame when a peer
-// asks this device for one (and now and then), and caps its bitrate at
-// what the mesh's paths carry.
-func (b *bridge) steerVideo(ssrc uint32) {
+// steerVideo asks the page's video encoders (camera and screen) for a key
+// frame when a peer asks this device for one (and now and then), caps
+// their bitrate at what the mesh's paths carry, and tells the page each
+// peer's path. One loop serves both tracks: a peer's request names no
+// track, and the engine's request channel has one reader.
+func (b *bridge) steerVideo() {
 	remb := time.NewTicker(rembEvery)
 	defer remb.Stop()
 	paths := time.NewTicker(pathsEvery)
 	defer paths.Stop()
 	fallback := time.NewTicker(keyFrameFallback)
 	defer fallback.Stop()
-	pli := func() error {
-		return b.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
-	}
-	if pli() != nil {
-		return
-	}
 	var requests <-chan struct{}
 	var engine *call.Engine
 	for {
@@ -253,9 +270,9 @@ func (b *bridge) steerVideo(ssrc uint32) {
 		case <-b.stop:
 			return
 		case <-requests:
-			err = pli()
+			err = b.pli(b.videoSSRCs()...)
 		case <-fallback.C:
-			err = pli()
+			err = b.pli(b.videoSSRCs()...)
 		case <-paths.C:
 			if engine != nil {
 				msg := pathsMsg{Type: "paths", Paths: map[string]string{}}
@@ -265,17 +282,50 @@ func (b *bridge) steerVideo(ssrc uint32) {
 				b.c.send(msg)
 			}
 		case <-remb.C:
-			if engine != nil {
+			ssrcs := b.videoSSRCs()
+			if engine != nil && len(ssrcs) > 0 {
 				if target := engine.TargetBitrate(); target > 0 {
 					bitrate := float32(max(target-pageAudioReserve, call.MinBitrate))
-					err = b.pc.WriteRTCP([]rtcp.Packet{&rtcp.ReceiverEstimatedMaximumBitrate{Bitrate: bitrate, SSRCs: []uint32{ssrc}}})
+					err = b.pc.WriteRTCP([]rtcp.Packet{&rtcp.ReceiverEstimatedMaximumBitrate{Bitrate: bitrate, SSRCs: ssrcs}})
 				}
 			}
 		}
-		if err != nil {
+		if err != nil && b.pc.ConnectionState() == webrtc.PeerConnectionStateClosed {
 			return
 		}
 	}
+}
+
+// pli asks the page for a key frame of each of ssrcs.
+func (b *bridge) pli(ssrcs ...uint32) error {
+	if len(ssrcs) == 0 {
+		return nil
+	}
+	pkts := make([]rtcp.Packet, len(ssrcs))
+	for i, s := range ssrcs {
+		pkts[i] = &rtcp.PictureLossIndication{MediaSSRC: s}
+	}
+	return b.pc.WriteRTCP(pkts)
+}
+
+// addVideo notes the SSRC of the page's video track of kind and asks it
+// for a key frame at once.
+func (b *bridge) addVideo(kind call.MediaKind, ssrc uint32) {
+	b.mu.Lock()
+	b.video[kind] = ssrc
+	b.mu.Unlock()
+	_ = b.pli(ssrc)
+}
+
+// videoSSRCs are the page's video tracks seen so far.
+func (b *bridge) videoSSRCs() []uint32 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := make([]uint32, 0, len(b.video))
+	for _, s := range b.video {
+		out = append(out, s)
+	}
+	return out
 }
 
 // write sends a remote member's frame, still encrypted, on its slot.
@@ -296,7 +346,7 @@ func (b *bridge) close() {
 // connectPage answers the page's offer with a new bridge, replacing any
 // older one (the page reloaded).
 func (c *controller) connectPage(m inbound) {
-	b, answer, err := newBridge(c, m.SDP, m.Video, m.Audio)
+	b, answer, err := newBridge(c, m)
 	if err != nil {
 		c.logf("page media: %v", err)
 		c.notice("error", "media", "Cannot set up the media connection with this page: "+err.Error())

@@ -24,6 +24,10 @@ type inbound struct {
 	SDP   string   `json:"sdp,omitempty"`
 	Video []string `json:"video,omitempty"`
 	Audio []string `json:"audio,omitempty"`
+	// Screen: the mids of the screen receive slots, in slot order, and
+	// ScreenSend the mid of the page's own screen-share transceiver.
+	Screen     []string `json:"screen,omitempty"`
+	ScreenSend string   `json:"screenSend,omitempty"`
 	// admit, remove: User and Device
 	// chat: Text; name: Text (the display name); hand: Raised; react: Reaction
 	Text     string `json:"text,omitempty"`

@@ -57,7 +57,7 @@ func (r *Recorder) Frames(from string, kind call.MediaKind, epoch uint64) int {
 // Total returns how many frames from "user/device" were delivered, all
 // kinds and epochs.
 func (r *Recorder) Total(from string) int {
-	return r.Frames(from, call.Video, 0) + r.Frames(from, call.Audio, 0)
+	return r.Frames(from, call.Video, 0) + r.Frames(from, call.Audio, 0) + r.Frames(from, call.Screen, 0)
 }
 
 // EpochsFrom returns the epochs of which frames from "user/device" came.

@@ -19,8 +19,8 @@ let meeting = null;        // last meeting message
 let pc = null;             // RTCPeerConnection with the client, or 'starting'
 let worker = null;
 let workerStats = null;
-const local = {stream: null, video: null, audio: null, vtr: null, atr: null, muted: false, cameraOff: false};
-const slots = [];          // {v, a, stream, video element}
+const local = {stream: null, video: null, audio: null, vtr: null, atr: null, str: null, screen: null, muted: false, cameraOff: false};
+const slots = [];          // {v, a, s, el, sel}: receive transceivers and the camera's and screen's video elements
 const notices = new Map(); // key -> element
 
 // For tests and the curious: what the page counted.
@@ -232,6 +232,16 @@ const ICON = {
   clap: '<svg class="icon" viewBox="0 0 16 16" aria-hidden="true"><path d="M4 9l3.5-5a1 1 0 0 1 1.6 1.2L7.5 7.5l3-4a1 1 0 0 1 1.6 1.2L9.5 8.5l2-2.3a1 1 0 0 1 1.5 1.3L10 11.5C8.5 13.5 6 14 4.3 12.5 3 11.4 3 10.3 4 9zM11 1.5l.3-1M13.5 2.5l.8-.7M14.5 5h1" fill="none" stroke="currentColor" stroke-width="1.2" stroke-linecap="round" stroke-linejoin="round"/></svg>',
   heart: '<svg class="icon" viewBox="0 0 16 16" aria-hidden="true"><path d="M8 14S1.5 10 1.5 5.8A3.3 3.3 0 0 1 8 4.2a3.3 3.3 0 0 1 6.5 1.6C14.5 10 8 14 8 14z" fill="currentColor"/></svg>',
   laugh: '<svg class="icon" viewBox="0 0 16 16" aria-hidden="true"><circle cx="8" cy="8" r="6.5" fill="none" stroke="currentColor" stroke-width="1.3"/><path d="M4.5 9h7a3.5 3.5 0 0 1-7 0zM5.2 6.3l1.3-.8M10.8 6.3l-1.3-.8" fill="none" stroke="currentColor" stroke-width="1.2" stroke-linecap="round" stroke-linejoin="round"/></svg>',
+  mic: '<svg class="icon" viewBox="0 0 16 16" aria-hidden="true"><rect x="5.5" y="1.5" width="5" height="8" rx="2.5" fill="none" stroke="currentColor" stroke-width="1.4"/><path d="M3 7.5a5 5 0 0 0 10 0M8 12.5v2.5" fill="none" stroke="currentColor" stroke-width="1.4" stroke-linecap="round"/></svg>',
+  micOff: '<svg class="icon" viewBox="0 0 16 16" aria-hidden="true"><rect x="5.5" y="1.5" width="5" height="8" rx="2.5" fill="none" stroke="currentColor" stroke-width="1.4"/><path d="M3 7.5a5 5 0 0 0 10 0M8 12.5v2.5M2 2l12 12" fill="none" stroke="currentColor" stroke-width="1.4" stroke-linecap="round"/></svg>',
+  cam: '<svg class="icon" viewBox="0 0 16 16" aria-hidden="true"><rect x="1.5" y="4" width="9" height="8" rx="1.5" fill="none" stroke="currentColor" stroke-width="1.4"/><path d="M10.5 7l4-2.5v7l-4-2.5" fill="none" stroke="currentColor" stroke-width="1.4" stroke-linejoin="round"/></svg>',
+  camOff: '<svg class="icon" viewBox="0 0 16 16" aria-hidden="true"><rect x="1.5" y="4" width="9" height="8" rx="1.5" fill="none" stroke="currentColor" stroke-width="1.4"/><path d="M10.5 7l4-2.5v7l-4-2.5M1 1.5l13 13" fill="none" stroke="currentColor" stroke-width="1.4" stroke-linecap="round" stroke-linejoin="round"/></svg>',
+  screen: '<svg class="icon" viewBox="0 0 16 16" aria-hidden="true"><rect x="1.5" y="2.5" width="13" height="9" rx="1" fill="none" stroke="currentColor" stroke-width="1.4"/><path d="M5 14.5h6M8 11.5v3M8 9.5v-5M5.8 6.5L8 4.3l2.2 2.2" fill="none" stroke="currentColor" stroke-width="1.4" stroke-linecap="round" stroke-linejoin="round"/></svg>',
+  grid: '<svg class="icon" viewBox="0 0 16 16" aria-hidden="true"><path d="M2 2h5v5H2zM9 2h5v5H9zM2 9h5v5H2zM9 9h5v5H9z" fill="none" stroke="currentColor" stroke-width="1.3" stroke-linejoin="round"/></svg>',
+  speaker: '<svg class="icon" viewBox="0 0 16 16" aria-hidden="true"><path d="M1.5 2h13v8.5h-13zM1.5 12.5h3.5v2H1.5zM6.25 12.5h3.5v2h-3.5zM11 12.5h3.5v2H11z" fill="none" stroke="currentColor" stroke-width="1.3" stroke-linejoin="round"/></svg>',
+  rec: '<svg class="icon" viewBox="0 0 16 16" aria-hidden="true"><circle cx="8" cy="8" r="6.3" fill="none" stroke="currentColor" stroke-width="1.4"/><circle cx="8" cy="8" r="3.2" fill="currentColor"/></svg>',
+  leave: '<svg class="icon" viewBox="0 0 16 16" aria-hidden="true"><path d="M6 2.5H2.5v11H6M10 4.5L13.5 8 10 11.5M13.5 8H6" fill="none" stroke="currentColor" stroke-width="1.5" stroke-linecap="round" stroke-linejoin="round"/></svg>',
+  end: '<svg class="icon" viewBox="0 0 16 16" aria-hidden="true"><path d="M1.5 9.5c3.5-3.3 9.5-3.3 13 0l-1.8 2-2.5-1.2V8.2a8 8 0 0 0-4.4 0v2.1l-2.5 1.2z" fill="currentColor"/></svg>',
   surprise: '<svg class="icon" viewBox="0 0 16 16" aria-hidden="true"><circle cx="8" cy="8" r="6.5" fill="none" stroke="currentColor" stroke-width="1.3"/><circle cx="5.8" cy="6.3" r=".8" fill="currentColor"/><circle cx="10.2" cy="6.3" r=".8" fill="currentColor"/><ellipse cx="8" cy="10.5" rx="1.4" ry="1.8" fill="none" stroke="currentColor" stroke-width="1.2"/></svg>',
 };
 
@@ -294,7 +304,8 @@ async function startMedia() {
   }
   pc = 'starting';
   try {
-    local.stream = await navigator.mediaDevices.getUserMedia({video: {width: 640, height: 360, frameRate: 24}, audio: true});
+    stopPreview(); // devices.js: the lobby's preview gives the camera to the call
+    local.stream = await navigator.mediaDevices.getUserMedia(mediaConstraints());
     clearNotice('camera');
   } catch (e) {
     local.stream = null;
@@ -315,6 +326,9 @@ async function startMedia() {
   local.vtr.sender.transform = new RTCRtpScriptTransform(worker, {op: 'encrypt', kind: 'video'});
   local.atr = conn.addTransceiver(local.audio || 'audio', {direction: 'sendonly', streams});
   local.atr.sender.transform = new RTCRtpScriptTransform(worker, {op: 'encrypt', kind: 'audio'});
+  // The shared screen's sender, silent until Share screen (screen.js).
+  local.str = conn.addTransceiver('video', {direction: 'sendonly'});
+  local.str.sender.transform = new RTCRtpScriptTransform(worker, {op: 'encrypt', kind: 'screen'});
   slots.length = 0;
   for (let i = 0; i < NUM_SLOTS; i++) {
     const v = conn.addTransceiver('video', {direction: 'recvonly'});
@@ -325,7 +339,13 @@ async function startMedia() {
     el.autoplay = true;
     el.playsInline = true;
     el.srcObject = new MediaStream([v.receiver.track, a.receiver.track]);
-    slots.push({v, a, el});
+    applySpeaker(el); // devices.js
+    const s = conn.addTransceiver('video', {direction: 'recvonly'});
+    s.receiver.transform = new RTCRtpScriptTransform(worker, {op: 'decrypt', kind: 'screen', slot: i});
+    const sel = document.createElement('video');
+    sel.autoplay = sel.playsInline = sel.muted = true;
+    sel.srcObject = new MediaStream([s.receiver.track]);
+    slots.push({v, a, s, el, sel});
   }
   pc = conn;
   conn.onconnectionstatechange = () => {
@@ -338,7 +358,8 @@ async function startMedia() {
     conn.onicegatheringstatechange = () => { if (conn.iceGatheringState === 'complete') resolve(); };
     setTimeout(resolve, 3000);
   });
-  send({type: 'offer', sdp: conn.localDescription.sdp, video: slots.map((s) => s.v.mid), audio: slots.map((s) => s.a.mid)});
+  send({type: 'offer', sdp: conn.localDescription.sdp, video: slots.map((s) => s.v.mid), audio: slots.map((s) => s.a.mid),
+    screen: slots.map((s) => s.s.mid), screenSend: local.str.mid});
   render();
 }
 
@@ -349,7 +370,8 @@ function stopMedia() {
   worker = null;
   workerStats = null;
   if (local.stream) local.stream.getTracks().forEach((t) => t.stop());
-  local.stream = local.video = local.audio = null;
+  if (local.screen) local.screen.stop();
+  local.stream = local.video = local.audio = local.screen = local.str = null;
   local.muted = local.cameraOff = false;
   slots.length = 0;
 }
@@ -376,7 +398,7 @@ function pageStats() {
   }
   return {
     encrypted: s.encrypted, notSent: s.notSent, videoShown: shown,
-    slots: Object.values(s.slots).map((x) => ({slot: x.slot, member: bySlot.get(x.slot) || '', video: x.video, audio: x.audio,
+    slots: Object.values(s.slots).map((x) => ({slot: x.slot, member: bySlot.get(x.slot) || '', video: x.video, audio: x.audio, screen: x.screen || 0,
       authFailed: x.authFailed, noKey: x.noKey, replayed: x.replayed, malformed: x.malformed})),
   };
 }
@@ -414,9 +436,10 @@ function render() {
     recorder.stop();
     recorder = null;
   }
+  if (state.phase !== 'lobby' && preview.stream) stopPreview(); // devices.js
   switch (state.phase) {
     case 'signin': show('signin'); break;
-    case 'lobby': show('lobby'); break;
+    case 'lobby': show('lobby'); listDevices(); break;
     case 'waiting': show('waiting'); $('waiting-id').textContent = state.meeting; break;
     case 'call': show('call'); renderCall(); break;
     case 'over': show('over'); $('over-reason').textContent = state.reason; break;
@@ -439,18 +462,36 @@ function fillDevices() {
   upd();
 }
 
+// ctl sets a control bar button: an inline SVG icon (no glyphs from fonts
+// the system may lack) and its label, which is the button's whole text.
+function ctl(id, icon, label) {
+  const b = $(id);
+  const html = ICON[icon] + `<span class="lbl">${esc(label)}</span>`;
+  if (b.innerHTML !== html) b.innerHTML = html;
+  b.setAttribute('aria-label', label);
+}
+
 function renderCall() {
   $('meeting-id').textContent = state.meeting || '';
   $('invite-link').textContent = state.invite || '';
   $('epoch').textContent = epoch ? epoch.epoch : '–';
   $('code').textContent = epoch ? epoch.code : 'waiting for the key…';
+  ctl('end-btn', 'end', 'End for all');
+  ctl('leave-btn', 'leave', 'Leave');
   $('end-btn').hidden = !state.leader;
   $('leave-btn').hidden = !!state.leader;
   $('leader-panel').hidden = !state.leader;
-  $('mute-btn').textContent = local.muted ? 'Unmute' : 'Mute';
-  $('hand-btn').innerHTML = `${ICON.hand} ${handUp ? 'Lower hand' : 'Raise hand'}`;
-  $('record-btn').textContent = recorder ? 'Stop recording' : 'Record';
-  $('camera-btn').textContent = local.cameraOff ? 'Camera on' : 'Camera off';
+  ctl('mute-btn', local.muted || !local.audio ? 'micOff' : 'mic', local.muted ? 'Unmute' : 'Mute');
+  ctl('hand-btn', 'hand', handUp ? 'Lower hand' : 'Raise hand');
+  ctl('record-btn', 'rec', recorder ? 'Stop recording' : 'Record');
+  ctl('camera-btn', local.cameraOff || !local.video ? 'camOff' : 'cam', local.cameraOff ? 'Camera on' : 'Camera off');
+  ctl('screen-btn', 'screen', local.screen ? 'Stop sharing' : 'Share screen');
+  ctl('view-btn', view === 'grid' ? 'speaker' : 'grid', view === 'grid' ? 'Speaker view' : 'Grid view');
+  $('mute-btn').classList.toggle('off', local.muted || !local.audio);
+  $('camera-btn').classList.toggle('off', local.cameraOff || !local.video);
+  $('screen-btn').classList.toggle('on', !!local.screen);
+  $('record-btn').classList.toggle('on', !!recorder);
+  $('hand-btn').classList.toggle('on', handUp);
   $('mute-btn').disabled = !local.audio;
   $('camera-btn').disabled = !local.video;
   if (state.leader) {
@@ -692,7 +733,9 @@ function renderTiles() {
       if (mb) mb.remove();
     }
   }
+  renderScreens(members, keep); // screen.js
   for (const t of document.querySelectorAll('.tile')) if (!keep.has(t.dataset.member)) t.remove();
+  applyView(); // views.js
   // A member who left cannot stop its recording notice: it ends with it.
   for (const k of recorders.keys()) if (epoch && !keep.has(k)) recorders.delete(k);
   // Who records, for as long as it lasts, above the tiles.

@@ -31,7 +31,7 @@ const stats = {encrypted: 0, notSent: 0, slots: {}};
 function slotStats(slot) {
   let s = stats.slots[slot];
   if (!s) {
-    s = {slot, video: 0, audio: 0, authFailed: 0, noKey: 0, replayed: 0, malformed: 0, lastVideo: 0, lastAudio: 0, lastFail: '', lastFailAt: 0};
+    s = {slot, video: 0, audio: 0, screen: 0, lastScreen: 0, authFailed: 0, noKey: 0, replayed: 0, malformed: 0, lastVideo: 0, lastAudio: 0, lastFail: '', lastFailAt: 0};
     stats.slots[slot] = s;
   }
   return s;
@@ -44,12 +44,12 @@ function b64(s) {
   return out;
 }
 
-// prefixLen: the clear bytes of a frame of kind ('video' is VP8, 'audio'
-// is Opus), all of it when shorter.
+// prefixLen: the clear bytes of a frame of kind ('video' and 'screen'
+// are VP8, 'audio' is Opus), all of it when shorter.
 function prefixLen(kind, data) {
   if (data.length === 0) return 0;
   let p = 1;
-  if (kind === 'video') p = (data[0] & 0x01) === 0 ? 10 : 3;
+  if (kind === 'video' || kind === 'screen') p = (data[0] & 0x01) === 0 ? 10 : 3;
   return Math.min(p, data.length);
 }
 
@@ -243,7 +243,7 @@ async function decrypt(kind, slot, frame, controller) {
         k.key, data.subarray(p + h.len)));
       record(k, h.ctr);
       frame.data = concat(prefix, plain).buffer;
-      if (kind === 'video') { st.video++; st.lastVideo = Date.now(); } else { st.audio++; st.lastAudio = Date.now(); }
+      if (kind === 'video') { st.video++; st.lastVideo = Date.now(); } else if (kind === 'screen') { st.screen++; st.lastScreen = Date.now(); } else { st.audio++; st.lastAudio = Date.now(); }
       controller.enqueue(frame);
       return;
     } catch (e) {
