@@ -86,19 +86,19 @@ func (c *controller) reach(mb Mailbox, id []byte, relayOnly bool) call.Reach {
 // them. The client never sees the page's media in the clear, nor the page
 // the meeting key.
 type bridge struct {
-	c       *controller
-	pc      *webrtc.PeerConnection
-	tracks  map[call.MediaKind]*[numSlots]*webrtc.TrackLocalStaticSample
+	c      *controller
+	pc     *webrtc.PeerConnection
+	tracks map[call.MediaKind]*[numSlots]*webrtc.TrackLocalStaticSample
 	// screenMid is the page's screen-share transceiver: its frames are
 	// Screen, not Video, though both are VP8.
 	screenMid string
 	mu        sync.Mutex
 	video     map[call.MediaKind]uint32 // the page's video tracks' SSRCs (steerVideo)
-	rejects atomic.Int64
-	lastErr atomic.Pointer[string]
-	wg      sync.WaitGroup
-	stop    chan struct{}
-	once    sync.Once
+	rejects   atomic.Int64
+	lastErr   atomic.Pointer[string]
+	wg        sync.WaitGroup
+	stop      chan struct{}
+	once      sync.Once
 }
 
 // newBridge answers the page's offer (m): it has send-only video, audio
