@@ -471,13 +471,16 @@ func waitPlaying(t *testing.T, ctx context.Context, sel, what string) {
 
 // phoneWidth shows the page at a phone's width (360 CSS pixels): nothing
 // may stick out sideways (the page would scroll sideways). A screenshot
-// is saved at shot; the desktop size is restored.
+// of the whole page is saved at shot, and one of what the phone's screen
+// shows (with the fixed control bar) beside it as shot's name with
+// "-screen"; the desktop size is restored.
 func phoneWidth(t *testing.T, ctx context.Context, what, shot string) {
 	t.Helper()
 	var wide []string
-	var png []byte
+	var png, screen []byte
 	if err := chromedp.Run(ctx,
 		chromedp.EmulateViewport(360, 740),
+		chromedp.CaptureScreenshot(&screen),
 		chromedp.Sleep(300*time.Millisecond),
 		chromedp.Evaluate(`[...document.querySelectorAll('body *')].filter(e => e.offsetParent !== null && e.getBoundingClientRect().right > document.documentElement.clientWidth + 1).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ').join('.') : ''))`, &wide),
 		chromedp.FullScreenshot(&png, 100),
@@ -486,6 +489,9 @@ func phoneWidth(t *testing.T, ctx context.Context, what, shot string) {
 		t.Fatalf("%s at phone width: %v", what, err)
 	}
 	if err := os.WriteFile(shot, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(strings.TrimSuffix(shot, ".png")+"-screen.png", screen, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if len(wide) > 0 {

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"testing"
 	"time"
@@ -144,6 +145,10 @@ func TestTwoBrowsers(t *testing.T) {
 		chromedp.Evaluate(`document.querySelector('#view-btn').click(), true`, nil),
 		poll(`window.parley.view().view === 'speaker' && window.parley.view().main === 'bob/laptop#screen' && document.querySelector('#tiles').classList.contains('speaker')`),
 	)
+	var shot []byte
+	alice.do(t, "screenshot the speaker view", chromedp.CaptureScreenshot(&shot))
+	saveArtifact(t, lc.root, "two-browsers-speaker.png", shot)
+	phoneWidth(t, alice.ctx, "alice's call with bob's screen", filepath.Join(lc.root, "build", "test-artifacts", "two-browsers-phone.png"))
 	bob.do(t, "stop sharing", chromedp.Evaluate(`document.querySelector('#screen-btn').click(), true`, nil), poll(`window.parley.screens().length === 0`))
 	alice.do(t, "see bob's screen go, pin bob's camera, and go back to the grid",
 		poll(`!window.parley.screens().includes('bob/laptop') && !document.querySelector('.tile[data-member="bob/laptop#screen"]')`),
