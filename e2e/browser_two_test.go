@@ -12,8 +12,10 @@ import (
 )
 
 // TestTwoBrowsers: two people, each with their own `parley ui` and their
-// own Chromium, as two people would use Parley. Alice creates a meeting;
-// bob pastes her invite and asks to join; alice is told, admits him from
+// own Chromium, as two people would use Parley. Alice checks her camera
+// and microphone in the lobby and creates a meeting with a passcode; bob
+// asks with a wrong passcode and is told (alice is not asked about it),
+// then pastes her invite with the right one; alice is told, admits him from
 // her page, and both pages decrypt each other and show the same security
 // code; they chat both ways under the names they gave (each line shown
 // with the sender's proven user and device), bob raises his hand and
@@ -21,8 +23,10 @@ import (
 // bob joined: he is told on joining) and bob sees the notice until she
 // stops, and her page saves what it decrypted of him; alice asks bob to
 // mute and his own client mutes him, while bob's request to mute alice
-// is not honoured (he does not lead); alice makes bob the host, and the
-// host's controls move from her page to his.
+// is not honoured (he does not lead); bob shares his screen and alice sees
+// it decrypted on its own tile, large in the speaker view; alice makes bob
+// the host, and the host's controls move from her page to his; bob
+// removes alice, and she is let back in only by his explicit click.
 func TestTwoBrowsers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a chain, two clients and two browsers")
@@ -58,8 +62,9 @@ func TestTwoBrowsers(t *testing.T) {
 		poll(`document.querySelector('#mic-level').style.width !== '0px' && document.querySelector('#mic-level').style.width !== ''`),
 	)
 	var invite string
-	alice.do(t, "give her name and create a meeting",
+	alice.do(t, "give her name and create a meeting with a passcode",
 		chromedp.SetValue(`#name-input`, "Alice Liddell"),
+		chromedp.SetValue(`#create-passcode`, "open sesame"),
 		chromedp.Click(`#create-btn`),
 		chromedp.WaitVisible(`#call`),
 		poll(`document.querySelector('#invite-link').textContent.startsWith('parley:join?')`),
@@ -70,9 +75,22 @@ func TestTwoBrowsers(t *testing.T) {
 		chromedp.Evaluate(`document.querySelector('#record-btn').click(), true`, nil),
 		poll(`document.querySelector('#record-btn').textContent === 'Stop recording'`),
 	)
-	bob.do(t, "give his name and ask to join with alice's invite",
+	bob.do(t, "ask to join with a wrong passcode, and be told",
+		chromedp.SetValue(`#invite-input`, invite),
+		chromedp.SetValue(`#join-passcode`, "open sesame!"),
+		chromedp.Click(`#join-btn`),
+		chromedp.WaitVisible(`#over`),
+		poll(`document.querySelector('#over-reason').textContent.includes('the passcode is wrong. Ask to join again with the right one.')`),
+		chromedp.Click(`#lobby-btn`),
+		chromedp.WaitVisible(`#lobby`),
+	)
+	alice.do(t, "not be asked to admit a request with a wrong passcode",
+		poll(`window.parley.asksShown() === 0 && !document.querySelector('button.admit') && ![...document.querySelectorAll('.notice')].some(n => n.textContent.includes('bob/laptop asks to join'))`),
+	)
+	bob.do(t, "give his name and ask to join with alice's invite and the passcode",
 		chromedp.SetValue(`#name-input`, "Bob"),
 		chromedp.SetValue(`#invite-input`, invite),
+		chromedp.SetValue(`#join-passcode`, "open sesame"),
 		chromedp.Click(`#join-btn`),
 		chromedp.WaitVisible(`#waiting`),
 	)
@@ -202,6 +220,30 @@ func TestTwoBrowsers(t *testing.T) {
 		poll(`window.parley.state().leader && !document.querySelector('#end-btn').hidden && !!document.querySelector('.tile[data-member="alice/browser"] button.remove')`),
 		poll(`[...document.querySelectorAll('.notice')].some(n => n.textContent.includes('You are the host now'))`),
 	)
+
+	// A removal stands: alice, removed by bob, asks again and is let in
+	// only by bob's explicit click, and then both decrypt each other again.
+	bob.do(t, "remove alice",
+		chromedp.Evaluate(`document.querySelector('.tile[data-member="alice/browser"] button.remove').click()`, nil),
+	)
+	alice.do(t, "be told she was removed, and ask again",
+		chromedp.WaitVisible(`#over`),
+		poll(`document.querySelector('#over-reason').textContent.includes('You were removed')`),
+		chromedp.Click(`#lobby-btn`),
+		chromedp.WaitVisible(`#lobby`),
+		chromedp.SetValue(`#invite-input`, invite),
+		chromedp.SetValue(`#join-passcode`, "open sesame"),
+		chromedp.Click(`#join-btn`),
+		chromedp.WaitVisible(`#waiting`),
+	)
+	bob.do(t, "see alice ask as one removed earlier, and let her back in",
+		poll(`!!document.querySelector('button.admit[data-member="alice/browser"]') && document.querySelector('button.admit[data-member="alice/browser"]').textContent === 'Let back in'`),
+		chromedp.Evaluate(`document.querySelector('button.admit[data-member="alice/browser"]').click()`, nil),
+	)
+	// (bob's microphone is still off, as alice asked: his video is what
+	// arrives.)
+	alice.do(t, "decrypt bob's video again", chromedp.WaitVisible(`#call`),
+		poll(`window.parley.stats().slots.some(x => x.member === 'bob/laptop' && x.video >= 20)`))
 }
 
 // Buttons in the call are clicked in the page, not at screen

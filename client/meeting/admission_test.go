@@ -23,7 +23,8 @@ func refusedWith(r *recorder, reason meetingtypes.NoticeReason) bool {
 }
 
 // TestAdmissionRefusalsAreTold: a joiner with a wrong passcode is told at
-// once, by a notice the leader signs, and its session ends; a joiner over
+// once, by a notice the leader signs, and its session ends, and it can
+// withdraw the refused request to ask again; a joiner over
 // what the call carries is told the meeting is full and waits, and the
 // leader is told too; nobody waits in silence.
 func TestAdmissionRefusalsAreTold(t *testing.T) {
@@ -64,6 +65,16 @@ func TestAdmissionRefusalsAreTold(t *testing.T) {
 	stopFlood()
 	require.False(t, refusedWith(bob.rec, meetingtypes.NoticeFull), "a forged notice was taken")
 	require.True(t, refusedWith(bob.rec, meetingtypes.NoticeWrongPasscode))
+	// Asking again needs the refused request taken back first: the chain
+	// holds one open request per device, and the session erased the
+	// request's ephemeral key, so Withdraw reads the key's hash from the
+	// request itself.
+	_, err = meeting.Join(ctx, bob.c, bob.eph, bob.d, id, "right horse")
+	require.Error(t, err, "a second request beside the refused one")
+	_, err = meeting.Withdraw(ctx, bob.c, bob.d, id)
+	require.NoError(t, err)
+	_, err = meeting.Withdraw(ctx, bob.c, bob.d, id)
+	require.ErrorIs(t, err, meeting.ErrNotPending, "nothing left to withdraw")
 
 	_, err = meeting.Join(ctx, carol.c, carol.eph, carol.d, id, "right horse")
 	require.NoError(t, err)

@@ -201,11 +201,15 @@ func (s *Session) lead(ctx context.Context, tip *verify.Snapshot, m meetingtypes
 			s.notify(ctx, ls, r, meetingtypes.NoticeRemovedEarlier)
 			continue
 		}
-		if s.cfg.Admit != nil && !s.cfg.Admit(r) {
-			continue
-		}
-		if s.cfg.Passcode != "" {
-			if err := s.checkPasscode(r); err != nil {
+		// The passcode is checked before the admission policy: a request
+		// with a wrong one is refused at once, and the host is never
+		// asked about it (nor the requester left waiting for the host).
+		if s.cfg.Passcode == "" {
+			s.markScreened(ref, false)
+		} else {
+			err := s.checkPasscode(r)
+			s.markScreened(ref, err != nil)
+			if err != nil {
 				if !ls.rejected[ref] {
 					ls.rejected[ref] = true
 					s.cfg.OnEvent(EventProblem{Peer: ref.String(), Err: err})
@@ -213,6 +217,10 @@ func (s *Session) lead(ctx context.Context, tip *verify.Snapshot, m meetingtypes
 				s.notify(ctx, ls, r, meetingtypes.NoticeWrongPasscode)
 				continue
 			}
+			delete(ls.rejected, ref) // a new request with the right one
+		}
+		if s.cfg.Admit != nil && !s.cfg.Admit(r) {
+			continue
 		}
 		if limit := s.capacity(m); limit > 0 && len(members) >= limit {
 			// Over what the call carries: refused with a reason, to the

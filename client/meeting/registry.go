@@ -7,6 +7,7 @@ import (
 	"crypto/ed25519"
 	"crypto/hpke"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"time"
 
@@ -191,6 +192,35 @@ func Leave(ctx context.Context, c Chain, eph EphStore, d Device, meetingID []byt
 	}
 	return res, eph.Erase(meetingID, d)
 }
+
+// Withdraw takes back d's pending request to join meetingID (a leave of
+// a request that was never admitted), for a device whose request the
+// leader refused (a wrong passcode): the chain holds one open request per
+// device, so without it the person could not ask again. The session
+// already erased the request's ephemeral key, so the key's hash the leave
+// signs is read from the request itself, with a proof. It fails with
+// ErrNotPending when d has no pending request there.
+func Withdraw(ctx context.Context, c Chain, d Device, meetingID []byte) (*sdk.TxResponse, error) {
+	snap, err := c.Reader().Latest(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := snap.Request(ctx, meetingID, d.UserID, d.DeviceID)
+	if errors.Is(err, verify.ErrNotFound) || (err == nil && r.Status != meetingtypes.RequestStatus_REQUEST_STATUS_PENDING) {
+		return nil, fmt.Errorf("%w: %s/%s in meeting %x", ErrNotPending, d.UserID, d.DeviceID, meetingID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	msg := &meetingtypes.MsgLeave{
+		Signer: c.Account(), MeetingId: meetingID, UserId: d.UserID, DeviceId: d.DeviceID,
+		Sig: d.Key.SignMessage(meetingtypes.LeaveSignBytes(c.ChainID(), meetingID, d.UserID, d.DeviceID, meetingtypes.EphKeyHash(r.EphPk))),
+	}
+	return c.Broadcast(ctx, msg)
+}
+
+// ErrNotPending: Withdraw found no pending request of the device.
+var ErrNotPending = errors.New("meeting: no pending request to withdraw")
 
 // RotateEphKey replaces d's ephemeral key in the meeting (d must hold an
 // admitted request) with a fresh one, signed over the hash of the current

@@ -104,6 +104,7 @@ type Session struct {
 	dropsSeen    uint64                          // envelope drops already reported
 	dropsAt      time.Time
 	removals     map[DeviceRef]bool // removed by the leader (when there is no Control), for the meeting's life
+	screened     map[DeviceRef]bool // leader: pending requests it has checked: true when the passcode proof failed
 	rotate       bool
 	lastKey      time.Time
 	subCancel    context.CancelFunc
@@ -135,7 +136,7 @@ func NewSession(cfg Config) (*Session, error) {
 	}
 	return &Session{
 		cfg: cfg, eph: eph, keyMade: time.Now(), dir: newDirectory(), wake: make(chan struct{}, 1),
-		envs: envBuffer{now: time.Now}, senders: map[DeviceRef]ed25519.PublicKey{}, removals: map[DeviceRef]bool{},
+		envs: envBuffer{now: time.Now}, senders: map[DeviceRef]ed25519.PublicKey{}, removals: map[DeviceRef]bool{}, screened: map[DeviceRef]bool{},
 	}, nil
 }
 
@@ -251,6 +252,25 @@ func (s *Session) RemovedEarlier(userID, deviceID string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.removals[ref]
+}
+
+// Screened reports whether the leader's session has checked the device's
+// pending request (its passcode proof, when the meeting has a passcode),
+// and whether it refused it for a wrong passcode. A page asks the host
+// only about requests screened and not refused, so that nobody is asked
+// to admit a request the client refuses anyway. A new request with the
+// right passcode clears the refusal at the next block.
+func (s *Session) Screened(userID, deviceID string) (screened, wrongPasscode bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	wrong, ok := s.screened[DeviceRef{User: userID, Device: deviceID}]
+	return ok, wrong
+}
+
+func (s *Session) markScreened(ref DeviceRef, wrongPasscode bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.screened[ref] = wrongPasscode
 }
 
 // Rotate asks the leader's session for a new epoch with the same members.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/parleynet/parley/client/call"
 	"github.com/parleynet/parley/client/meeting"
@@ -107,9 +108,12 @@ func (c *controller) finished(p *participant.Participant, err error) {
 	reason := "You left the meeting."
 	switch {
 	case errors.Is(err, meeting.ErrRemoved):
-		reason = "You were removed from the meeting: the leader started a new epoch without this device, so its keys no longer decrypt the call."
+		reason = "You were removed from the meeting: the host changed the call's key without this device, so it can no longer decrypt the call."
 	case errors.Is(err, meeting.ErrWrongPasscode):
-		reason = "The leader did not let you in: the passcode is wrong. Ask to join again with the right one."
+		reason = "The host's client did not let you in: the passcode is wrong. Ask to join again with the right one."
+		if werr := c.withdraw(); werr != nil {
+			reason += " (Asking again may fail for now: the refused request could not be withdrawn: " + werr.Error() + ")"
+		}
 	case errors.Is(err, meeting.ErrEnded):
 		reason = "The meeting has ended."
 	case err != nil && !errors.Is(err, context.Canceled):
@@ -131,6 +135,25 @@ func (c *controller) finished(p *participant.Participant, err error) {
 	}
 	c.logf("meeting over: %s", reason)
 	c.sendState()
+}
+
+// withdraw takes back this device's refused request of the current
+// meeting on chain (a leave of a pending request), so that the person can
+// ask again: the chain holds one open request per device.
+func (c *controller) withdraw() error {
+	c.mu.Lock()
+	id, d := c.id, c.dev
+	c.mu.Unlock()
+	if id == nil || d == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := meeting.Withdraw(ctx, c.cfg.Chain, *d, id); err != nil {
+		return err
+	}
+	c.logf("withdrew the refused request to join %x", id)
+	return nil
 }
 
 // stopMeeting stops the running participant and waits for it.

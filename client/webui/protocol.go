@@ -89,6 +89,10 @@ type deviceInfo struct {
 	// RemovedEarlier marks a pending request of a device the leader
 	// removed: only an explicit admit lets it back in.
 	RemovedEarlier bool `json:"removedEarlier,omitempty"`
+	// WrongPasscode marks a pending request the session refused for its
+	// passcode: the host is not asked about it. Requests the session has
+	// not checked yet are not listed.
+	WrongPasscode bool `json:"wrongPasscode,omitempty"`
 }
 
 // memberInfo is one member of an epoch, as the page shows it.

@@ -47,8 +47,13 @@ func (c *controller) watch() {
 	}
 	if reqs, err := c.cfg.Chain.Meeting().JoinRequests(ctx, &meetingtypes.QueryJoinRequestsRequest{MeetingId: id}); err == nil {
 		for _, r := range reqs.Requests {
-			if r.Status == meetingtypes.RequestStatus_REQUEST_STATUS_PENDING {
-				msg.Pending = append(msg.Pending, deviceInfo{User: r.UserId, Device: r.DeviceId, RemovedEarlier: p.Session().RemovedEarlier(r.UserId, r.DeviceId)})
+			if r.Status != meetingtypes.RequestStatus_REQUEST_STATUS_PENDING {
+				continue
+			}
+			removed := p.Session().RemovedEarlier(r.UserId, r.DeviceId)
+			screened, wrong := p.Session().Screened(r.UserId, r.DeviceId)
+			if removed || screened {
+				msg.Pending = append(msg.Pending, deviceInfo{User: r.UserId, Device: r.DeviceId, RemovedEarlier: removed, WrongPasscode: wrong})
 			}
 		}
 	}

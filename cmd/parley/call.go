@@ -117,6 +117,16 @@ func newCallCmd(g *globals) *cobra.Command {
 				printPeers(cmd, p, ch)
 				cmd.Printf("call over: %v\n", err)
 				return nil
+			case errors.Is(err, meeting.ErrWrongPasscode):
+				// The refused request is taken back, so that asking again
+				// with the right passcode is not refused by the chain's
+				// one open request per device.
+				wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+				defer cancel()
+				if _, werr := meeting.Withdraw(wctx, ch, d, id); werr != nil {
+					return fmt.Errorf("%w (and the refused request could not be withdrawn: %v)", err, werr)
+				}
+				return fmt.Errorf("%w (the request was withdrawn: run again with the right --passcode)", err)
 			}
 			return err
 		},

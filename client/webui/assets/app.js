@@ -193,7 +193,8 @@ function dispatch(msg) {
 let asked = new Set();
 let asksShown = 0; // for tests: notices shown
 function announceAsks(msg) {
-  const now = new Set(((msg && msg.pending) || []).map((p) => `${p.user}/${p.device}`));
+  // A request refused for its passcode is not the host's to decide.
+  const now = new Set(((msg && msg.pending) || []).filter((p) => !p.wrongPasscode).map((p) => `${p.user}/${p.device}`));
   if (state.leader) {
     for (const who of now) {
       if (asked.has(who)) continue;
@@ -508,6 +509,14 @@ function renderCall() {
         note.className = 'small warn';
         note.textContent = '(removed earlier) ';
         li.appendChild(note);
+      }
+      if (p.wrongPasscode) {
+        const note = document.createElement('span');
+        note.className = 'small warn';
+        note.textContent = '(wrong passcode: refused, and told so)';
+        li.appendChild(note);
+        ul.appendChild(li);
+        continue;
       }
       const b = document.createElement('button');
       b.className = 'admit';
