@@ -186,7 +186,9 @@ func (s *Session) lead(ctx context.Context, tip *verify.Snapshot, m meetingtypes
 		members[ref] = r
 	}
 	admitted := false
-	lobby := inLobby(tip, m) // before a scheduled start, requests wait (lobby.go)
+	s.mu.Lock()
+	lobby := s.lobbyNow // before a scheduled start, requests wait (lobby.go)
+	s.mu.Unlock()
 	for _, ref := range sortedRefs(ls.requests) {
 		r := ls.requests[ref]
 		if _, in := members[ref]; in || r.Status != meetingtypes.RequestStatus_REQUEST_STATUS_PENDING || lobby {

@@ -21,19 +21,23 @@ func (e EventLobby) String() string {
 // the chain refuses to admit anyone before the start, so the leader
 // waits instead of sending commits that fail. Block time, not this
 // machine's clock, is what the chain compares, and a commit lands in a
-// later block than snap, so this never waits past the start.
+// later block than snap, so this never waits past the start. snap must
+// be proven: a tentative snapshot has no header time yet.
 func inLobby(snap *verify.Snapshot, m meetingtypes.Meeting) bool {
 	return !m.Started(snap.Time().Unix())
 }
 
-// tellLobby reports EventLobby once, while the meeting has not started.
+// tellLobby records, from the step's proven snapshot, whether the meeting
+// is still a lobby (the leader's tentative step reads it: lobbyNow), and
+// reports EventLobby once while it is.
 func (s *Session) tellLobby(snap *verify.Snapshot, m meetingtypes.Meeting) {
-	if !inLobby(snap, m) {
-		return
-	}
+	lobby := inLobby(snap, m)
 	s.mu.Lock()
-	told := s.lobbyTold
-	s.lobbyTold = true
+	s.lobbyNow = lobby
+	told := s.lobbyTold || !lobby
+	if lobby {
+		s.lobbyTold = true
+	}
 	s.mu.Unlock()
 	if !told {
 		s.cfg.OnEvent(EventLobby{Start: time.Unix(m.StartsAt, 0)})

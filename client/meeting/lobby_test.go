@@ -41,10 +41,10 @@ func TestScheduledLobby(t *testing.T) {
 	}
 	require.Eventuallyf(t, func() bool { return lobby(bob.rec) && lobby(alice.rec) }, time.Minute, 50*time.Millisecond,
 		"lobby not told; alice: %v; bob: %v", alice.rec.all(), bob.rec.all())
-	require.Eventually(t, func() bool {
+	require.Eventuallyf(t, func() bool {
 		ep, ok := bob.rec.newestEpoch()
 		return ok && len(ep.Members) == 2
-	}, time.Minute, 50*time.Millisecond, "bob is admitted after the start")
+	}, time.Minute, 50*time.Millisecond, "bob is not admitted after the start; alice: %v", alice.rec.all())
 	require.False(t, time.Now().Before(start), "admitted before the start")
 	for _, p := range alice.rec.problems() {
 		require.NotContains(t, p.Err.Error(), "has not started", "the leader sent a commit the chain refused")

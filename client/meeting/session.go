@@ -114,6 +114,7 @@ type Session struct {
 	provenLeader DeviceRef       // the meeting's leader as the last proven step read it
 	claimed      bool            // a claim was sent and told (EventLeader{Claimed}); the leader state is not yet made
 	lobbyTold    bool            // EventLobby was reported
+	lobbyNow     bool            // the last proven step read a meeting before its start (lobby.go)
 }
 
 // NewSession prepares a session; Run runs it.
