@@ -226,7 +226,7 @@ func tpSetUp(ctx context.Context, b *testing.B, net *localnet.Network, n int) *t
 			msgs = append(msgs, &meetingtypes.MsgCreateMeeting{
 				Signer: e.accounts[a].addr.String(), MeetingId: m.id, UserId: d.user, DeviceId: d.device, EphPk: eph,
 				DurationSeconds: secs, ValidUntil: validUntil,
-				Sig: d.sign(meetingtypes.CreateSignBytes(e.chainID, m.id, d.user, d.device, eph, meetingtypes.Policy{}, secs, validUntil)),
+				Sig: d.sign(meetingtypes.CreateSignBytes(e.chainID, m.id, d.user, d.device, eph, meetingtypes.Policy{}, secs, validUntil, 0)),
 			})
 		}
 		return msgs, nil

@@ -186,9 +186,12 @@ func (s *Session) lead(ctx context.Context, tip *verify.Snapshot, m meetingtypes
 		members[ref] = r
 	}
 	admitted := false
+	s.mu.Lock()
+	lobby := s.lobbyNow // before a scheduled start, requests wait (lobby.go)
+	s.mu.Unlock()
 	for _, ref := range sortedRefs(ls.requests) {
 		r := ls.requests[ref]
-		if _, in := members[ref]; in || r.Status != meetingtypes.RequestStatus_REQUEST_STATUS_PENDING {
+		if _, in := members[ref]; in || r.Status != meetingtypes.RequestStatus_REQUEST_STATUS_PENDING || lobby {
 			continue
 		}
 		if removals[ref] {

@@ -81,6 +81,9 @@ type CreateOptions struct {
 	Allowlist        []string
 	PasscodeRequired bool
 	Duration         time.Duration // default 2 h
+	// StartsAt schedules the meeting (zero: it starts now). It opens at
+	// once as a lobby; Duration counts from StartsAt.
+	StartsAt time.Time
 }
 
 // Create opens a meeting led by d with a fresh random meeting ID.
@@ -102,10 +105,14 @@ func Create(ctx context.Context, c Chain, eph EphStore, d Device, o CreateOption
 	// The signature is good for 5 minutes: long enough for a slow block,
 	// short enough that the chain need not remember the ID for long.
 	validUntil := time.Now().Add(5 * time.Minute).Unix()
+	var startsAt int64
+	if !o.StartsAt.IsZero() {
+		startsAt = o.StartsAt.Unix()
+	}
 	msg := &meetingtypes.MsgCreateMeeting{
 		Signer: c.Account(), MeetingId: id, UserId: d.UserID, DeviceId: d.DeviceID, EphPk: pub,
-		Policy: policy, DurationSeconds: secs, ValidUntil: validUntil,
-		Sig: d.Key.SignMessage(meetingtypes.CreateSignBytes(c.ChainID(), id, d.UserID, d.DeviceID, pub, policy, secs, validUntil)),
+		Policy: policy, DurationSeconds: secs, ValidUntil: validUntil, StartsAt: startsAt,
+		Sig: d.Key.SignMessage(meetingtypes.CreateSignBytes(c.ChainID(), id, d.UserID, d.DeviceID, pub, policy, secs, validUntil, startsAt)),
 	}
 	res, err := c.Broadcast(ctx, msg)
 	if err != nil {

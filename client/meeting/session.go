@@ -114,6 +114,8 @@ type Session struct {
 	leader       *leaderState    // nil unless this device leads
 	provenLeader DeviceRef       // the meeting's leader as the last proven step read it
 	claimed      bool            // a claim was sent and told (EventLeader{Claimed}); the leader state is not yet made
+	lobbyTold    bool            // EventLobby was reported
+	lobbyNow     bool            // the last proven step read a meeting before its start (lobby.go)
 }
 
 // NewSession prepares a session; Run runs it.
@@ -472,6 +474,7 @@ func (s *Session) step(ctx context.Context) error {
 		return ErrEnded
 	}
 	s.reportDrops()
+	s.tellLobby(snap, m)
 	if err := s.confirmEarly(ctx, snap); err != nil {
 		return err
 	}

@@ -46,6 +46,8 @@ type controller struct {
 	relayOnly atomic.Bool
 
 	talk talkState // talk.go
+
+	invite leaderInvite // invitelink.go
 }
 
 func newController(cfg Config) *controller {

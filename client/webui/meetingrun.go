@@ -34,7 +34,13 @@ func (c *controller) join(ctx context.Context, invite, passcode string) error {
 	if err != nil {
 		return err
 	}
-	if inv.Trust != "" {
+	if inv.Signed != nil {
+		// The leader's signed invite: its signature, leader, schedule and
+		// anchor are checked against the chain before anything in it is used.
+		if _, err := meeting.VerifyInvite(ctx, c.cfg.Chain, inv); err != nil {
+			return err
+		}
+	} else if inv.Trust != "" {
 		// The inviter's client trusts this header: it must be on the chain
 		// this one verifies, or one of the two is shown another chain.
 		if err := c.cfg.Chain.CheckAnchor(ctx, inv.Trust); err != nil {
@@ -246,6 +252,8 @@ func (c *controller) onEvent(e meeting.Event) {
 		c.sendState()
 	case meeting.EventProblem:
 		c.notice("warn", "", e.String())
+	case meeting.EventLobby:
+		c.notice("info", "lobby", "The meeting has not started: "+e.String()+".")
 	case meeting.EventRefused:
 		c.notice("warn", "admission", "The leader has not let you in: "+e.String()+".")
 	case meeting.EventKeyChange:

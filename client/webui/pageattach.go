@@ -73,6 +73,12 @@ func (c *controller) sendState() {
 			inv.Trust = a.String()
 		}
 		st.Invite = inv.Link()
+		if c.leader {
+			// The leader's own signed link (and .ics), once made.
+			if link, ics := c.signedInvite(c.id, c.dev); link != "" {
+				st.Invite, st.InviteICS = link, ics
+			}
+		}
 	}
 	phase := c.phase
 	c.mu.Unlock()

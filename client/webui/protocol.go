@@ -78,8 +78,11 @@ type stateMsg struct {
 	Self    *memberInfo  `json:"self,omitempty"`
 	Meeting string       `json:"meeting,omitempty"` // hex ID
 	Invite  string       `json:"invite,omitempty"`
-	Leader  bool         `json:"leader"`
-	Reason  string       `json:"reason,omitempty"` // over: why
+	// InviteICS is the leader's signed invite as an .ics file, for the
+	// page to offer as a download (invitelink.go).
+	InviteICS string `json:"inviteIcs,omitempty"`
+	Leader    bool   `json:"leader"`
+	Reason    string `json:"reason,omitempty"` // over: why
 }
 
 type deviceInfo struct {

@@ -127,6 +127,7 @@ func New(cfg Config) (*Server, error) {
 	static, _ := fs.Sub(assets, "assets")
 	files := http.FileServerFS(static)
 	mux.HandleFunc("/ws", s.serveWS)
+	mux.HandleFunc("GET /join", s.serveJoin) // joinroute.go
 	mux.Handle("/", files)
 	s.http = &http.Server{Handler: s.guard(mux), ReadHeaderTimeout: 10 * time.Second}
 	return s, nil
@@ -173,6 +174,10 @@ func (s *Server) guard(next http.Handler) http.Handler {
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("Content-Security-Policy", "default-src 'self'; connect-src 'self' ws://127.0.0.1:"+s.port+" ws://localhost:"+s.port+"; img-src 'self' data:; media-src 'self' blob: mediastream:; worker-src 'self'; frame-ancestors 'none'")
 		ok, spent := s.gate.check(r)
+		if !ok && r.URL.Path == "/join" {
+			refuseJoin(w)
+			return
+		}
 		if !ok {
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			w.WriteHeader(http.StatusForbidden)

@@ -21,7 +21,7 @@ func newMeetingCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "meeting", Short: "Meetings on chain: create, request, admit, show, transfer, end"}
 	cmd.AddCommand(meetingCreateCmd(g), meetingRequestCmd(g), meetingCommitCmd(g), meetingShowCmd(g), meetingEndCmd(g),
 		meetingRunCmd(g), meetingJoinCmd(g), meetingAdmitCmd(g), meetingRemoveCmd(g), meetingLeaveCmd(g), meetingStatusCmd(g),
-		meetingTransferCmd(g))
+		meetingTransferCmd(g), meetingInviteCmd(g))
 	return cmd
 }
 
@@ -39,7 +39,7 @@ func (g *globals) device(user, device string) (meeting.Device, func(), error) {
 }
 
 func meetingCreateCmd(g *globals) *cobra.Command {
-	var user, device, allow string
+	var user, device, allow, start string
 	var max uint32
 	var passcode bool
 	var duration time.Duration
@@ -47,6 +47,10 @@ func meetingCreateCmd(g *globals) *cobra.Command {
 		Use:   "create",
 		Short: "Open a meeting led by this device; prints the meeting ID",
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			startsAt, err := parseStart(start, time.Now())
+			if err != nil {
+				return err
+			}
 			d, done, err := g.device(user, device)
 			if err != nil {
 				return err
@@ -61,12 +65,16 @@ func meetingCreateCmd(g *globals) *cobra.Command {
 				list = strings.Split(allow, ",")
 			}
 			id, _, err := meeting.Create(cmd.Context(), ch, g.ephStore(), d, meeting.CreateOptions{
-				MaxParticipants: max, Allowlist: list, PasscodeRequired: passcode, Duration: duration,
+				MaxParticipants: max, Allowlist: list, PasscodeRequired: passcode, Duration: duration, StartsAt: startsAt,
 			})
 			if err != nil {
 				return err
 			}
 			cmd.PrintErrf("meeting created, led by %s/%s\n", user, device)
+			if !startsAt.IsZero() {
+				cmd.PrintErrf("scheduled %s for %s; until then it is a lobby (`parley meeting invite` makes the link)\n",
+					startsAt.UTC().Format(time.RFC3339), duration)
+			}
 			cmd.Println(hex.EncodeToString(id))
 			return nil
 		},
@@ -75,7 +83,8 @@ func meetingCreateCmd(g *globals) *cobra.Command {
 	c.Flags().StringVar(&allow, "allow", "", "comma-separated user IDs that may request to join (default: anyone)")
 	c.Flags().Uint32Var(&max, "max", 0, "maximum participants (default: the chain's maximum)")
 	c.Flags().BoolVar(&passcode, "passcode", false, "require a passcode proof (checked by the leader, never on chain)")
-	c.Flags().DurationVar(&duration, "duration", 2*time.Hour, "meeting lifetime")
+	c.Flags().DurationVar(&duration, "duration", 2*time.Hour, "meeting lifetime (from --start when scheduled)")
+	c.Flags().StringVar(&start, "start", "", "schedule the start: RFC 3339 (2026-12-05T18:00:00Z) or relative (+10m); default now")
 	return c
 }
 
@@ -220,6 +229,7 @@ func meetingShowCmd(g *globals) *cobra.Command {
 			cmd.Printf("meeting %x  %s  leader %s/%s  epoch %d  expires %s\n", m.MeetingId,
 				strings.TrimPrefix(m.Status.String(), "STATUS_"), m.LeaderUser, m.LeaderDevice, m.Epoch,
 				time.Unix(m.ExpiresAt, 0).UTC().Format(time.RFC3339))
+			cmd.Printf("schedule: %s\n", scheduleLine(m, time.Now()))
 			if len(m.Policy.Allowlist) > 0 {
 				cmd.Printf("allowlist: %s\n", strings.Join(m.Policy.Allowlist, ", "))
 			}

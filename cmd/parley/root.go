@@ -7,6 +7,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cosmos/cosmos-sdk/version"
+
+	"github.com/parleynet/parley/client/meeting"
 )
 
 // globals are the settings every command shares; each has a PARLEY_*
@@ -24,6 +26,9 @@ type globals struct {
 	trust          string
 	insecure       bool
 	inviteTrust    string // the anchor of an invite being joined, used when none is stored
+	// signedInvite is the signed invite being joined; checkInvite verifies
+	// it once the chain is open (its anchor is never adopted).
+	signedInvite *meeting.Invite
 	// onChainEvent, if set, is also told what the chain client reports
 	// (failovers, lies, attacks): parley ui shows it in the page.
 	onChainEvent func(string)

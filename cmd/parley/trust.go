@@ -129,7 +129,7 @@ func trustInitCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
-	c.Flags().StringVar(&invite, "invite", "", "an invite link (parley:join?…&trust=…): trust the anchor it carries, the one the inviter's client trusts")
+	c.Flags().StringVar(&invite, "invite", "", "an invite link (http://…/join#… or parley:join?…&trust=…): trust the anchor it carries, the one the inviter's client trusts")
 	c.Flags().BoolVar(&yes, "yes", false, "trust the node's newest header without asking (trust on first use: only for a node you run)")
 	c.Flags().DurationVar(&period, "trusting-period", verify.DefaultTrustingPeriod, "how long a verified header may vouch for the next; must be below the chain's unbonding time")
 	return c
@@ -244,6 +244,19 @@ func (g *globals) useInvite(link string, asTrust bool) error {
 		}
 		return nil
 	}
+	if inv.Signed != nil && !asTrust {
+		// A signed invite's anchor must be this client's own; it is
+		// adopted only by `parley trust init --invite`, by a person.
+		have, err := g.configuredAnchor()
+		if err != nil {
+			return err
+		}
+		if err := meeting.CheckInviteAnchor(g.chainID, have, inv.Signed); err != nil {
+			return err
+		}
+		g.signedInvite = &inv
+		return nil
+	}
 	if asTrust {
 		g.trust = inv.Trust
 	} else {
@@ -265,9 +278,31 @@ func (g *globals) meetingArg(arg string) ([]byte, error) {
 	return inv.MeetingID, nil
 }
 
-// checkInvite checks, after the chain is open, that an invite's anchor is
-// on the chain this client verifies.
+// configuredAnchor is the anchor --trust/PARLEY_TRUST or the stored state
+// sets; zero when there is none.
+func (g *globals) configuredAnchor() (verify.Anchor, error) {
+	if g.trust != "" {
+		a, err := verify.ParseAnchor(g.chainID, g.trust)
+		if err != nil {
+			return a, fmt.Errorf("--trust: %w", err)
+		}
+		return a, nil
+	}
+	st, err := verify.LoadState(g.trustDir(), g.chainID)
+	if errors.Is(err, verify.ErrNoAnchor) {
+		return verify.Anchor{}, nil
+	}
+	return st.Anchor, err
+}
+
+// checkInvite checks, after the chain is open, a signed invite against the
+// chain (VerifyInvite), or that an older invite's anchor is on the chain
+// this client verifies.
 func (g *globals) checkInvite(ctx context.Context, ch *verify.Client) error {
+	if g.signedInvite != nil {
+		_, err := meeting.VerifyInvite(ctx, ch, *g.signedInvite)
+		return err
+	}
 	if g.inviteTrust == "" {
 		return nil
 	}

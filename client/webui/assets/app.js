@@ -864,5 +864,37 @@ $('copy-invite').onclick = async () => {
   }
 };
 
+// Invite links open /join#<invite> (joinroute.go): the invite goes into
+// the join box and out of the address bar and history (the fragment never
+// left the browser), and is joined once this page is signed in. The
+// leader's page also offers its signed invite as an .ics download.
+(function inviteLinks() {
+  let pending = '';
+  if (location.pathname === '/join' && location.hash.length > 1) {
+    pending = location.origin + '/join' + location.hash;
+    $('invite-input').value = pending;
+    history.replaceState(null, '', '/');
+  }
+  const ics = document.createElement('a');
+  ics.textContent = 'Calendar file (.ics)';
+  ics.download = 'parley-meeting.ics';
+  ics.hidden = true;
+  $('copy-invite').after(' ', ics);
+  let icsText = '';
+  setInterval(() => {
+    if (pending && state.phase === 'lobby' && $('invite-input').value === pending) {
+      pending = '';
+      $('join-btn').click();
+    }
+    const text = state.leader && state.inviteIcs || '';
+    if (text !== icsText) {
+      if (ics.href.startsWith('blob:')) URL.revokeObjectURL(ics.href);
+      icsText = text;
+      ics.href = text ? URL.createObjectURL(new Blob([text], {type: 'text/calendar'})) : '';
+      ics.hidden = !text;
+    }
+  }, 250);
+})();
+
 takeSecret();
 connect(holds() ? 'resume' : 'ask');

@@ -28,7 +28,10 @@ func (k *Keeper) EndBlocker(ctx context.Context) error {
 	if budget, err = k.expireStaleRequests(ctx, params.RequestTtlBlocks, budget); err != nil {
 		return err
 	}
-	_, err = k.pruneEndedMeetings(ctx, budget)
+	if budget, err = k.pruneEndedMeetings(ctx, budget); err != nil {
+		return err
+	}
+	_, err = k.pruneUnheldMeetings(ctx, budget)
 	return err
 }
 
@@ -145,7 +148,7 @@ func (k *Keeper) pruneEndedMeetings(ctx context.Context, budget int) (int, error
 		if err := k.PruneQueue.Remove(ctx, *due); err != nil {
 			return budget, err
 		}
-		if err := sdkCtx.EventManager().EmitTypedEvent(&types.EventMeetingPruned{MeetingId: due.K2()}); err != nil {
+		if err := sdkCtx.EventManager().EmitTypedEvent(&types.EventMeetingPruned{MeetingId: due.K2(), Cause: "retention"}); err != nil {
 			return budget, err
 		}
 	}

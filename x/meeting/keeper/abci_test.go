@@ -154,7 +154,7 @@ func TestEndBlockerPrunesAfterRetention(t *testing.T) {
 
 	f.NextBlock(1)
 	require.EqualValues(t, endedAt+retention+1, f.Ctx.BlockHeight())
-	require.Equal(t, []*types.EventMeetingPruned{{MeetingId: w.mid}}, mtest.Events[*types.EventMeetingPruned](t, f))
+	require.Equal(t, []*types.EventMeetingPruned{{MeetingId: w.mid, Cause: "retention"}}, mtest.Events[*types.EventMeetingPruned](t, f))
 	has, err = f.Keeper.Meetings.Has(f.Ctx, w.mid)
 	require.NoError(t, err)
 	require.False(t, has)
@@ -346,7 +346,7 @@ func TestEndBlockerPruneBudget(t *testing.T) {
 		require.Less(t, blocks, 100)
 	}
 	require.GreaterOrEqual(t, blocks, (total+budget-1)/budget)
-	require.Equal(t, []*types.EventMeetingPruned{{MeetingId: mtest.NewMeetingID(2)}}, mtest.Events[*types.EventMeetingPruned](t, f))
+	require.Equal(t, []*types.EventMeetingPruned{{MeetingId: mtest.NewMeetingID(2), Cause: "retention"}}, mtest.Events[*types.EventMeetingPruned](t, f))
 	gs := f.Export(t)
 	require.Empty(t, gs.Meetings)
 	require.Empty(t, gs.Requests)

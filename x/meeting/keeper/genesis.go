@@ -19,6 +19,24 @@ func (k *Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error 
 	if err := k.Params.Set(ctx, gs.Params); err != nil {
 		return err
 	}
+	now := sdk.UnwrapSDKContext(ctx).BlockTime().Unix()
+	// A scheduled meeting was held once an epoch admitted anyone but its
+	// leader; until then it is in the unheld queue, not the prune queue.
+	held := map[string]bool{}
+	for _, e := range gs.Epochs {
+		if len(e.Members) > 1 {
+			held[string(e.MeetingId)] = true
+		}
+	}
+	started := map[string]bool{}
+	for _, m := range gs.Meetings {
+		started[string(m.MeetingId)] = m.Started(now)
+		if m.Scheduled() && !held[string(m.MeetingId)] {
+			if err := k.queueUnheld(ctx, m); err != nil {
+				return err
+			}
+		}
+	}
 	for _, m := range gs.Meetings {
 		if err := k.Meetings.Set(ctx, m.MeetingId, m); err != nil {
 			return err
@@ -33,14 +51,23 @@ func (k *Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error 
 			if err := k.ExpiryQueue.Set(ctx, collections.Join(m.ExpiresAt, m.MeetingId)); err != nil {
 				return err
 			}
-		} else if err := k.PruneQueue.Set(ctx, collections.Join(m.EndedHeight+int64(gs.Params.RetentionBlocks), m.MeetingId)); err != nil {
+		} else if err := k.queuePrune(ctx, m, gs.Params.RetentionBlocks); err != nil {
 			return err
 		}
 	}
 	for _, r := range gs.Requests {
 		status := r.Status
 		r.Status = types.RequestStatus_REQUEST_STATUS_UNSPECIFIED
-		if err := k.setRequestStatus(ctx, &r, status); err != nil {
+		if status == types.RequestStatus_REQUEST_STATUS_PENDING && !started[string(r.MeetingId)] {
+			// Still in the lobby: no TTL before the start (schedule.go).
+			m, err := k.Meetings.Get(ctx, r.MeetingId)
+			if err != nil {
+				return err
+			}
+			if err := k.addRequest(ctx, m, &r); err != nil {
+				return err
+			}
+		} else if err := k.setRequestStatus(ctx, &r, status); err != nil {
 			return err
 		}
 		if err := k.DeviceIndex.Set(ctx, collections.Join3(r.UserId, r.DeviceId, r.MeetingId)); err != nil {
@@ -94,6 +121,18 @@ func (k *Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error)
 			// taken by a replayed creation after an import.
 			m, err := k.Meetings.Get(ctx, key.K2())
 			if err == nil && now >= m.CreateValidUntil {
+				pruning[string(key.K2())] = true
+			}
+			return false, nil
+		}); err != nil {
+		return nil, err
+	}
+	// Ended scheduled meetings never held and past their deadline are being
+	// pruned by the unheld queue the same way.
+	if err := k.UnheldQueue.Walk(ctx, new(collections.Range[collections.Pair[int64, []byte]]).EndInclusive(collections.Join(now, maxMeetingID)),
+		func(key collections.Pair[int64, []byte]) (bool, error) {
+			m, err := k.Meetings.Get(ctx, key.K2())
+			if err == nil && m.Status == types.Status_STATUS_ENDED {
 				pruning[string(key.K2())] = true
 			}
 			return false, nil

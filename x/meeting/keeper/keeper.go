@@ -51,6 +51,9 @@ type Keeper struct {
 	// meeting has seen, so no signed request, claim or leave can be
 	// replayed with an old key.
 	UsedEphKeys markset.Set[collections.Pair[[]byte, []byte]]
+	// UnheldQueue: (unheld deadline, meeting) for scheduled meetings that
+	// have not yet admitted anyone but the leader (schedule.go).
+	UnheldQueue markset.Set[collections.Pair[int64, []byte]]
 }
 
 // NewKeeper builds the keeper and its collections schema.
@@ -81,6 +84,8 @@ func NewKeeper(cdc codec.BinaryCodec, storeService storetypes.KVStoreService, id
 			collections.PairKeyCodec(collections.Int64Key, collections.BytesKey)),
 		UsedEphKeys: markset.New(sb, types.UsedEphKeysPrefix, "used_eph_keys",
 			collections.PairKeyCodec(collections.BytesKey, collections.BytesKey)),
+		UnheldQueue: markset.New(sb, types.UnheldQueuePrefix, "unheld_queue",
+			collections.PairKeyCodec(collections.Int64Key, collections.BytesKey)),
 	}
 	schema, err := sb.Build()
 	if err != nil {

@@ -63,6 +63,9 @@ func (k *Keeper) validateCommit(ctx context.Context, msg *types.MsgCommitEpoch) 
 	if len(msg.Members) > int(limit) {
 		return m, types.ErrRosterTooLarge.Wrapf("members: %d, the limit is %d", len(msg.Members), limit)
 	}
+	if err := checkStarted(m, msg.Members, sdk.UnwrapSDKContext(ctx).BlockTime().Unix()); err != nil {
+		return m, err
+	}
 	sb := types.CommitSignBytes(sdk.UnwrapSDKContext(ctx).ChainID(), msg.MeetingId, msg.Epoch, msg.Members, msg.RosterHash, msg.KeyCommitment, msg.Reason)
 	if err := k.verifyDevice(ctx, m.LeaderUser, m.LeaderDevice, sb, msg.Sig); err != nil {
 		return m, types.ErrNotLeader.Wrapf("commit must be signed by the leader %s/%s: %v", m.LeaderUser, m.LeaderDevice, err)
@@ -193,6 +196,11 @@ func (k *Keeper) applyCommit(ctx context.Context, m types.Meeting, msg *types.Ms
 	m.Epoch, m.RosterHash, m.KeyCommitment, m.RekeyDueHeight = e.Epoch, r.hash, msg.KeyCommitment, 0
 	if err := k.Meetings.Set(ctx, m.MeetingId, m); err != nil {
 		return err
+	}
+	if len(r.members) > 1 {
+		if err := k.markHeld(ctx, m); err != nil {
+			return err
+		}
 	}
 	return sdkCtx.EventManager().EmitTypedEvent(&types.EventEpochCommitted{
 		MeetingId: m.MeetingId, Epoch: e.Epoch, Members: toPtrs(r.members), RosterHash: r.hash,

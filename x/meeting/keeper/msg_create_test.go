@@ -175,7 +175,7 @@ func createValidUntil(w *world, validUntil int64) *types.MsgCreateMeeting {
 	msg := w.f.CreateMeetingMsg(mtest.NewMeetingID(2), "bob", "desk", w.bob.key, w.bob.eph, types.Policy{}, duration)
 	msg.ValidUntil = validUntil
 	msg.Sig = ed25519.Sign(w.bob.key, types.CreateSignBytes(w.f.Ctx.ChainID(), msg.MeetingId, msg.UserId, msg.DeviceId,
-		msg.EphPk, msg.Policy, msg.DurationSeconds, validUntil))
+		msg.EphPk, msg.Policy, msg.DurationSeconds, validUntil, 0))
 	return msg
 }
 

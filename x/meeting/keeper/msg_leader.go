@@ -197,7 +197,7 @@ func (k *Keeper) endMeeting(ctx context.Context, m types.Meeting, cause string) 
 	for _, err := range []error{
 		k.LeaderIndex.Remove(ctx, collections.Join(m.LeaderUser, m.MeetingId)),
 		k.ExpiryQueue.Remove(ctx, collections.Join(m.ExpiresAt, m.MeetingId)),
-		k.PruneQueue.Set(ctx, collections.Join(m.EndedHeight+int64(params.RetentionBlocks), m.MeetingId)),
+		k.queuePrune(ctx, m, params.RetentionBlocks),
 		k.Meetings.Set(ctx, m.MeetingId, m),
 	} {
 		if err != nil {

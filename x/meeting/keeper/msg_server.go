@@ -43,6 +43,9 @@ func (s msgServer) CreateMeeting(ctx context.Context, msg *types.MsgCreateMeetin
 	if msg.DurationSeconds == 0 || msg.DurationSeconds > params.MaxDurationSeconds {
 		return nil, types.ErrInvalidDuration.Wrapf("duration_seconds: want 1..%d, got %d", params.MaxDurationSeconds, msg.DurationSeconds)
 	}
+	if err := validateStart(msg.StartsAt, sdkCtx.BlockTime().Unix()); err != nil {
+		return nil, err
+	}
 	if has, err := k.Meetings.Has(ctx, msg.MeetingId); err != nil {
 		return nil, err
 	} else if has {
@@ -52,7 +55,7 @@ func (s msgServer) CreateMeeting(ctx context.Context, msg *types.MsgCreateMeetin
 	if msg.ValidUntil < now || msg.ValidUntil > now+types.MaxCreateValidity {
 		return nil, types.ErrSignatureExpired.Wrapf("valid_until %d: want %d..%d (block time to %d s later)", msg.ValidUntil, now, now+types.MaxCreateValidity, types.MaxCreateValidity)
 	}
-	sb := types.CreateSignBytes(sdkCtx.ChainID(), msg.MeetingId, msg.UserId, msg.DeviceId, msg.EphPk, msg.Policy, msg.DurationSeconds, msg.ValidUntil)
+	sb := types.CreateSignBytes(sdkCtx.ChainID(), msg.MeetingId, msg.UserId, msg.DeviceId, msg.EphPk, msg.Policy, msg.DurationSeconds, msg.ValidUntil, msg.StartsAt)
 	if err := k.verifyDevice(ctx, msg.UserId, msg.DeviceId, sb, msg.Sig); err != nil {
 		return nil, err
 	}
@@ -60,7 +63,8 @@ func (s msgServer) CreateMeeting(ctx context.Context, msg *types.MsgCreateMeetin
 	m := types.Meeting{
 		MeetingId: msg.MeetingId, LeaderUser: msg.UserId, LeaderDevice: msg.DeviceId, LeaderEphPk: msg.EphPk,
 		Policy: msg.Policy, Status: types.Status_STATUS_OPEN, CreatedHeight: sdkCtx.BlockHeight(),
-		ExpiresAt: now + int64(msg.DurationSeconds), CreateValidUntil: msg.ValidUntil,
+		ExpiresAt: types.ScheduleEnd(now, msg.StartsAt, msg.DurationSeconds), CreateValidUntil: msg.ValidUntil,
+		StartsAt: msg.StartsAt,
 	}
 	if err := k.useEphKey(ctx, m.MeetingId, msg.EphPk); err != nil {
 		return nil, err
@@ -86,6 +90,7 @@ func (s msgServer) CreateMeeting(ctx context.Context, msg *types.MsgCreateMeetin
 		k.DeviceIndex.Set(ctx, collections.Join3(msg.UserId, msg.DeviceId, m.MeetingId)),
 		k.LeaderIndex.Set(ctx, collections.Join(m.LeaderUser, m.MeetingId)),
 		k.ExpiryQueue.Set(ctx, collections.Join(m.ExpiresAt, m.MeetingId)),
+		k.queueUnheld(ctx, m),
 	} {
 		if err != nil {
 			return nil, err
@@ -93,6 +98,7 @@ func (s msgServer) CreateMeeting(ctx context.Context, msg *types.MsgCreateMeetin
 	}
 	return &types.MsgCreateMeetingResponse{}, sdkCtx.EventManager().EmitTypedEvent(&types.EventMeetingCreated{
 		MeetingId: m.MeetingId, LeaderUser: m.LeaderUser, LeaderDevice: m.LeaderDevice, ExpiresAt: m.ExpiresAt,
+		StartsAt: m.StartsAt,
 	})
 }
 
@@ -156,7 +162,7 @@ func (s msgServer) RequestJoin(ctx context.Context, msg *types.MsgRequestJoin) (
 		MeetingId: msg.MeetingId, UserId: msg.UserId, DeviceId: msg.DeviceId,
 		EphPk: msg.EphPk, Sealed: msg.Sealed, Height: sdkCtx.BlockHeight(), Seq: seq,
 	}
-	if err := k.setRequestStatus(ctx, &r, types.RequestStatus_REQUEST_STATUS_PENDING); err != nil {
+	if err := k.addRequest(ctx, m, &r); err != nil {
 		return nil, err
 	}
 	if err := k.DeviceIndex.Set(ctx, collections.Join3(msg.UserId, msg.DeviceId, msg.MeetingId)); err != nil {

@@ -203,7 +203,7 @@ func (s *sim) createMsg(d, signer *device, id, eph []byte, p types.Policy, dur u
 	return &types.MsgCreateMeeting{
 		Signer: s.payer, MeetingId: id, UserId: d.user, DeviceId: d.id, EphPk: eph, Policy: p, DurationSeconds: dur,
 		ValidUntil: validUntil,
-		Sig:        signer.sign(types.CreateSignBytes(chainID, id, d.user, d.id, eph, p, dur, validUntil)),
+		Sig:        signer.sign(types.CreateSignBytes(chainID, id, d.user, d.id, eph, p, dur, validUntil, 0)),
 	}
 }
 

@@ -29,8 +29,11 @@ import (
 //     the leader's, before the first epoch);
 //   - the leader's request is ADMITTED and holds the meeting's leader_eph_pk;
 //   - ended meetings have no PENDING request;
-//   - PendingCount and PendingQueue match the PENDING requests, and the
-//     leader, member, device, expiry and prune indexes match the records;
+//   - PendingCount and PendingQueue match the PENDING requests (a
+//     scheduled meeting's lobby requests may be out of the queue), and the
+//     leader, member, device, expiry, prune and unheld indexes match the
+//     records (an ended scheduled meeting never held is in the unheld
+//     queue instead of the prune queue);
 //   - every meeting's leader key and every request's key are among the
 //     meeting's used ephemeral keys, and no used key belongs to a meeting
 //     that is gone;
@@ -52,6 +55,17 @@ func CheckInvariants(tb testing.TB, f *Fixture) {
 	pruning := map[string]bool{}
 	require.NoError(tb, k.PruneQueue.Walk(ctx, nil, func(p collections.Pair[int64, []byte]) (bool, error) {
 		if p.K1() <= ctx.BlockHeight() {
+			pruning[string(p.K2())] = true
+		}
+		return false, nil
+	}))
+	unheld := map[string]bool{}
+	require.NoError(tb, k.UnheldQueue.Walk(ctx, nil, func(p collections.Pair[int64, []byte]) (bool, error) {
+		unheld[string(p.K2())] = true
+		m, err := k.Meetings.Get(ctx, p.K2())
+		require.NoErrorf(tb, err, "unheld queue names meeting %x, which is gone", p.K2())
+		require.Equalf(tb, m.UnheldDeadline(), p.K1(), "meeting %x: unheld queue deadline", p.K2())
+		if p.K1() <= ctx.BlockTime().Unix() && m.Status == types.Status_STATUS_ENDED {
 			pruning[string(p.K2())] = true
 		}
 		return false, nil
@@ -109,13 +123,22 @@ func CheckInvariants(tb testing.TB, f *Fixture) {
 	var wantLeader, wantMember, wantExpiry, wantPending []string
 	var wantPrune []string
 	for id := range pruning {
-		wantPrune = append(wantPrune, fmt.Sprintf("%x", id))
+		if !unheld[id] {
+			wantPrune = append(wantPrune, fmt.Sprintf("%x", id))
+		}
 	}
+	scheduled := map[string]bool{}
 	wantCount := map[string]uint64{}
 	for _, m := range gs.Meetings {
 		id := string(m.MeetingId)
 		name := fmt.Sprintf("meeting %x", m.MeetingId)
 		es := epochs[id]
+		held := false
+		for _, e := range es {
+			held = held || len(e.Members) > 1
+		}
+		require.Equalf(tb, m.Scheduled() && !held, unheld[id], "%s: in the unheld queue (scheduled %v, held %v)", name, m.Scheduled(), held)
+		scheduled[id] = m.Scheduled()
 		require.Lenf(tb, es, int(m.Epoch), "%s: epoch %d", name, m.Epoch)
 		for i, e := range es {
 			require.EqualValuesf(tb, i+1, e.Epoch, "%s: epochs out of sequence", name)
@@ -143,7 +166,9 @@ func CheckInvariants(tb testing.TB, f *Fixture) {
 			case types.RequestStatus_REQUEST_STATUS_PENDING:
 				require.Equalf(tb, types.Status_STATUS_OPEN, m.Status, "%s: ended with pending request %s/%s", name, r.UserId, r.DeviceId)
 				wantCount[id]++
-				wantPending = append(wantPending, fmt.Sprintf("%d/%x/%s/%s", r.Height, r.MeetingId, r.UserId, r.DeviceId))
+				if !m.Scheduled() {
+					wantPending = append(wantPending, fmt.Sprintf("%d/%x/%s/%s", r.Height, r.MeetingId, r.UserId, r.DeviceId))
+				}
 			case types.RequestStatus_REQUEST_STATUS_ADMITTED:
 				inRoster := types.SenderIndex(roster, r.UserId, r.DeviceId) >= 0
 				isLeader := r.UserId == m.LeaderUser && r.DeviceId == m.LeaderDevice
@@ -175,7 +200,9 @@ func CheckInvariants(tb testing.TB, f *Fixture) {
 			}
 		case types.Status_STATUS_ENDED:
 			// The prune height depends on the retention when it ended.
-			wantPrune = append(wantPrune, fmt.Sprintf("%x", m.MeetingId))
+			if !unheld[id] {
+				wantPrune = append(wantPrune, fmt.Sprintf("%x", m.MeetingId))
+			}
 		default:
 			require.Failf(tb, "bad status", "%s: status %s", name, m.Status)
 		}
@@ -207,7 +234,9 @@ func CheckInvariants(tb testing.TB, f *Fixture) {
 		return false, nil
 	}))
 	require.NoError(tb, k.PendingQueue.Walk(ctx, nil, func(t collections.Triple[int64, []byte, string]) (bool, error) {
-		gotPending = append(gotPending, fmt.Sprintf("%d/%x/%s", t.K1(), t.K2(), t.K3()))
+		if !scheduled[string(t.K2())] {
+			gotPending = append(gotPending, fmt.Sprintf("%d/%x/%s", t.K1(), t.K2(), t.K3()))
+		}
 		return false, nil
 	}))
 	sameSet(tb, "LeaderIndex", wantLeader, pairs(k.LeaderIndex))

@@ -41,11 +41,17 @@ func (f *Fixture) EphKey(tb testing.TB) (pub []byte, priv hpke.PrivateKey) {
 
 // CreateMeetingMsg is MsgCreateMeeting for a meeting led by user/device.
 func (f *Fixture) CreateMeetingMsg(id []byte, user, device string, key ed25519.PrivateKey, ephPK []byte, p types.Policy, durationSeconds uint64) *types.MsgCreateMeeting {
+	return f.ScheduleMeetingMsg(id, user, device, key, ephPK, p, 0, durationSeconds)
+}
+
+// ScheduleMeetingMsg is CreateMeetingMsg for a meeting that starts at
+// startsAt (Unix seconds; 0: unscheduled).
+func (f *Fixture) ScheduleMeetingMsg(id []byte, user, device string, key ed25519.PrivateKey, ephPK []byte, p types.Policy, startsAt int64, durationSeconds uint64) *types.MsgCreateMeeting {
 	validUntil := f.Ctx.BlockTime().Unix() + 300
-	sb := types.CreateSignBytes(f.Ctx.ChainID(), id, user, device, ephPK, p, durationSeconds, validUntil)
+	sb := types.CreateSignBytes(f.Ctx.ChainID(), id, user, device, ephPK, p, durationSeconds, validUntil, startsAt)
 	return &types.MsgCreateMeeting{
 		Signer: f.Owner, MeetingId: id, UserId: user, DeviceId: device, EphPk: ephPK,
-		Policy: p, DurationSeconds: durationSeconds, ValidUntil: validUntil, Sig: ed25519.Sign(key, sb),
+		Policy: p, DurationSeconds: durationSeconds, ValidUntil: validUntil, StartsAt: startsAt, Sig: ed25519.Sign(key, sb),
 	}
 }
 

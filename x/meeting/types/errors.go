@@ -38,4 +38,9 @@ var (
 	// chain computes from its own join requests (the leader was shown a
 	// different key, e.g. by a lying node).
 	ErrRosterHashMismatch = errors.Register(ModuleName, 32, "roster hash does not match the join requests")
+	// ErrInvalidSchedule: a start in the past, too far ahead, or a
+	// duration out of bounds for a scheduled meeting.
+	ErrInvalidSchedule = errors.Register(ModuleName, 33, "invalid schedule")
+	// ErrNotStarted: a scheduled meeting admits no one before its start.
+	ErrNotStarted = errors.Register(ModuleName, 34, "meeting has not started")
 )

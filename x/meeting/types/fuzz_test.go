@@ -21,7 +21,9 @@ func FuzzSignBytes(f *testing.F) {
 		p := types.Policy{MaxParticipants: maxP, Allowlist: []string{user, user2}, PasscodeRequired: passcode}
 		ms := []types.MemberRef{{UserId: user, DeviceId: device}, {UserId: user2, DeviceId: device2}}
 		all := map[string]func() []byte{
-			types.DomainCreate: func() []byte { return types.CreateSignBytes(chainID, meetingID, user, device, ephPK, p, n, int64(n)) },
+			types.DomainCreate: func() []byte {
+				return types.CreateSignBytes(chainID, meetingID, user, device, ephPK, p, n, int64(n), int64(n))
+			},
 			types.DomainRequest: func() []byte {
 				return types.RequestSignBytes(chainID, meetingID, int64(n), user, device, ephPK, sealed)
 			},

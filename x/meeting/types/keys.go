@@ -31,11 +31,13 @@ var (
 
 // PendingCountPrefix keys the per-meeting pending request counter,
 // UsedEphKeysPrefix the ephemeral keys ever used in a meeting and
-// RequestLogPrefix the meetings' request logs.
+// RequestLogPrefix the meetings' request logs, UnheldQueuePrefix the
+// scheduled meetings not yet held, by their prune deadline.
 var (
 	PendingCountPrefix = collections.NewPrefix(11)
 	UsedEphKeysPrefix  = collections.NewPrefix(12)
 	RequestLogPrefix   = collections.NewPrefix(13)
+	UnheldQueuePrefix  = collections.NewPrefix(14)
 )
 
 // MaxCreateValidity bounds how far ahead a creation signature's

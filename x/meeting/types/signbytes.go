@@ -22,8 +22,15 @@ func start(domain, chainID string, meetingID []byte) *identitytypes.SignBytes {
 	return identitytypes.NewSignBytes(domain, chainID).Bytes(meetingID)
 }
 
-// CreateSignBytes is signed by the leader device of a new meeting.
-func CreateSignBytes(chainID string, meetingID []byte, userID, deviceID string, ephPK []byte, p Policy, durationSeconds uint64, validUntil int64) []byte {
+// CreateSignBytes is signed by the leader device of a new meeting:
+//
+//	… ‖ str(user) ‖ str(device) ‖ str(eph_pk) ‖ u64(max_participants) ‖ u64(len(allowlist)) ‖ str(user)…
+//	  ‖ u64(passcode_required) ‖ u64(duration_seconds) ‖ u64(valid_until) [‖ u64(starts_at)]
+//
+// starts_at is appended only when it is set, so an unscheduled creation
+// signs exactly the bytes it always did; every field before it is
+// self-delimiting, so the two forms never coincide.
+func CreateSignBytes(chainID string, meetingID []byte, userID, deviceID string, ephPK []byte, p Policy, durationSeconds uint64, validUntil, startsAt int64) []byte {
 	s := start(DomainCreate, chainID, meetingID).String(userID).String(deviceID).Bytes(ephPK).
 		Uint64(uint64(p.MaxParticipants)).Uint64(uint64(len(p.Allowlist)))
 	for _, u := range p.Allowlist {
@@ -33,7 +40,11 @@ func CreateSignBytes(chainID string, meetingID []byte, userID, deviceID string, 
 	if p.PasscodeRequired {
 		passcode = 1
 	}
-	return s.Uint64(passcode).Uint64(durationSeconds).Uint64(uint64(validUntil)).Done()
+	s.Uint64(passcode).Uint64(durationSeconds).Uint64(uint64(validUntil))
+	if startsAt != 0 {
+		s.Uint64(uint64(startsAt))
+	}
+	return s.Done()
 }
 
 // RequestSignBytes is signed by a device asking to join. createdHeight is

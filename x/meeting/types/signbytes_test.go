@@ -52,7 +52,7 @@ func TestCreateSignBytesVector(t *testing.T) {
 	want = binary.BigEndian.AppendUint64(want, 3600)       // duration_seconds
 	want = binary.BigEndian.AppendUint64(want, 1800000000) // valid_until
 
-	got := types.CreateSignBytes(chainID, mid, "alice", "phone", eph, pol, 3600, 1800000000)
+	got := types.CreateSignBytes(chainID, mid, "alice", "phone", eph, pol, 3600, 1800000000, 0)
 	require.Equal(t, want, got)
 	require.Equal(t, createVector, hex.EncodeToString(got))
 }
@@ -105,7 +105,7 @@ func base() inputs {
 
 var kinds = map[string]func(in inputs) []byte{
 	"create": func(in inputs) []byte {
-		return types.CreateSignBytes(in.chainID, in.meetingID, in.user, in.device, in.ephPK, in.policy, in.duration, in.validUntil)
+		return types.CreateSignBytes(in.chainID, in.meetingID, in.user, in.device, in.ephPK, in.policy, in.duration, in.validUntil, 0)
 	},
 	"request": func(in inputs) []byte {
 		return types.RequestSignBytes(in.chainID, in.meetingID, int64(in.duration), in.user, in.device, in.ephPK, in.sealed)
