@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"regexp"
 	"testing"
 	"time"
@@ -13,10 +14,12 @@ import (
 
 // TestTwoBrowsers: two people, each with their own `parley ui` and their
 // own Chromium, as two people would use Parley. Alice checks her camera
-// and microphone in the lobby and creates a meeting with a passcode; bob
-// asks with a wrong passcode and is told (alice is not asked about it),
-// then pastes her invite with the right one; alice is told, admits him from
-// her page, and both pages decrypt each other and show the same security
+// and microphone in the lobby and schedules a meeting with a passcode, 30 s
+// ahead; her page offers a signed invite link and a calendar file. Bob asks
+// early with a wrong passcode, waits in the lobby, and is told at the start
+// (alice is not asked about it); he clicks alice's invite link, which opens
+// his own parley ui, is asked for the passcode and asks with it; alice is
+// told, admits him from her page, and both pages decrypt each other and show the same security
 // code; they chat both ways under the names they gave (each line shown
 // with the sender's proven user and device), bob raises his hand and
 // alice sees it, alice reacts and bob sees it; alice records (from before
@@ -25,16 +28,17 @@ import (
 // mute and his own client mutes him, while bob's request to mute alice
 // is not honoured (he does not lead); bob shares his screen and alice sees
 // it decrypted on its own tile, large in the speaker view; alice makes bob
-// the host, and the host's controls move from her page to his; bob
-// removes alice, and she is let back in only by his explicit click.
+// the host, and the host's controls move from her page to his, with his
+// own signed invite (hers is refused now); bob removes alice, and she is
+// let back in only by his explicit click.
 func TestTwoBrowsers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a chain, two clients and two browsers")
 	}
 	lc := startLocalnet(t, "parley-two")
-	open := func(user, device string) *browserPerson {
+	open := func(user, device, port string) *browserPerson {
 		home := lc.device(t, user, user, device)
-		ui := lc.start(t, home, user, "ui", "--port", "0")
+		ui := lc.start(t, home, user, "ui", "--port", port)
 		var link string
 		waitOK(t, 30*time.Second, user+"'s parley ui to print its link", func() bool {
 			link = regexp.MustCompile(`http://127\.0\.0\.1:\d+/\?t=[0-9a-f]+`).FindString(ui.output())
@@ -51,7 +55,9 @@ func TestTwoBrowsers(t *testing.T) {
 		)
 		return p
 	}
-	alice, bob := open("alice", "browser"), open("bob", "laptop")
+	// bob's parley ui is on the default port, as a person's is, so that
+	// alice's invite link opens it.
+	alice, bob := open("alice", "browser", "0"), open("bob", "laptop", "8765")
 	poll := func(js string) chromedp.Action {
 		return chromedp.Poll(js, nil, chromedp.WithPollingTimeout(60*time.Second))
 	}
@@ -62,23 +68,36 @@ func TestTwoBrowsers(t *testing.T) {
 		poll(`document.querySelector('#mic-level').style.width !== '0px' && document.querySelector('#mic-level').style.width !== ''`),
 	)
 	var invite string
-	alice.do(t, "give her name and create a meeting with a passcode",
+	var ics string
+	alice.do(t, "give her name and schedule a meeting with a passcode, starting in 30 s",
 		chromedp.SetValue(`#name-input`, "Alice Liddell"),
 		chromedp.SetValue(`#create-passcode`, "open sesame"),
+		chromedp.Evaluate(`(() => { const d = new Date(Date.now() + 30000); d.setMinutes(d.getMinutes() - d.getTimezoneOffset()); document.querySelector('#start-at').value = d.toISOString().slice(0, 19); return true; })()`, nil),
+		chromedp.SetValue(`#length`, "30"),
 		chromedp.Click(`#create-btn`),
 		chromedp.WaitVisible(`#call`),
-		poll(`document.querySelector('#invite-link').textContent.startsWith('parley:join?')`),
+		poll(`document.querySelector('#invite-link').textContent.startsWith('http://127.0.0.1:8765/join#')`),
 		chromedp.Text(`#invite-link`, &invite),
+		poll(`!document.querySelector('#starts').hidden && document.querySelector('#starts').textContent.startsWith('Starts at')`),
+		poll(`!!document.querySelector('a[download="parley-meeting.ics"]') && !document.querySelector('a[download="parley-meeting.ics"]').hidden`),
+		// What the download link holds (the page's CSP lets it fetch
+		// nothing but its own origin, blob URLs included).
+		chromedp.Evaluate(`window.parley.state().inviteIcs`, &ics),
 	)
+	if !strings.Contains(ics, "BEGIN:VCALENDAR\r\n") || !strings.Contains(ics, "BEGIN:VEVENT\r\n") || !strings.Contains(ics, "\r\nDTSTART:") {
+		t.Fatalf("alice's page offers a calendar file that is not one:\n%s", ics)
+	}
 	alice.do(t, "start recording (bob, who joins later, must be told)",
 		chromedp.WaitVisible(`#record-btn`),
 		chromedp.Evaluate(`document.querySelector('#record-btn').click(), true`, nil),
 		poll(`document.querySelector('#record-btn').textContent === 'Stop recording'`),
 	)
-	bob.do(t, "ask to join with a wrong passcode, and be told",
+	bob.do(t, "ask to join early with a wrong passcode, wait in the lobby, and be told at the start",
 		chromedp.SetValue(`#invite-input`, invite),
 		chromedp.SetValue(`#join-passcode`, "open sesame!"),
 		chromedp.Click(`#join-btn`),
+		chromedp.WaitVisible(`#waiting`),
+		poll(`[...document.querySelectorAll('.notice')].some(n => n.textContent.includes('The meeting has not started'))`),
 		chromedp.WaitVisible(`#over`),
 		poll(`document.querySelector('#over-reason').textContent.includes('the passcode is wrong. Ask to join again with the right one.')`),
 		chromedp.Click(`#lobby-btn`),
@@ -87,9 +106,12 @@ func TestTwoBrowsers(t *testing.T) {
 	alice.do(t, "not be asked to admit a request with a wrong passcode",
 		poll(`window.parley.asksShown() === 0 && !document.querySelector('button.admit') && ![...document.querySelectorAll('.notice')].some(n => n.textContent.includes('bob/laptop asks to join'))`),
 	)
-	bob.do(t, "give his name and ask to join with alice's invite and the passcode",
+	bob.do(t, "click alice's invite link, be asked for the passcode, and ask to join with it",
+		chromedp.Evaluate(fmt.Sprintf(`(() => { const a = document.createElement('a'); a.href = %q; a.textContent = 'the invite'; document.body.appendChild(a); a.click(); return true; })()`, invite), nil),
+		chromedp.WaitVisible(`#lobby`),
+		poll(`document.querySelector('#invite-input').value.startsWith('http://127.0.0.1:8765/join#') && location.hash === ''`),
+		poll(`[...document.querySelectorAll('.notice')].some(n => n.textContent.includes('enter the one its leader gave you'))`),
 		chromedp.SetValue(`#name-input`, "Bob"),
-		chromedp.SetValue(`#invite-input`, invite),
 		chromedp.SetValue(`#join-passcode`, "open sesame"),
 		chromedp.Click(`#join-btn`),
 		chromedp.WaitVisible(`#waiting`),
@@ -216,9 +238,13 @@ func TestTwoBrowsers(t *testing.T) {
 		chromedp.Evaluate(`document.querySelector('.tile[data-member="bob/laptop"] button.transfer').click()`, nil),
 		poll(`!window.parley.state().leader && !document.querySelector('button.transfer') && document.querySelector('#end-btn').hidden`),
 	)
-	bob.do(t, "become the host",
+	// An invite is signed by the host: the new host's page offers its own.
+	var invite2 string
+	bob.do(t, "become the host, with an invite of his own",
 		poll(`window.parley.state().leader && !document.querySelector('#end-btn').hidden && !!document.querySelector('.tile[data-member="alice/browser"] button.remove')`),
 		poll(`[...document.querySelectorAll('.notice')].some(n => n.textContent.includes('You are the host now'))`),
+		poll(fmt.Sprintf(`document.querySelector('#invite-link').textContent.startsWith('http://127.0.0.1:8765/join#') && document.querySelector('#invite-link').textContent !== %q`, invite)),
+		chromedp.Text(`#invite-link`, &invite2),
 	)
 
 	// A removal stands: alice, removed by bob, asks again and is let in
@@ -226,12 +252,16 @@ func TestTwoBrowsers(t *testing.T) {
 	bob.do(t, "remove alice",
 		chromedp.Evaluate(`document.querySelector('.tile[data-member="alice/browser"] button.remove').click()`, nil),
 	)
-	alice.do(t, "be told she was removed, and ask again",
+	alice.do(t, "be told she was removed, be refused with her own invite (bob leads now), and ask again with his",
 		chromedp.WaitVisible(`#over`),
 		poll(`document.querySelector('#over-reason').textContent.includes('You were removed')`),
 		chromedp.Click(`#lobby-btn`),
 		chromedp.WaitVisible(`#lobby`),
 		chromedp.SetValue(`#invite-input`, invite),
+		chromedp.SetValue(`#join-passcode`, "open sesame"),
+		chromedp.Click(`#join-btn`),
+		poll(`[...document.querySelectorAll('.notice')].some(n => n.textContent.includes('ask the leader for a new invite'))`),
+		chromedp.SetValue(`#invite-input`, invite2),
 		chromedp.SetValue(`#join-passcode`, "open sesame"),
 		chromedp.Click(`#join-btn`),
 		chromedp.WaitVisible(`#waiting`),

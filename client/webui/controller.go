@@ -119,7 +119,7 @@ func (c *controller) handle(raw []byte) {
 	case "signin":
 		c.exclusive("signin", func(ctx context.Context) error { return c.signIn(m.User, m.Device, []byte(m.Passphrase)) })
 	case "create":
-		c.exclusive("create", func(ctx context.Context) error { return c.create(ctx, m.AdmitAll, m.Passcode) })
+		c.exclusive("create", func(ctx context.Context) error { return c.create(ctx, m) })
 	case "join":
 		c.exclusive("join", func(ctx context.Context) error { return c.join(ctx, m.Invite, m.Passcode) })
 	case "admit":

@@ -47,15 +47,13 @@ func (c *controller) signedInvite(id []byte, d *meeting.Device) (link, ics strin
 }
 
 // makeInvite reads the meeting with a proof (a new meeting is provable a
-// block after it was created: retried until ctx ends) and signs its invite.
+// block after it was created, and a handed-over leadership a block after
+// the session told it: retried until ctx ends) and signs its invite.
 func (c *controller) makeInvite(ctx context.Context, id []byte, d meeting.Device) (link, ics string) {
 	for {
 		snap, err := c.cfg.Chain.Reader().Latest(ctx)
 		if err == nil {
-			if m, err := snap.Meeting(ctx, id); err == nil {
-				if m.LeaderUser != d.UserID || m.LeaderDevice != d.DeviceID {
-					return "", ""
-				}
+			if m, err := snap.Meeting(ctx, id); err == nil && m.LeaderUser == d.UserID && m.LeaderDevice == d.DeviceID {
 				inv := meeting.SignInvite(d, meeting.InviteFor(c.cfg.Chain.ChainID(), m, c.cfg.Chain.Anchor()))
 				return inv.Invite().Link(), string(meeting.InviteCalendar(inv, time.Unix(m.ExpiresAt, 0), time.Now()))
 			}

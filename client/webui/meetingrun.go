@@ -12,17 +12,32 @@ import (
 	meetingtypes "github.com/parleynet/parley/x/meeting/types"
 )
 
-func (c *controller) create(ctx context.Context, admitAll bool, passcode string) error {
+// maxMinutes bounds the length a page may ask for (the chain has its own
+// bound, a module parameter, and says so).
+const maxMinutes = 24 * 60
+
+func (c *controller) create(ctx context.Context, m inbound) error {
 	d, err := c.inLobby()
 	if err != nil {
 		return err
 	}
-	id, _, err := meeting.Create(ctx, c.cfg.Chain, c.cfg.Eph, d, meeting.CreateOptions{PasscodeRequired: passcode != ""})
+	opts := meeting.CreateOptions{PasscodeRequired: m.Passcode != ""}
+	if m.Minutes < 0 || m.Minutes > maxMinutes {
+		return fmt.Errorf("a meeting lasts 1 to %d minutes, not %d", maxMinutes, m.Minutes)
+	}
+	opts.Duration = time.Duration(m.Minutes) * time.Minute
+	if m.StartsAt != 0 {
+		opts.StartsAt = time.Unix(m.StartsAt, 0)
+		if !opts.StartsAt.After(time.Now()) {
+			return fmt.Errorf("the start, %s, has passed: choose a later one, or none to start now", opts.StartsAt.Format("2006-01-02 15:04"))
+		}
+	}
+	id, _, err := meeting.Create(ctx, c.cfg.Chain, c.cfg.Eph, d, opts)
 	if err != nil {
 		return fmt.Errorf("create a meeting: %w", err)
 	}
 	c.logf("created meeting %x", id)
-	return c.start(d, id, true, admitAll, passcode)
+	return c.start(d, id, true, m.AdmitAll, m.Passcode)
 }
 
 func (c *controller) join(ctx context.Context, invite, passcode string) error {

@@ -13,8 +13,11 @@ type inbound struct {
 	User       string `json:"user,omitempty"`
 	Device     string `json:"device,omitempty"`
 	Passphrase string `json:"passphrase,omitempty"`
-	// create
-	AdmitAll bool `json:"admitAll,omitempty"`
+	// create; StartsAt (Unix seconds, 0: now) and Minutes (0: the
+	// default two hours) schedule the meeting
+	AdmitAll bool  `json:"admitAll,omitempty"`
+	StartsAt int64 `json:"startsAt,omitempty"`
+	Minutes  int   `json:"minutes,omitempty"`
 	// create, join: the meeting's passcode (create: required of joiners;
 	// join: proven to the leader, sealed to its ephemeral key)
 	Passcode string `json:"passcode,omitempty"`
@@ -141,12 +144,15 @@ type sendEpochMsg struct {
 // meetingMsg is the chain's view of the meeting, sent every second while
 // in one.
 type meetingMsg struct {
-	Type    string       `json:"type"` // "meeting"
-	Height  int64        `json:"height"`
-	Leader  string       `json:"leader"` // user/device
-	Pending []deviceInfo `json:"pending"`
-	Peers   []peerInfo   `json:"peers"`
-	Rejects int64        `json:"rejects"` // page frames the client refused to send
+	Type   string `json:"type"` // "meeting"
+	Height int64  `json:"height"`
+	Leader string `json:"leader"` // user/device
+	// StartsAt is a scheduled meeting's start (Unix seconds, 0: none),
+	// as the node says (shown, never acted on).
+	StartsAt int64        `json:"startsAt,omitempty"`
+	Pending  []deviceInfo `json:"pending"`
+	Peers    []peerInfo   `json:"peers"`
+	Rejects  int64        `json:"rejects"` // page frames the client refused to send
 }
 
 // peerInfo is the client's connection with one member.

@@ -44,6 +44,7 @@ func (c *controller) watch() {
 	msg := meetingMsg{Type: "meeting", Height: h, Pending: []deviceInfo{}}
 	if m, err := c.cfg.Chain.Meeting().Meeting(ctx, &meetingtypes.QueryMeetingRequest{MeetingId: id}); err == nil {
 		msg.Leader = meeting.DeviceRef{User: m.Meeting.LeaderUser, Device: m.Meeting.LeaderDevice}.String()
+		msg.StartsAt = m.Meeting.StartsAt
 	}
 	if reqs, err := c.cfg.Chain.Meeting().JoinRequests(ctx, &meetingtypes.QueryJoinRequestsRequest{MeetingId: id}); err == nil {
 		for _, r := range reqs.Requests {

@@ -474,6 +474,9 @@ function ctl(id, icon, label) {
 
 function renderCall() {
   $('meeting-id').textContent = state.meeting || '';
+  const startsAt = meeting && meeting.startsAt ? meeting.startsAt * 1000 : 0;
+  $('starts').hidden = !(startsAt > Date.now());
+  if (startsAt > Date.now()) $('starts').textContent = `Starts at ${new Date(startsAt).toLocaleString()}: people who come early wait in the lobby until then.`;
   $('invite-link').textContent = state.invite || '';
   $('epoch').textContent = epoch ? epoch.epoch : '–';
   $('code').textContent = epoch ? epoch.code : 'waiting for the key…';
@@ -771,7 +774,9 @@ $('signin-btn').onclick = () => {
 $('create-btn').onclick = () => {
   resetTalk();
   sendName();
-  send({type: 'create', admitAll: $('admit-all').checked, passcode: $('create-passcode').value, relayOnly: $('relay-only').checked});
+  const start = $('start-at').value ? Math.floor(new Date($('start-at').value).getTime() / 1000) : 0;
+  send({type: 'create', admitAll: $('admit-all').checked, passcode: $('create-passcode').value, relayOnly: $('relay-only').checked,
+    startsAt: start, minutes: Number($('length').value)});
   $('create-passcode').value = '';
 };
 $('join-btn').onclick = () => {
