@@ -94,16 +94,16 @@ func TestFirstRunInThePage(t *testing.T) {
 	ctx := browser(t)
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
-	tab2, cancel2 := chromedp.NewContext(ctx)
-	defer cancel2()
 	must := func(ctx context.Context, what string, actions ...chromedp.Action) {
 		t.Helper()
 		if err := chromedp.Run(ctx, actions...); err != nil {
 			t.Fatalf("%s: %v\npage 1's client:\n%s\npage 2's client:\n%s", what, err, ui1.output(), ui2.output())
 		}
 	}
+	// Polled by interval, not by animation frame, which a tab in the
+	// background does not get.
 	poll := func(js string) chromedp.Action {
-		return chromedp.Poll(js, nil, chromedp.WithPollingTimeout(90*time.Second))
+		return chromedp.Poll(js, nil, chromedp.WithPollingInterval(200*time.Millisecond), chromedp.WithPollingTimeout(90*time.Second))
 	}
 	fill := func(mode, user, device string) chromedp.Action {
 		return chromedp.Tasks{
@@ -131,6 +131,10 @@ func TestFirstRunInThePage(t *testing.T) {
 		fill("register", "gina", "laptop"),
 		chromedp.WaitVisible(`#lobby`, chromedp.ByQuery),
 	)
+	// A second tab of the same browser (made once the browser runs, or it
+	// would start a browser of its own on the same profile).
+	tab2, cancel2 := chromedp.NewContext(ctx)
+	defer cancel2()
 	must(tab2, "page 2: gina is taken",
 		chromedp.Navigate(url(ui2)),
 		chromedp.WaitVisible(`#setup`),
