@@ -72,6 +72,16 @@ func (c *controller) enterLobbyPaid(d meeting.Device, done func(), pay *verify.C
 		return fmt.Errorf("mailbox: %w", err)
 	}
 	c.mu.Lock()
+	if c.dev != nil {
+		// Signed in another way meanwhile (a first run waits for minutes).
+		c.mu.Unlock()
+		_ = mb.Close()
+		if pay != nil {
+			_ = pay.Close()
+		}
+		done()
+		return errors.New("already signed in")
+	}
 	c.dev, c.devDone, c.mbox, c.pay = &d, done, mb, pay
 	c.mustMoveLocked(phaseLobby, "")
 	c.mu.Unlock()
