@@ -83,6 +83,8 @@ func TestFirstRunInThePage(t *testing.T) {
 	lc := startLocalnet(t, "parley-firstpage")
 	ui1 := lc.start(t, filepath.Join(lc.home, "page1"), "", "ui", "--port", "0")
 	ui2 := lc.start(t, filepath.Join(lc.home, "page2"), "", "ui", "--port", "0")
+	// A client that nobody pays for: no --org, no --fee-granter.
+	ui3 := lc.start(t, filepath.Join(lc.home, "page3"), "", "ui", "--port", "0", "--org", "")
 	url := func(p *proc) string {
 		var u string
 		waitOK(t, 30*time.Second, "parley ui to print its link", func() bool {
@@ -164,5 +166,20 @@ func TestFirstRunInThePage(t *testing.T) {
 	must(tab2, "page 2: signed in as gina/tablet", chromedp.Text(`#whoami`, &who))
 	if who != "gina/tablet" {
 		t.Errorf("page 2 signed in as %q", who)
+	}
+
+	tab3, cancel3 := chromedp.NewContext(ctx)
+	defer cancel3()
+	must(tab3, "page 3: no one pays the fees, and the key is not kept",
+		chromedp.Navigate(url(ui3)),
+		chromedp.WaitVisible(`#setup`),
+		fill("register", "hana", "laptop"),
+		poll(`document.querySelector('#setup-error').textContent.includes('No one pays this device') && document.querySelector('#setup-error').textContent.includes('parley org grant')`),
+		poll(`[...document.querySelectorAll('#setup-steps li')].some(li => li.className === 'failed' && li.textContent.includes('Get the fees paid'))`),
+	)
+	// The error is shown once the key is deleted (the run has ended).
+	keys, _ := filepath.Glob(filepath.Join(lc.home, "page3", "keys", "*.key.json"))
+	if len(keys) != 0 {
+		t.Errorf("page 3's client kept device keys after a failed first run: %v", keys)
 	}
 }
