@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -150,13 +151,20 @@ func TestFirstRunInThePage(t *testing.T) {
 		chromedp.Evaluate(`window.parley.setup().link.token`, &token),
 		chromedp.Text(`#setup-code`, &code2),
 	)
+	var shot []byte
+	must(tab2, "page 2: screenshot", page.BringToFront(), chromedp.FullScreenshot(&shot, 100))
+	saveArtifact(t, lc.root, "firstrun-link.png", shot)
 	var code1 string
 	must(ctx, "page 1: the request shows the same code",
 		chromedp.SetValue(`#link-token`, token),
 		chromedp.Click(`#link-check`),
 		chromedp.WaitVisible(`#link-info`),
 		chromedp.Text(`#link-code`, &code1),
+		page.BringToFront(),
+		chromedp.ScrollIntoView(`#link-card`),
+		chromedp.CaptureScreenshot(&shot),
 	)
+	saveArtifact(t, lc.root, "firstrun-approve.png", shot)
 	if code1 != code2 || !regexp.MustCompile(`^\d{5}( \d{5}){3}$`).MatchString(code1) {
 		t.Fatalf("verification codes: page 1 %q, page 2 %q", code1, code2)
 	}

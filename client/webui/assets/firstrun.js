@@ -28,8 +28,8 @@ function renderSetup() {
   $('signin-form').hidden = showSetup;
   $('setup-open').hidden = !setup.available;
   $('setup-close').hidden = !haveKeys || busy;
-  for (const el of $('setup-form').querySelectorAll('input, button')) el.disabled = busy;
-  $('setup-close').disabled = false;
+  // While it runs, the steps (and a link request) take the form's place.
+  $('setup-form').hidden = busy;
 
   const list = $('setup-steps');
   list.innerHTML = '';
