@@ -15,20 +15,21 @@ import (
 // Config.AccountKey.
 const memoryAccount = "device-account"
 
-// openKeyring returns the keyring that signs for cfg and the name of the
-// paying account in it: the Cosmos keyring on disk for cfg.From, or a
+// openKeyring returns the keyring that signs for cfg and the paying
+// account's record in it: the Cosmos keyring on disk for cfg.From, or a
 // keyring in memory holding only cfg.AccountKey, which therefore never
 // touches the disk.
-func openKeyring(cfg Config, enc Encoding) (keyring.Keyring, string, error) {
+func openKeyring(cfg Config, enc Encoding) (keyring.Keyring, *keyring.Record, error) {
 	if cfg.From != "" && cfg.AccountKey != nil {
-		return nil, "", errors.New("chain: both a keyring account (--from) and a device account key are set; use one")
+		return nil, nil, errors.New("chain: both a keyring account (--from) and a device account key are set; use one")
 	}
 	if cfg.AccountKey != nil {
 		kr := keyring.NewInMemory(enc.Codec)
 		if err := kr.ImportPrivKeyHex(memoryAccount, hex.EncodeToString(cfg.AccountKey.Bytes()), string(hd.Secp256k1Type)); err != nil {
-			return nil, "", fmt.Errorf("chain: device account key: %w", err)
+			return nil, nil, fmt.Errorf("chain: device account key: %w", err)
 		}
-		return kr, memoryAccount, nil
+		rec, err := kr.Key(memoryAccount)
+		return kr, rec, err
 	}
 	backend := cfg.KeyringBackend
 	if backend == "" {
@@ -36,9 +37,13 @@ func openKeyring(cfg Config, enc Encoding) (keyring.Keyring, string, error) {
 	}
 	kr, err := keyring.New(sdk.KeyringServiceName(), backend, cfg.KeyringDir, os.Stdin, enc.Codec)
 	if err != nil {
-		return nil, "", fmt.Errorf("chain: keyring (%s in %s): %w", backend, cfg.KeyringDir, err)
+		return nil, nil, fmt.Errorf("chain: keyring (%s in %s): %w", backend, cfg.KeyringDir, err)
 	}
-	return kr, cfg.From, nil
+	rec, err := kr.Key(cfg.From)
+	if err != nil {
+		return nil, nil, fmt.Errorf("chain: account %q not in the %s keyring at %s: %w", cfg.From, backend, cfg.KeyringDir, err)
+	}
+	return kr, rec, nil
 }
 
 // FeeGranter returns the bech32 address that pays this client's fees

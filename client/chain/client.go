@@ -117,13 +117,9 @@ func New(cfg Config) (*Client, error) {
 		WithOutput(os.Stderr)
 	var from sdk.AccAddress
 	if cfg.From != "" || cfg.AccountKey != nil {
-		kr, name, err := openKeyring(cfg, enc)
+		kr, rec, err := openKeyring(cfg, enc)
 		if err != nil {
 			return nil, err
-		}
-		rec, err := kr.Key(name)
-		if err != nil {
-			return nil, fmt.Errorf("chain: account %q not in the %s keyring at %s: %w", name, cfg.KeyringBackend, cfg.KeyringDir, err)
 		}
 		from, err = rec.GetAddress()
 		if err != nil {
