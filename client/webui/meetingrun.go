@@ -155,7 +155,7 @@ func (c *controller) withdraw() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := meeting.Withdraw(ctx, c.cfg.Chain, *d, id); err != nil {
+	if _, err := meeting.Withdraw(ctx, c.txChain(), *d, id); err != nil {
 		return err
 	}
 	c.logf("withdrew the refused request to join %x", id)
