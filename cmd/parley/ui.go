@@ -94,6 +94,9 @@ func newUICmd(g *globals) *cobra.Command {
 			mu.Unlock()
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			if g.from == "" {
+				cmd.Println(payingLine(orgAccount, g.feeGranter))
+			}
 			cmd.Printf("Parley is ready. Open this link in a browser on this machine (it works once):\n\n  %s\n\nCtrl-C stops it.\n", srv.URL())
 			errc := make(chan error, 1)
 			go func() { errc <- srv.Serve() }()

@@ -142,3 +142,15 @@ func canPay(ctx context.Context, pc *verify.Client, granter, addr string) error 
 	}
 	return err
 }
+
+// payingLine tells the person running `parley ui` without --from who
+// pays the devices' fees.
+func payingLine(orgAccount, granter string) string {
+	switch {
+	case orgAccount != "":
+		return fmt.Sprintf("Each device pays with its own account; the organisation account %q grants it fees (a localnet convenience: --org).", orgAccount)
+	case granter != "":
+		return fmt.Sprintf("Each device pays with its own account, its fees paid by %s's grant (an admin runs `parley org grant` for each device).", granter)
+	}
+	return "Each device pays with its own account, and no organisation pays its fees: a new device needs `parley org grant ADDRESS` by an admin and --fee-granter, or start with --from ACCOUNT."
+}
