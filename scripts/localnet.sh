@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # A single-validator Parley chain on loopback with short blocks and funded
-# test accounts (alice, bob, carol, dave) in a test keyring.
+# test accounts (alice, bob, carol, dave) in a test keyring, plus a demo
+# organisation account (org) that pays devices' fees through fee grants.
 #
 #   scripts/localnet.sh start   initialise (first time) and start in the background
 #   scripts/localnet.sh stop    stop it; state is kept, `start` resumes it
 #   scripts/localnet.sh reset   stop and delete its state
 #   scripts/localnet.sh env     print the exports that point parley at it
+#                               (PARLEY_ORG names the demo organisation's
+#                               keyring account: `parley ui` then grants its new
+#                               device accounts fees itself, a demo convenience;
+#                               in a real organisation an admin runs `parley org
+#                               grant` and devices set PARLEY_FEE_GRANTER)
 #
 # Environment: LOCALNET_HOME (default build/localnet), PARLEYD (default
 # build/parleyd), CHAIN_ID (default parley-local), LOCALNET_PORT_BASE
@@ -24,6 +30,7 @@ MAILBOX_PORT=$((BASE + 80))
 PIDFILE=$HOME_DIR/parleyd.pid
 LOG=$HOME_DIR/parleyd.log
 ACCOUNTS=(alice bob carol dave)
+ORG=org
 
 pd() { "$PARLEYD" --home "$HOME_DIR" "$@"; }
 
@@ -39,6 +46,8 @@ init_chain() {
     pd keys add "$a" --keyring-backend test >/dev/null 2>&1
     pd genesis add-genesis-account "$a" 100000000000uparley --keyring-backend test
   done
+  pd keys add "$ORG" --keyring-backend test >/dev/null 2>&1
+  pd genesis add-genesis-account "$ORG" 100000000000uparley --keyring-backend test
   pd genesis gentx validator 100000000000uparley --chain-id "$CHAIN_ID" --keyring-backend test >/dev/null 2>&1
   pd genesis collect-gentxs >/dev/null 2>&1
   pd genesis validate >/dev/null
@@ -74,14 +83,27 @@ start() {
   nohup "$PARLEYD" start --home "$HOME_DIR" --mailbox.address "127.0.0.1:$MAILBOX_PORT" >>"$LOG" 2>&1 &
   echo $! >"$PIDFILE"
   wait_for_block
+  ensure_org
   cat <<TXT
 localnet running: chain $CHAIN_ID, pid $(cat "$PIDFILE"), log $LOG
   RPC  tcp://127.0.0.1:$RPC_PORT    gRPC 127.0.0.1:$GRPC_PORT    mailbox 127.0.0.1:$MAILBOX_PORT
-  accounts (test keyring in $HOME_DIR): ${ACCOUNTS[*]}
+  accounts (test keyring in $HOME_DIR): ${ACCOUNTS[*]}; organisation paying fees by grant: $ORG
 point parley at it:  eval "\$(scripts/localnet.sh env)"
 stop with: make localnet-stop
 TXT
 }
+
+# ensure_org funds the demo organisation on a localnet initialised before
+# it existed (new ones fund it in genesis).
+ensure_org() {
+  pd keys show "$ORG" --keyring-backend test >/dev/null 2>&1 && return 0
+  pd keys add "$ORG" --keyring-backend test >/dev/null 2>&1
+  pd tx bank send validator "$(org_address)" 100000000000uparley --keyring-backend test \
+    --chain-id "$CHAIN_ID" --node "tcp://127.0.0.1:$RPC_PORT" --yes >/dev/null
+  sleep 1
+}
+
+org_address() { pd keys show "$ORG" -a --keyring-backend test; }
 
 stop() {
   if running; then
@@ -103,6 +125,9 @@ export PARLEY_KEYRING_DIR=$HOME_DIR
 export PARLEY_KEYRING_BACKEND=test
 export PARLEY_MAILBOX=127.0.0.1:$MAILBOX_PORT
 TXT
+  # Not PARLEY_FEE_GRANTER: it would make alice's and bob's --from
+  # transactions ask org for a grant they do not have.
+  echo "export PARLEY_ORG=$ORG"
 }
 
 case "${1:-start}" in

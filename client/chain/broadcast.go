@@ -62,6 +62,9 @@ func (c *Client) signAndSend(ctx context.Context, msgs []sdk.Msg) (*pendingTx, *
 	if c.cfg.Fees != "" {
 		txf = txf.WithFees(c.cfg.Fees)
 	}
+	if c.granter != nil {
+		txf = txf.WithFeeGranter(c.granter)
+	}
 	seq := chainSeq
 	c.mu.Lock()
 	if c.seq.num == num && c.seq.next > seq {
@@ -80,7 +83,7 @@ func (c *Client) signAndSend(ctx context.Context, msgs []sdk.Msg) (*pendingTx, *
 		if errors.Is(err, ErrUnreachable) || ctx.Err() != nil {
 			return nil, nil, err
 		}
-		return nil, nil, fmt.Errorf("%w: %s", ErrTxFailed, chainMessage(err))
+		return nil, nil, c.txFailed(chainMessage(err))
 	}
 	txf = txf.WithSequence(seq).WithGas(gas)
 	builder, err := txf.BuildUnsignedTx(msgs...)
@@ -127,7 +130,7 @@ func (c *Client) signAndSend(ctx context.Context, msgs []sdk.Msg) (*pendingTx, *
 		if isWrongSequence(answer.RawLog) {
 			c.forgetSeq()
 		}
-		return nil, answer, fmt.Errorf("%w: %s", ErrTxFailed, chainMessage(errors.New(answer.RawLog)))
+		return nil, answer, c.txFailed(chainMessage(errors.New(answer.RawLog)))
 	default:
 		t.refused = chainMessage(errors.New(answer.RawLog))
 	}
@@ -142,7 +145,7 @@ func (c *Client) account(ctx context.Context) (num, seq uint64, err error) {
 	case errors.Is(err, ErrUnreachable) || ctx.Err() != nil:
 		return 0, 0, err
 	case status.Code(err) == codes.NotFound:
-		return 0, 0, fmt.Errorf("chain: account %s is not on the chain yet: fund it first", c.Account())
+		return 0, 0, fmt.Errorf("%w: %s: send it tokens, or have an organisation grant it fees (`parley org grant %s`)", ErrAccountUnknown, c.Account(), c.Account())
 	default:
 		return 0, 0, fmt.Errorf("chain: account %s: %s", c.Account(), chainMessage(err))
 	}

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/cosmos/cosmos-sdk/client"
-	"github.com/cosmos/cosmos-sdk/crypto/keyring"
+	cryptotypes "github.com/cosmos/cosmos-sdk/crypto/types"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	gogogrpc "github.com/cosmos/gogoproto/grpc"
@@ -33,6 +33,14 @@ type Config struct {
 	KeyringBackend string
 	// From is the keyring account that signs and pays for transactions.
 	From string
+	// AccountKey, instead of From, is an account key held in memory: the
+	// key a device derives from its device key (keystore.DeviceKey's
+	// AccountKey), so a device needs no keyring. Setting both is an error.
+	AccountKey cryptotypes.PrivKey
+	// FeeGranter is the bech32 address of an account that pays this
+	// client's fees through an x/feegrant allowance, so an account that
+	// holds no tokens can transact ("" for none: the account pays).
+	FeeGranter string
 	// Fees paid per transaction (e.g. "0uparley"); empty means none.
 	Fees string
 	// GasAdjustment scales simulated gas; 0 means 1.5.
@@ -53,10 +61,12 @@ type Config struct {
 // Client talks to one node at a time of those configured, moving to the
 // next when the current one stops answering.
 type Client struct {
-	cfg   Config
-	enc   Encoding
-	from  sdk.AccAddress
-	nodes []*node
+	cfg  Config
+	enc  Encoding
+	from sdk.AccAddress
+	// granter pays the fees through a fee grant (nil: from pays).
+	granter sdk.AccAddress
+	nodes   []*node
 
 	mu  sync.Mutex
 	cur int // index into nodes of the node in use
@@ -106,18 +116,10 @@ func New(cfg Config) (*Client, error) {
 		WithBroadcastMode("sync").
 		WithOutput(os.Stderr)
 	var from sdk.AccAddress
-	if cfg.From != "" {
-		backend := cfg.KeyringBackend
-		if backend == "" {
-			backend = keyring.BackendOS
-		}
-		kr, err := keyring.New(sdk.KeyringServiceName(), backend, cfg.KeyringDir, os.Stdin, enc.Codec)
+	if cfg.From != "" || cfg.AccountKey != nil {
+		kr, rec, err := openKeyring(cfg, enc)
 		if err != nil {
-			return nil, fmt.Errorf("chain: keyring (%s in %s): %w", backend, cfg.KeyringDir, err)
-		}
-		rec, err := kr.Key(cfg.From)
-		if err != nil {
-			return nil, fmt.Errorf("chain: account %q not in the %s keyring at %s: %w", cfg.From, backend, cfg.KeyringDir, err)
+			return nil, err
 		}
 		from, err = rec.GetAddress()
 		if err != nil {
@@ -125,7 +127,13 @@ func New(cfg Config) (*Client, error) {
 		}
 		base = base.WithKeyring(kr).WithFromName(rec.Name).WithFromAddress(from).WithFrom(rec.Name)
 	}
-	c := &Client{cfg: cfg, enc: enc, from: from, pending: map[string]*signedTx{}}
+	var granter sdk.AccAddress
+	if cfg.FeeGranter != "" {
+		if granter, err = sdk.AccAddressFromBech32(cfg.FeeGranter); err != nil {
+			return nil, fmt.Errorf("chain: fee granter %q is not an account address: %w", cfg.FeeGranter, err)
+		}
+	}
+	c := &Client{cfg: cfg, enc: enc, from: from, granter: granter, pending: map[string]*signedTx{}}
 	for _, addr := range addrs {
 		n, err := newNode(base, addr)
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 	authtx "github.com/cosmos/cosmos-sdk/x/auth/tx"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
+	"github.com/cosmos/cosmos-sdk/x/feegrant"
 	"github.com/cosmos/cosmos-sdk/x/tx/signing"
 
 	"github.com/parleynet/parley/internal/chainparams"
@@ -25,7 +26,8 @@ type Encoding struct {
 	TxConfig client.TxConfig
 }
 
-// NewEncoding registers the SDK's standard types, bank's, and Parley's messages.
+// NewEncoding registers the SDK's standard types, bank's, feegrant's, and
+// Parley's messages.
 func NewEncoding() (Encoding, error) {
 	chainparams.SetSDKConfig()
 	registry, err := codectypes.NewInterfaceRegistryWithOptions(codectypes.InterfaceRegistryOptions{
@@ -43,6 +45,8 @@ func NewEncoding() (Encoding, error) {
 	// Bank sends are the usual way to fund an account; a client that
 	// follows one by hash must be able to decode it.
 	banktypes.RegisterInterfaces(registry)
+	// Organisations grant fees to devices (parley org grant).
+	feegrant.RegisterInterfaces(registry)
 	identitytypes.RegisterInterfaces(registry)
 	meetingtypes.RegisterInterfaces(registry)
 	cdc := codec.NewProtoCodec(registry)

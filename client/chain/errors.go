@@ -29,6 +29,13 @@ var (
 	// at the height asked (not yet committed there, or pruned): no lie,
 	// but another node may serve it.
 	ErrCannotServe = errors.New("the node cannot serve that height")
+	// ErrAccountUnknown means the paying account is not on the chain:
+	// nobody has sent it tokens or granted it fees yet.
+	ErrAccountUnknown = errors.New("the account is not on the chain yet")
+	// ErrFeeGrant means the fee granter would not pay for a transaction:
+	// there is no grant to this account, it expired or is spent, or it
+	// does not cover these messages. It comes wrapped in ErrTxFailed.
+	ErrFeeGrant = errors.New("the fee grant does not cover this transaction")
 )
 
 // PendingTxError reports a transaction that was signed and sent but is
@@ -64,4 +71,14 @@ func chainMessage(err error) string {
 	msg = execPrefix.ReplaceAllString(msg, "")
 	msg = sourceTrace.ReplaceAllString(msg, "")
 	return strings.TrimSpace(gasSuffix.ReplaceAllString(msg, ""))
+}
+
+// txFailed wraps a chain's refusal in ErrTxFailed, and also in ErrFeeGrant
+// when the refusal is the fee granter's (x/auth's fee decorator wraps
+// x/feegrant's errors in "... does not allow to pay fees for ...").
+func (c *Client) txFailed(msg string) error {
+	if c.granter != nil && (strings.Contains(msg, "does not allow to pay fees") || strings.Contains(msg, "fee-grant not found")) {
+		return fmt.Errorf("%w: %w: %s", ErrTxFailed, ErrFeeGrant, msg)
+	}
+	return fmt.Errorf("%w: %s", ErrTxFailed, msg)
 }

@@ -3,7 +3,9 @@
 //
 // A device key signs everything other participants must verify (DESIGN.md
 // sections 2 and 3). It is generated here, never leaves the device, and is
-// separate from the account (secp256k1) keys of the Cosmos keyring.
+// separate from the account (secp256k1) keys of the Cosmos keyring. A
+// device may also pay with an account key derived from it
+// (DeviceKey.AccountKey, account.go): a different key, stored nowhere.
 //
 // This package must never log, print or return in an error any private
 // material: not the private key or seed, not a passphrase, not a derived

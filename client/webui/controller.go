@@ -10,6 +10,7 @@ import (
 
 	"github.com/parleynet/parley/client/meeting"
 	"github.com/parleynet/parley/client/participant"
+	"github.com/parleynet/parley/client/verify"
 )
 
 // controller is the client side of the page: it holds the signed-in
@@ -48,6 +49,11 @@ type controller struct {
 	talk talkState // talk.go
 
 	invite leaderInvite // invitelink.go
+
+	// pay is the chain client that pays with the signed-in device's own
+	// account (Config.PayWith); nil: Config.Chain pays (account.go).
+	pay   *verify.Client
+	setup setupState // firstrun.go
 }
 
 func newController(cfg Config) *controller {
@@ -100,6 +106,10 @@ func (c *controller) close() {
 	if c.devDone != nil {
 		c.devDone()
 	}
+	if c.pay != nil {
+		_ = c.pay.Close()
+	}
+	c.setup.stop()
 }
 
 // handle runs one message from the page. Work that talks to the chain runs
@@ -111,6 +121,9 @@ func (c *controller) handle(raw []byte) {
 		return
 	}
 	c.noteRelayOnly(raw)
+	if c.handleSetup(m.Type, raw) { // firstrun.go, linkapprove.go
+		return
+	}
 	switch m.Type {
 	case "hello":
 		c.sendState()

@@ -5,7 +5,10 @@
 // phase machine they move (sign-in, lobby, waiting, call, over),
 // signin.go, meetingrun.go and epochs.go run the device, the meeting
 // session and call engine, pageattach.go and pageconn.go are the page's
-// connection, bridge.go and slots.go its media; the
+// connection, bridge.go and slots.go its media, firstrun.go the first
+// run (a new device key, then a user ID claimed or linked),
+// linkapprove.go the approval of another device's link request, and
+// account.go the chain client that pays with the device's own account; the
 // page (assets/, embedded in the binary) captures the camera and
 // microphone, encrypts and decrypts every frame with SFrame in a Worker
 // (assets/sframe-worker.js), and renders.
@@ -24,7 +27,8 @@
 // it before it proves the page secret (the cookie reaches every port of
 // 127.0.0.1 the browser visits; the secret only the page's origin), never
 // let a connection displace the attached page unless it proves the secret
-// and asks to take over, never put the secret in any response but the
+// and asks to take over, never send the page a passphrase or private
+// key (the first run only receives one), never put the secret in any response but the
 // token's, never listen beyond loopback, and never forward a frame from
 // the page that does not authenticate under this device's key.
 // docs/PROTOCOL.md section 8 is the full description.

@@ -32,7 +32,7 @@ func (c *controller) create(ctx context.Context, m inbound) error {
 			return fmt.Errorf("the start, %s, has passed: choose a later one, or none to start now", opts.StartsAt.Format("2006-01-02 15:04"))
 		}
 	}
-	id, _, err := meeting.Create(ctx, c.cfg.Chain, c.cfg.Eph, d, opts)
+	id, _, err := meeting.Create(ctx, c.txChain(), c.cfg.Eph, d, opts)
 	if err != nil {
 		return fmt.Errorf("create a meeting: %w", err)
 	}
@@ -63,7 +63,7 @@ func (c *controller) join(ctx context.Context, invite, passcode string) error {
 		}
 	}
 	id := inv.MeetingID
-	if _, err := meeting.Join(ctx, c.cfg.Chain, c.cfg.Eph, d, id, passcode); err != nil {
+	if _, err := meeting.Join(ctx, c.txChain(), c.cfg.Eph, d, id, passcode); err != nil {
 		return fmt.Errorf("ask to join %x: %w", id, err)
 	}
 	c.logf("asked to join %x", id)
@@ -82,7 +82,7 @@ func (c *controller) start(d meeting.Device, id []byte, leader, admitAll bool, p
 	ctl := meeting.ControlOf(c.cfg.Eph, id)
 	cfg := participant.Config{
 		Session: meeting.Config{
-			Chain: c.cfg.Chain, Mailbox: mb, Device: d, MeetingID: id, Eph: c.cfg.Eph, Control: &ctl, Contacts: c.cfg.Contacts,
+			Chain: c.txChain(), Mailbox: mb, Device: d, MeetingID: id, Eph: c.cfg.Eph, Control: &ctl, Contacts: c.cfg.Contacts,
 			Admit:    c.admit,
 			Passcode: passcode,
 			OnEvent:  c.onEvent,
@@ -170,7 +170,7 @@ func (c *controller) withdraw() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := meeting.Withdraw(ctx, c.cfg.Chain, *d, id); err != nil {
+	if _, err := meeting.Withdraw(ctx, c.txChain(), *d, id); err != nil {
 		return err
 	}
 	c.logf("withdrew the refused request to join %x", id)
@@ -200,7 +200,7 @@ func (c *controller) leave(ctx context.Context) error {
 		return errors.New("the leader cannot leave: end the meeting for everyone instead")
 	}
 	c.stopMeeting()
-	if _, err := meeting.Leave(ctx, c.cfg.Chain, c.cfg.Eph, *d, id); err != nil {
+	if _, err := meeting.Leave(ctx, c.txChain(), c.cfg.Eph, *d, id); err != nil {
 		return fmt.Errorf("left the call, but the chain did not record the leave: %w", err)
 	}
 	return nil
@@ -213,7 +213,7 @@ func (c *controller) end(ctx context.Context) error {
 	if p == nil || !leader {
 		return errors.New("only the leader of a running meeting can end it")
 	}
-	if _, err := meeting.End(ctx, c.cfg.Chain, c.cfg.Eph, *d, id); err != nil {
+	if _, err := meeting.End(ctx, c.txChain(), c.cfg.Eph, *d, id); err != nil {
 		return fmt.Errorf("end the meeting: %w", err)
 	}
 	// The session sees the end at the next block and stops.
@@ -229,7 +229,7 @@ func (c *controller) transfer(ctx context.Context, to meeting.DeviceRef) error {
 	if p == nil || !leader {
 		return errors.New("only the host of a running meeting can hand it over")
 	}
-	if _, err := meeting.Transfer(ctx, c.cfg.Chain, *d, id, to); err != nil {
+	if _, err := meeting.Transfer(ctx, c.txChain(), *d, id, to); err != nil {
 		return fmt.Errorf("make %s the host: %w", to, err)
 	}
 	c.notice("info", "", fmt.Sprintf("%s is the host now.", to))

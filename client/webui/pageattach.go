@@ -91,11 +91,14 @@ func (c *controller) sendState() {
 		for _, k := range list {
 			st.Devices = append(st.Devices, deviceInfo{User: k.User, Device: k.Device, Encrypted: k.Encrypted})
 		}
-		if err == nil && len(list) == 0 {
+		if err == nil && len(list) == 0 && c.cfg.Setup == nil {
 			warn = "This client holds no device key yet: create one with `parley device init` and register it with `parley identity register`."
 		}
 	}
 	c.send(st)
+	if phase == phaseSignIn {
+		c.sendSetup() // firstrun.go
+	}
 	if fail != "" {
 		c.notice("error", "keys", fail)
 	}

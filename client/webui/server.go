@@ -61,6 +61,12 @@ type Config struct {
 	MeshSettings *webrtc.SettingEngine
 	// Log, optional, receives one line per event.
 	Log io.Writer
+	// Setup, optional, lets the page make this client's first device key
+	// and register or link it (firstrun.go); nil: keys come from the CLI.
+	Setup Setup
+	// PayWith, optional, returns the chain client that pays with a
+	// signed-in device's own account (account.go); nil: Chain pays.
+	PayWith PayWith
 }
 
 // authWait is how long a new WebSocket has to send its auth message.

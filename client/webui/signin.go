@@ -34,7 +34,7 @@ func (c *controller) signIn(user, device string, pass []byte) error {
 	switch {
 	case errors.Is(err, verify.ErrNotFound):
 		done()
-		return fmt.Errorf("device %s/%s is not on chain %s (register it with `parley identity register`)", user, device, c.cfg.Chain.ChainID())
+		return fmt.Errorf("device %s/%s is not on chain %s (register it with `parley identity register`, or link it from a device of %s)", user, device, c.cfg.Chain.ChainID(), user)
 	case err != nil:
 		done()
 		return fmt.Errorf("cannot check device %s/%s on chain %s: %w", user, device, c.cfg.Chain.ChainID(), err)
@@ -45,16 +45,47 @@ func (c *controller) signIn(user, device string, pass []byte) error {
 		done()
 		return fmt.Errorf("device %s/%s: the chain holds a different key than this keystore", user, device)
 	}
+	return c.enterLobby(d, done, nil)
+}
+
+// enterLobby makes d the signed-in device: it gets the chain client that
+// pays with d's account (progress tells the page what that involves),
+// opens d's mailbox and moves to the lobby. On failure it wipes d (done).
+func (c *controller) enterLobby(d meeting.Device, done func(), progress func(string)) error {
+	pay, err := c.payFor(d, progress)
+	if err != nil {
+		done()
+		return err
+	}
+	return c.enterLobbyPaid(d, done, pay)
+}
+
+// enterLobbyPaid is enterLobby with the paying client already got (nil:
+// Config.Chain pays).
+func (c *controller) enterLobbyPaid(d meeting.Device, done func(), pay *verify.Client) error {
 	mb, err := c.cfg.NewMailbox(d)
 	if err != nil {
 		done()
+		if pay != nil {
+			_ = pay.Close()
+		}
 		return fmt.Errorf("mailbox: %w", err)
 	}
 	c.mu.Lock()
-	c.dev, c.devDone, c.mbox = &d, done, mb
+	if c.dev != nil {
+		// Signed in another way meanwhile (a first run waits for minutes).
+		c.mu.Unlock()
+		_ = mb.Close()
+		if pay != nil {
+			_ = pay.Close()
+		}
+		done()
+		return errors.New("already signed in")
+	}
+	c.dev, c.devDone, c.mbox, c.pay = &d, done, mb, pay
 	c.mustMoveLocked(phaseLobby, "")
 	c.mu.Unlock()
-	c.logf("signed in as %s/%s", user, device)
+	c.logf("signed in as %s/%s", d.UserID, d.DeviceID)
 	return nil
 }
 
@@ -70,7 +101,10 @@ func (c *controller) signOut() {
 	if c.devDone != nil {
 		c.devDone()
 	}
-	c.dev, c.devDone, c.mbox, c.id = nil, nil, nil, nil
+	if c.pay != nil {
+		_ = c.pay.Close()
+	}
+	c.dev, c.devDone, c.mbox, c.id, c.pay = nil, nil, nil, nil, nil
 	c.mustMoveLocked(phaseSignIn, "")
 }
 

@@ -75,6 +75,6 @@ func newDeviceCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.AddCommand(initCmd, listCmd)
+	cmd.AddCommand(initCmd, listCmd, deviceLinkCmd(g), deviceAccountCmd(g))
 	return cmd
 }

@@ -11,6 +11,8 @@ import (
 
 	"golang.org/x/term"
 
+	cryptotypes "github.com/cosmos/cosmos-sdk/crypto/types"
+
 	"github.com/parleynet/parley/client/chain"
 	"github.com/parleynet/parley/client/identity"
 	"github.com/parleynet/parley/client/keystore"
@@ -33,10 +35,33 @@ func (g *globals) chain(needAccount bool) (*verify.Client, error) {
 
 // chainAs is chain paying with the keyring account from ("" for none).
 func (g *globals) chainAs(from string) (*verify.Client, error) {
+	return g.openChain(from, nil, g.feeGranter)
+}
+
+// chainForDevice is chain paying with the keyring account --from when it
+// is set, and otherwise with the account key derived from the device key
+// (keystore.DeviceKey.AccountKey), whose fees an organisation pays
+// through --fee-granter.
+func (g *globals) chainForDevice(key *keystore.DeviceKey) (*verify.Client, error) {
+	if g.from != "" {
+		return g.openChain(g.from, nil, g.feeGranter)
+	}
+	acct, err := key.AccountKey()
+	if err != nil {
+		return nil, err
+	}
+	return g.openChain("", acct, g.feeGranter)
+}
+
+// openChain connects paying with the keyring account from or the
+// in-memory account key acct (neither: read only), its fees paid by
+// granter's fee grant when granter is set.
+func (g *globals) openChain(from string, acct cryptotypes.PrivKey, granter string) (*verify.Client, error) {
 	cfg := verify.Config{
 		Chain: chain.Config{
 			Node: g.node, ChainID: g.chainID, KeyringDir: g.keyringDir,
-			KeyringBackend: g.keyringBackend, From: from, Fees: g.fees,
+			KeyringBackend: g.keyringBackend, From: from, AccountKey: acct, Fees: g.fees,
+			FeeGranter: granter,
 			OnFailover: func(from, to string, err error) {
 				msg := fmt.Sprintf("chain node %s stopped answering (%v); using %s", from, err, to)
 				if errors.Is(err, chain.ErrBadAnswer) {

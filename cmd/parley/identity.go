@@ -38,7 +38,7 @@ func registerCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer key.Close()
-			ch, err := g.chain(true)
+			ch, err := g.chainForDevice(key)
 			if err != nil {
 				return err
 			}
@@ -54,13 +54,23 @@ func registerCmd(g *globals) *cobra.Command {
 }
 
 func approveCmd(g *globals) *cobra.Command {
-	var user, device, newDevice, newPub string
+	var user, device, newDevice, newPub, link, code string
 	c := &cobra.Command{
 		Use:   "approve",
-		Short: "On an existing device: approve a new device's public key",
-		Long: "Signs a single-use approval for the new device with this (existing, active) device's key\n" +
-			"and prints it as a token; give the token to `parley identity add-device` on the new device.",
+		Short: "On an existing device: approve a new device (a link token, or its public key)",
+		Long: "With --link TOKEN (from `parley device link` or the page on the new device): checks the\n" +
+			"request against the chain, shows its verification code, asks you to confirm that the new\n" +
+			"device shows the same code (or takes it from --code), and adds the device on chain. This\n" +
+			"device's account must own the user: --from, or the device's own account.\n\n" +
+			"With --new-device and --new-pubkey: signs a single-use approval and prints it as a token\n" +
+			"for `parley identity add-device` on the new device.",
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if link != "" {
+				return approveLink(cmd, g, user, device, link, code)
+			}
+			if newDevice == "" || newPub == "" {
+				return fmt.Errorf("give --link TOKEN, or both --new-device and --new-pubkey")
+			}
 			pub, err := hex.DecodeString(strings.TrimSpace(newPub))
 			if err != nil {
 				return fmt.Errorf("--new-pubkey: not hex: %v", err)
@@ -87,10 +97,10 @@ func approveCmd(g *globals) *cobra.Command {
 		},
 	}
 	userDeviceFlags(c, &user, &device, "this (approving) device's ID")
+	c.Flags().StringVar(&link, "link", "", "link token shown by the new device (`parley device link` or its page)")
+	c.Flags().StringVar(&code, "code", "", "with --link: the verification code the new device shows (else you are asked to compare)")
 	c.Flags().StringVar(&newDevice, "new-device", "", "ID of the device to approve")
 	c.Flags().StringVar(&newPub, "new-pubkey", "", "hex public key of the device to approve (from its `parley device init`)")
-	_ = c.MarkFlagRequired("new-device")
-	_ = c.MarkFlagRequired("new-pubkey")
 	return c
 }
 
@@ -112,7 +122,7 @@ func addDeviceCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer key.Close()
-			ch, err := g.chain(true)
+			ch, err := g.chainForDevice(key)
 			if err != nil {
 				return err
 			}
@@ -154,7 +164,7 @@ func revokeCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer key.Close()
-			ch, err := g.chain(true)
+			ch, err := g.chainForDevice(key)
 			if err != nil {
 				return err
 			}
@@ -184,7 +194,7 @@ func resetCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer key.Close()
-			ch, err := g.chain(true)
+			ch, err := g.chainForDevice(key)
 			if err != nil {
 				return err
 			}

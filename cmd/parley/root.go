@@ -21,6 +21,7 @@ type globals struct {
 	keyringBackend string
 	from           string
 	fees           string
+	feeGranter     string
 	passphraseFile string
 	mailbox        string
 	trust          string
@@ -59,8 +60,9 @@ func newRootCmd() *cobra.Command {
 	f.StringVar(&g.chainID, "chain-id", envOr("PARLEY_CHAIN_ID", ""), "chain ID (PARLEY_CHAIN_ID)")
 	f.StringVar(&g.keyringDir, "keyring-dir", envOr("PARLEY_KEYRING_DIR", filepath.Join(home, ".parleyd")), "Cosmos keyring directory (PARLEY_KEYRING_DIR)")
 	f.StringVar(&g.keyringBackend, "keyring-backend", envOr("PARLEY_KEYRING_BACKEND", "os"), "Cosmos keyring backend: os|file|test (PARLEY_KEYRING_BACKEND)")
-	f.StringVar(&g.from, "from", envOr("PARLEY_FROM", ""), "keyring account that signs and pays for transactions (PARLEY_FROM)")
+	f.StringVar(&g.from, "from", envOr("PARLEY_FROM", ""), "keyring account that signs and pays for transactions (PARLEY_FROM); identity commands without it pay with the device's own account")
 	f.StringVar(&g.fees, "fees", envOr("PARLEY_FEES", ""), "fees per transaction, e.g. 0uparley (PARLEY_FEES)")
+	f.StringVar(&g.feeGranter, "fee-granter", envOr("PARLEY_FEE_GRANTER", ""), "account address whose fee grant pays this device's transactions (PARLEY_FEE_GRANTER; see `parley org grant`)")
 	f.StringVar(&g.mailbox, "mailbox", envOr("PARLEY_MAILBOX", "127.0.0.1:26680"), "mailbox gRPC addresses of nodes, comma-separated, tried in order (PARLEY_MAILBOX)")
 	f.StringVar(&g.trust, "trust", envOr("PARLEY_TRUST", ""), "trust anchor HEIGHT:HASH of the chain (PARLEY_TRUST); replaces the stored one (see `parley trust`)")
 	f.BoolVar(&g.insecure, "insecure-trust-node", false, "DEBUGGING ONLY: do not verify what nodes say; any node can then read your meetings")
@@ -70,6 +72,7 @@ func newRootCmd() *cobra.Command {
 		newTrustCmd(g),
 		newDeviceCmd(g),
 		newIdentityCmd(g),
+		newOrgCmd(g),
 		newMeetingCmd(g),
 		newDemoCmd(g),
 		newCallCmd(g),

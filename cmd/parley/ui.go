@@ -23,6 +23,7 @@ import (
 func newUICmd(g *globals) *cobra.Command {
 	var port int
 	var quiet bool
+	var orgAccount string
 	var reach reachFlags
 	c := &cobra.Command{
 		Use:   "ui",
@@ -30,7 +31,10 @@ func newUICmd(g *globals) *cobra.Command {
 		Long: "Starts this device's client and serves a page on 127.0.0.1. Open the printed link (it\n" +
 			"carries a one-time token) in a browser on this machine: sign in with a device key of this\n" +
 			"client, create or join a meeting, and talk. The device key and the chain work stay in this\n" +
-			"process; the page encrypts and decrypts the media with the keys the client gives it.",
+			"process; the page encrypts and decrypts the media with the keys the client gives it.\n\n" +
+			"On a first run the page creates the device key and claims a user ID, or links the device to\n" +
+			"an existing user through another of its devices. Without --from, each device pays with its\n" +
+			"own account, whose fees an organisation pays: --fee-granter (or --org on a localnet).",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var (
@@ -45,7 +49,9 @@ func newUICmd(g *globals) *cobra.Command {
 					s.ChainNotice(msg)
 				}
 			}
-			ch, err := g.chain(true)
+			// Without --from, each device pays with its own account
+			// (uisetup.go) and this client only reads.
+			ch, err := g.chain(g.from != "")
 			if errors.Is(err, verify.ErrNoAnchor) {
 				return fmt.Errorf("%w\n(joining by invite? `parley trust init --invite 'parley:join?…'` trusts the anchor the invite carries)", err)
 			}
@@ -57,10 +63,18 @@ func newUICmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			var payWith webui.PayWith
+			if g.from == "" {
+				payer := &uiPayer{g: g, org: orgAccount}
+				defer payer.close()
+				payWith = payer.Pay
+			}
 			srv, err := webui.New(webui.Config{
-				Addr:  net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
-				Chain: ch,
-				Keys:  uiKeys{st},
+				Setup:   uiSetup{st: st, known: g.known()},
+				PayWith: payWith,
+				Addr:    net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
+				Chain:   ch,
+				Keys:    uiKeys{st},
 				NewMailbox: func(d meeting.Device) (webui.Mailbox, error) {
 					mb, err := mailbox.New(mailbox.Config{Nodes: g.mailboxNodes(), ChainID: ch.ChainID(), User: d.UserID, Device: d.DeviceID, Key: d.Key})
 					if err != nil {
@@ -80,6 +94,9 @@ func newUICmd(g *globals) *cobra.Command {
 			mu.Unlock()
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			if g.from == "" {
+				cmd.Println(payingLine(orgAccount, g.feeGranter))
+			}
 			cmd.Printf("Parley is ready. Open this link in a browser on this machine (it works once):\n\n  %s\n\nCtrl-C stops it.\n", srv.URL())
 			errc := make(chan error, 1)
 			go func() { errc <- srv.Serve() }()
@@ -93,6 +110,7 @@ func newUICmd(g *globals) *cobra.Command {
 	}
 	c.Flags().IntVar(&port, "port", 8765, "port on 127.0.0.1 to serve the page on (0: any free port)")
 	c.Flags().BoolVar(&quiet, "quiet", false, "do not print what happens")
+	c.Flags().StringVar(&orgAccount, "org", envOr("PARLEY_ORG", ""), "DEMO CONVENIENCE (localnet): keyring account of an organisation that grants each new device account its fees, signed here (PARLEY_ORG); a real organisation's admin runs `parley org grant` instead")
 	reach.add(c)
 	return c
 }

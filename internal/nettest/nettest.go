@@ -177,13 +177,22 @@ func (n *Network) Verified(t testing.TB, from string, nodes ...string) *verify.C
 	if len(nodes) == 0 {
 		nodes = []string{n.RPC}
 	}
+	return n.VerifiedWith(t, chain.Config{Nodes: nodes, KeyringDir: n.KeyringDir, KeyringBackend: keyring.BackendTest, From: from})
+}
+
+// VerifiedWith is Verified with a chain configuration of the test's own
+// (a device account key, a fee granter, fees); the chain ID is set here,
+// and the node list defaults to validator 0.
+func (n *Network) VerifiedWith(t testing.TB, cc chain.Config) *verify.Client {
+	t.Helper()
+	if cc.Node == "" && len(cc.Nodes) == 0 {
+		cc.Nodes = []string{n.RPC}
+	}
+	cc.ChainID = n.ChainID
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	c, err := verify.Open(ctx, verify.Config{
-		Chain: chain.Config{
-			Nodes: nodes, ChainID: n.ChainID, KeyringDir: n.KeyringDir,
-			KeyringBackend: keyring.BackendTest, From: from,
-		},
+		Chain: cc,
 		State: verify.State{Anchor: n.Anchor(t)},
 	})
 	if err != nil {

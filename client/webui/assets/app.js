@@ -180,6 +180,8 @@ function dispatch(msg) {
       break;
     case 'meeting': announceAsks(msg); meeting = msg; render(); break;
     case 'talk': onTalk(msg); break;
+    case 'setup': onSetup(msg); break;       // firstrun.js
+    case 'linkinfo': onLinkInfo(msg); break; // firstrun.js
     case 'paths': paths = msg.paths || {}; break;
     case 'notice':
       if (msg.text) showNotice(msg); else clearNotice(msg.key);
@@ -439,7 +441,7 @@ function render() {
   }
   if (state.phase !== 'lobby' && preview.stream) stopPreview(); // devices.js
   switch (state.phase) {
-    case 'signin': show('signin'); break;
+    case 'signin': show('signin'); renderSetup(); break; // firstrun.js
     case 'lobby': show('lobby'); listDevices(); break;
     case 'waiting': show('waiting'); $('waiting-id').textContent = state.meeting; break;
     case 'call': show('call'); renderCall(); break;
