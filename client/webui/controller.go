@@ -152,7 +152,7 @@ func (c *controller) handle(raw []byte) {
 		p, leader := c.part, c.leader
 		c.mu.Unlock()
 		if p == nil || !leader {
-			c.notice("error", "", "Only the leader of a running meeting can remove members.")
+			c.notice("error", "", "Only the host of a running meeting can remove people.")
 			return
 		}
 		c.mu.Lock()

@@ -197,7 +197,7 @@ func (c *controller) leave(ctx context.Context) error {
 		return nil
 	}
 	if leader {
-		return errors.New("the leader cannot leave: end the meeting for everyone instead")
+		return errors.New("the host cannot leave: make someone else the host first, or end the meeting for everyone")
 	}
 	c.stopMeeting()
 	if _, err := meeting.Leave(ctx, c.txChain(), c.cfg.Eph, *d, id); err != nil {
@@ -211,7 +211,7 @@ func (c *controller) end(ctx context.Context) error {
 	p, id, leader, d := c.part, c.id, c.leader, c.dev
 	c.mu.Unlock()
 	if p == nil || !leader {
-		return errors.New("only the leader of a running meeting can end it")
+		return errors.New("only the host of a running meeting can end it")
 	}
 	if _, err := meeting.End(ctx, c.txChain(), c.cfg.Eph, *d, id); err != nil {
 		return fmt.Errorf("end the meeting: %w", err)
@@ -256,7 +256,7 @@ func (c *controller) onEvent(e meeting.Event) {
 		c.mu.Unlock()
 		c.sendState()
 		if e.Claimed {
-			c.notice("warn", "", "The leader stopped answering; this device claimed leadership.")
+			c.notice("warn", "", "The host stopped answering; this device took over as host.")
 		} else {
 			c.notice("info", "", "You are the host now: you admit and remove people.")
 		}
@@ -270,7 +270,7 @@ func (c *controller) onEvent(e meeting.Event) {
 	case meeting.EventLobby:
 		c.notice("info", "lobby", "The meeting has not started: "+e.String()+".")
 	case meeting.EventRefused:
-		c.notice("warn", "admission", "The leader has not let you in: "+e.String()+".")
+		c.notice("warn", "admission", "The host has not let you in: "+e.String()+".")
 	case meeting.EventKeyChange:
 		c.notice("warn", "", e.Change.String())
 	case meeting.EventFull, meeting.EventRemovedAsks:
