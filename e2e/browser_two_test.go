@@ -13,7 +13,9 @@ import (
 )
 
 // TestTwoBrowsers: two people, each with their own `parley ui` and their
-// own Chromium, as two people would use Parley. Alice checks her camera
+// own Chromium, as two people would use Parley, each starting from
+// nothing (the page's first run makes the device key and claims the user
+// ID, the demo organisation paying the fees). Alice checks her camera
 // and microphone in the lobby and schedules a meeting with a passcode, 30 s
 // ahead; her page offers a signed invite link and a calendar file. Bob asks
 // early with a wrong passcode, waits in the lobby, and is told at the start
@@ -36,9 +38,13 @@ func TestTwoBrowsers(t *testing.T) {
 		t.Skip("runs a chain, two clients and two browsers")
 	}
 	lc := startLocalnet(t, "parley-two")
+	// Each starts from nothing: no device key, no tokens. The page's
+	// first run makes the key under a passphrase and claims the user ID;
+	// the localnet's demo organisation pays the device's fees (--org, from
+	// PARLEY_ORG).
 	open := func(user, device, port string) *browserPerson {
-		home := lc.device(t, user, user, device)
-		ui := lc.start(t, home, user, "ui", "--port", port)
+		home := filepath.Join(lc.home, user+"-"+device)
+		ui := lc.start(t, home, "", "ui", "--port", port)
 		var link string
 		waitOK(t, 30*time.Second, user+"'s parley ui to print its link", func() bool {
 			link = regexp.MustCompile(`http://127\.0\.0\.1:\d+/\?t=[0-9a-f]+`).FindString(ui.output())
@@ -47,10 +53,15 @@ func TestTwoBrowsers(t *testing.T) {
 		ctx, cancel := context.WithTimeout(browser(t), 6*time.Minute)
 		t.Cleanup(cancel)
 		p := &browserPerson{name: user, ui: ui, ctx: ctx}
-		p.do(t, "sign in",
+		p.do(t, "claim a user ID in the first run",
 			chromedp.Navigate(link),
-			chromedp.WaitVisible(`#signin`),
-			chromedp.Click(`#signin-btn`),
+			chromedp.WaitVisible(`#setup`),
+			chromedp.Click(`input[name="setup-mode"][value="register"]`),
+			chromedp.SetValue(`#setup-user`, user),
+			chromedp.SetValue(`#setup-device`, device),
+			chromedp.SetValue(`#setup-pass`, "a passphrase of "+user),
+			chromedp.SetValue(`#setup-pass2`, "a passphrase of "+user),
+			chromedp.Click(`#setup-btn`),
 			chromedp.WaitVisible(`#lobby`),
 		)
 		return p
