@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/parleynet/parley/client/chain"
+	"github.com/parleynet/parley/client/verify"
 
 	meetingtypes "github.com/parleynet/parley/x/meeting/types"
 )
@@ -56,8 +57,9 @@ func (s *Session) maybeRotate(ctx context.Context) error {
 	}
 	_, priv, err := RotateEphKey(ctx, s.cfg.Chain, s.cfg.Eph, s.cfg.Device, s.cfg.MeetingID)
 	var pending *chain.PendingTxError
+	var unproven *verify.UnprovenTxError
 	switch {
-	case err != nil && errors.As(err, &pending) && priv != nil:
+	case err != nil && (errors.As(err, &pending) || errors.As(err, &unproven)) && priv != nil:
 		// It may have landed: keep the new key beside the current one
 		// (on disk as the successor) until an epoch's roster says which
 		// the chain holds (install).

@@ -3,12 +3,14 @@ package meeting_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/stretchr/testify/require"
 
 	"github.com/parleynet/parley/client/chain"
@@ -194,6 +196,61 @@ func TestRotationOfUnknownFateLands(t *testing.T) {
 		return false
 	})
 	// The rotation lands; an epoch sealed to bob's new key must install.
+	waitFor(t, "bob to install an epoch sealed to his rotated key", func() bool {
+		_, hash, ok := installedEphHash(ctx, bob, id)
+		return ok && !bytes.Equal(hash, first[:])
+	})
+}
+
+// unprovingChain is bob's chain client whose node, for each rotation of
+// his ephemeral key, takes the transaction into a block but cannot prove
+// its outcome (as a node that lacks the height does while the chain
+// halts): the rotation's fate is unknown to bob, though it landed.
+type unprovingChain struct{ *verify.Client }
+
+func (c unprovingChain) Broadcast(ctx context.Context, msgs ...sdk.Msg) (*sdk.TxResponse, error) {
+	res, err := c.Client.Broadcast(ctx, msgs...)
+	if err != nil || len(msgs) != 1 {
+		return res, err
+	}
+	if _, rotation := msgs[0].(*meetingtypes.MsgRotateEphKey); !rotation {
+		return res, err
+	}
+	return res, &verify.UnprovenTxError{Hash: res.TxHash, Err: errors.New("tx not found (the test's node)")}
+}
+
+// TestRotationOfUnprovenOutcomeLands: a rotation that a node reports in a
+// block but whose outcome cannot be proven is of unknown fate, like one
+// whose wait ended: bob keeps the new key beside the old, and when the
+// chain shows it landed, he installs the epoch sealed to it. (The faults
+// test found a member who dropped the key on this error and was locked
+// out of every later epoch.)
+func TestRotationOfUnprovenOutcomeLands(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a chain")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	h := newHarness(t, ctx)
+	alice, bob := h.device("alice", "alice", "laptop"), h.device("bob", "bob", "phone")
+	id, _, err := meeting.Create(ctx, alice.c, alice.eph, alice.d, meeting.CreateOptions{Duration: time.Hour})
+	require.NoError(t, err)
+	h.run(alice, id, func(c *meeting.Config) { c.RotateEvery = 2 * time.Second })
+	_, err = meeting.Join(ctx, bob.c, bob.eph, bob.d, id, "")
+	require.NoError(t, err)
+	firstKey, err := bob.eph.Load(id, bob.d)
+	require.NoError(t, err)
+	first := keyschedule.EphemeralKeyHash(firstKey.PublicKey().Bytes())
+	h.run(bob, id, func(c *meeting.Config) { c.Chain = unprovingChain{bob.c} })
+
+	waitFor(t, "bob to be told his rotation's fate is unknown", func() bool {
+		for _, p := range bob.rec.problems() {
+			if strings.Contains(p.Err.Error(), "not known whether the chain took it") && strings.Contains(p.Err.Error(), "could not be proven") {
+				return true
+			}
+		}
+		return false
+	})
 	waitFor(t, "bob to install an epoch sealed to his rotated key", func() bool {
 		_, hash, ok := installedEphHash(ctx, bob, id)
 		return ok && !bytes.Equal(hash, first[:])

@@ -168,7 +168,7 @@ func (c *Client) ProveTx(ctx context.Context, res *sdk.TxResponse) (TxOutcome, e
 	}
 	out, err := c.reader.Tx(ctx, hash)
 	if err != nil {
-		return out, fmt.Errorf("transaction %s: its outcome could not be proven: %w", res.TxHash, err)
+		return out, &UnprovenTxError{Hash: res.TxHash, Err: err}
 	}
 	if out.Code != res.Code || out.Height != res.Height {
 		node := c.SaidBy(res.TxHash)

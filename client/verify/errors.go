@@ -31,6 +31,22 @@ var (
 	ErrUnverified = errors.New("verification is switched off")
 )
 
+// UnprovenTxError: a node reported the transaction in a block, but its
+// outcome could not be proven (the proof read failed: a node without that
+// height, a halted chain). Its fate is unknown, as a chain.PendingTxError's
+// is: it may have landed, and a caller that made state for it (a key)
+// keeps that state until the chain tells.
+type UnprovenTxError struct {
+	Hash string
+	Err  error
+}
+
+func (e *UnprovenTxError) Error() string {
+	return fmt.Sprintf("transaction %s: its outcome could not be proven: %v", e.Hash, e.Err)
+}
+
+func (e *UnprovenTxError) Unwrap() error { return e.Err }
+
 // LieError reports a node whose answer failed verification: what it was
 // asked, at which height, and why the answer does not hold. It wraps
 // chain.ErrBadAnswer, so that client/chain leaves the node.
