@@ -165,16 +165,7 @@ func TestRotationOfUnknownFateLands(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	h := newHarness(t, ctx)
-	alice, bob := h.device("alice", "alice", "laptop"), h.device("bob", "bob", "phone")
-	id, _, err := meeting.Create(ctx, alice.c, alice.eph, alice.d, meeting.CreateOptions{Duration: time.Hour})
-	require.NoError(t, err)
-	h.run(alice, id, func(c *meeting.Config) { c.RotateEvery = 2 * time.Second })
-	_, err = meeting.Join(ctx, bob.c, bob.eph, bob.d, id, "")
-	require.NoError(t, err)
-	firstKey, err := bob.eph.Load(id, bob.d)
-	require.NoError(t, err)
-	first := keyschedule.EphemeralKeyHash(firstKey.PublicKey().Bytes())
+	h, bob, id, first := rotatingMeeting(t, ctx)
 
 	// Bob's session sends with a client that stops waiting for every
 	// transaction at once: each one it sends is of unknown fate, and lands.
@@ -200,6 +191,24 @@ func TestRotationOfUnknownFateLands(t *testing.T) {
 		_, hash, ok := installedEphHash(ctx, bob, id)
 		return ok && !bytes.Equal(hash, first[:])
 	})
+}
+
+// rotatingMeeting starts alice's meeting, rotating every 2 s, and bob's
+// request to join it (his session is the caller's to run); first is the
+// hash of bob's ephemeral key as he asked.
+func rotatingMeeting(t *testing.T, ctx context.Context) (h *harness, bob *hdev, id []byte, first [32]byte) {
+	t.Helper()
+	h = newHarness(t, ctx)
+	alice := h.device("alice", "alice", "laptop")
+	bob = h.device("bob", "bob", "phone")
+	id, _, err := meeting.Create(ctx, alice.c, alice.eph, alice.d, meeting.CreateOptions{Duration: time.Hour})
+	require.NoError(t, err)
+	h.run(alice, id, func(c *meeting.Config) { c.RotateEvery = 2 * time.Second })
+	_, err = meeting.Join(ctx, bob.c, bob.eph, bob.d, id, "")
+	require.NoError(t, err)
+	firstKey, err := bob.eph.Load(id, bob.d)
+	require.NoError(t, err)
+	return h, bob, id, keyschedule.EphemeralKeyHash(firstKey.PublicKey().Bytes())
 }
 
 // unprovingChain is bob's chain client whose node, for each rotation of
@@ -231,16 +240,7 @@ func TestRotationOfUnprovenOutcomeLands(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	h := newHarness(t, ctx)
-	alice, bob := h.device("alice", "alice", "laptop"), h.device("bob", "bob", "phone")
-	id, _, err := meeting.Create(ctx, alice.c, alice.eph, alice.d, meeting.CreateOptions{Duration: time.Hour})
-	require.NoError(t, err)
-	h.run(alice, id, func(c *meeting.Config) { c.RotateEvery = 2 * time.Second })
-	_, err = meeting.Join(ctx, bob.c, bob.eph, bob.d, id, "")
-	require.NoError(t, err)
-	firstKey, err := bob.eph.Load(id, bob.d)
-	require.NoError(t, err)
-	first := keyschedule.EphemeralKeyHash(firstKey.PublicKey().Bytes())
+	h, bob, id, first := rotatingMeeting(t, ctx)
 	h.run(bob, id, func(c *meeting.Config) { c.Chain = unprovingChain{bob.c} })
 
 	waitFor(t, "bob to be told his rotation's fate is unknown", func() bool {

@@ -8,6 +8,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/parleynet/parley/internal/markset"
 	identitytypes "github.com/parleynet/parley/x/identity/types"
 	"github.com/parleynet/parley/x/meeting/types"
 )
@@ -137,22 +138,30 @@ func (k *Keeper) pruneEndedMeetings(ctx context.Context, budget int) (int, error
 			budget--
 			continue
 		}
-		used, done, err := k.prune(ctx, due.K2(), budget)
-		if err != nil {
-			return budget, err
-		}
-		budget -= used
-		if !done {
-			return budget, nil
-		}
-		if err := k.PruneQueue.Remove(ctx, *due); err != nil {
-			return budget, err
-		}
-		if err := sdkCtx.EventManager().EmitTypedEvent(&types.EventMeetingPruned{MeetingId: due.K2(), Cause: "retention"}); err != nil {
+		var done bool
+		if budget, done, err = k.pruneDue(sdkCtx, k.PruneQueue, *due, budget, "retention"); err != nil || !done {
 			return budget, err
 		}
 	}
 	return budget, nil
+}
+
+// pruneDue prunes the meeting of queue entry due within budget; once it
+// is gone whole (done), the entry leaves the queue and EventMeetingPruned
+// says why (cause). It returns the budget left.
+func (k Keeper) pruneDue(ctx sdk.Context, queue markset.Set[collections.Pair[int64, []byte]], due collections.Pair[int64, []byte], budget int, cause string) (int, bool, error) {
+	used, done, err := k.prune(ctx, due.K2(), budget)
+	if err != nil {
+		return budget, false, err
+	}
+	budget -= used
+	if !done {
+		return budget, false, nil
+	}
+	if err := queue.Remove(ctx, due); err != nil {
+		return budget, false, err
+	}
+	return budget, true, ctx.EventManager().EmitTypedEvent(&types.EventMeetingPruned{MeetingId: due.K2(), Cause: cause})
 }
 
 // maxMeetingID sorts after every meeting ID, to make inclusive range ends.

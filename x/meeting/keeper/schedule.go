@@ -126,18 +126,8 @@ func (k *Keeper) pruneUnheldMeetings(ctx context.Context, budget int) (int, erro
 		case m.Status == types.Status_STATUS_OPEN:
 			return budget, nil
 		}
-		used, done, err := k.prune(ctx, due.K2(), budget)
-		if err != nil {
-			return budget, err
-		}
-		budget -= used
-		if !done {
-			return budget, nil
-		}
-		if err := k.UnheldQueue.Remove(ctx, *due); err != nil {
-			return budget, err
-		}
-		if err := sdkCtx.EventManager().EmitTypedEvent(&types.EventMeetingPruned{MeetingId: due.K2(), Cause: "never_held"}); err != nil {
+		var done bool
+		if budget, done, err = k.pruneDue(sdkCtx, k.UnheldQueue, *due, budget, "never_held"); err != nil || !done {
 			return budget, err
 		}
 	}
