@@ -100,15 +100,7 @@ func (c *controller) close() {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.mbox != nil {
-		_ = c.mbox.Close()
-	}
-	if c.devDone != nil {
-		c.devDone()
-	}
-	if c.pay != nil {
-		_ = c.pay.Close()
-	}
+	c.releaseDeviceLocked()
 	c.setup.stop()
 }
 

@@ -95,6 +95,15 @@ func (c *controller) signOut() {
 	if c.part != nil {
 		return
 	}
+	c.releaseDeviceLocked()
+	c.id = nil
+	c.mustMoveLocked(phaseSignIn, "")
+}
+
+// releaseDeviceLocked closes what signing in opened (the mailbox, the
+// unlocked key, the paying chain client) and forgets the device. c.mu
+// must be held.
+func (c *controller) releaseDeviceLocked() {
 	if c.mbox != nil {
 		_ = c.mbox.Close()
 	}
@@ -104,8 +113,7 @@ func (c *controller) signOut() {
 	if c.pay != nil {
 		_ = c.pay.Close()
 	}
-	c.dev, c.devDone, c.mbox, c.id, c.pay = nil, nil, nil, nil, nil
-	c.mustMoveLocked(phaseSignIn, "")
+	c.dev, c.devDone, c.mbox, c.pay = nil, nil, nil, nil
 }
 
 // inLobby returns the signed-in device, or an error naming why the page
