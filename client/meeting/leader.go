@@ -20,7 +20,6 @@ type leaderState struct {
 	requests   map[DeviceRef]meetingtypes.JoinRequest // newest version of every request in the log
 	roster     []meetingtypes.Member                  // of epoch rosterOf
 	rosterOf   uint64
-	rejected   map[DeviceRef]bool      // passcode failures already reported
 	askedAgain map[DeviceRef]bool      // removed devices' new requests already reported
 	full       map[DeviceRef]bool      // requests already reported as not fitting
 	noticed    map[noticeKey]time.Time // notices sent, by request and reason: when last
@@ -29,7 +28,7 @@ type leaderState struct {
 
 func newLeaderState() *leaderState {
 	return &leaderState{
-		requests: map[DeviceRef]meetingtypes.JoinRequest{}, rejected: map[DeviceRef]bool{},
+		requests:   map[DeviceRef]meetingtypes.JoinRequest{},
 		askedAgain: map[DeviceRef]bool{}, full: map[DeviceRef]bool{}, noticed: map[noticeKey]time.Time{},
 		parsed: map[string]hpke.PublicKey{},
 	}
@@ -207,20 +206,17 @@ func (s *Session) lead(ctx context.Context, tip *verify.Snapshot, m meetingtypes
 		// The passcode is checked before the admission policy: a request
 		// with a wrong one is refused at once, and the host is never
 		// asked about it (nor the requester left waiting for the host).
-		if s.cfg.Passcode == "" {
-			s.markScreened(ref, false)
-		} else {
-			err := s.checkPasscode(r)
-			s.markScreened(ref, err != nil)
-			if err != nil {
-				if !ls.rejected[ref] {
-					ls.rejected[ref] = true
-					s.cfg.OnEvent(EventProblem{Peer: ref.String(), Err: err})
-				}
-				s.notify(ctx, ls, r, meetingtypes.NoticeWrongPasscode)
-				continue
+		var wrong error
+		if s.cfg.Passcode != "" {
+			wrong = s.checkPasscode(r)
+		}
+		// A new request with the right passcode clears a refusal.
+		if wasWrong := s.markScreened(ref, wrong != nil); wrong != nil {
+			if !wasWrong {
+				s.cfg.OnEvent(EventProblem{Peer: ref.String(), Err: wrong})
 			}
-			delete(ls.rejected, ref) // a new request with the right one
+			s.notify(ctx, ls, r, meetingtypes.NoticeWrongPasscode)
+			continue
 		}
 		if s.cfg.Admit != nil && !s.cfg.Admit(r) {
 			continue

@@ -269,10 +269,14 @@ func (s *Session) Screened(userID, deviceID string) (screened, wrongPasscode boo
 	return ok, wrong
 }
 
-func (s *Session) markScreened(ref DeviceRef, wrongPasscode bool) {
+// markScreened records the verdict on ref's pending request and returns
+// whether it was refused for its passcode before (reported then).
+func (s *Session) markScreened(ref DeviceRef, wrongPasscode bool) (wasWrong bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	wasWrong = s.screened[ref]
 	s.screened[ref] = wrongPasscode
+	return wasWrong
 }
 
 // Rotate asks the leader's session for a new epoch with the same members.
