@@ -42,8 +42,13 @@ func TestAdmissionRefusalsAreTold(t *testing.T) {
 
 	_, err = meeting.Join(ctx, bob.c, bob.eph, bob.d, id, "wrong horse")
 	require.NoError(t, err)
-	// Meanwhile anyone floods bob's mailbox with notices claiming to be
-	// the leader's (20 a millisecond): they must not push the real one out.
+	// Meanwhile a lying node floods bob with notices claiming to be the
+	// leader's (a few a millisecond, each costing bob a signature check):
+	// they must not push the real one out of the session. The flood is
+	// kept to what bob checks faster than it comes even on a loaded
+	// machine; a faster one only overflows this in-memory mailbox's
+	// subscription buffer, which drops the real notice with the forged
+	// ones and tests the harness, not the session.
 	bobEph, err := bob.eph.Load(id, bob.d)
 	require.NoError(t, err)
 	bobHash := keyschedule.EphemeralKeyHash(bobEph.PublicKey().Bytes())
@@ -53,7 +58,7 @@ func TestAdmissionRefusalsAreTold(t *testing.T) {
 		forged := make([]byte, 1+8+8+64)
 		forged[0], forged[16] = 1, byte(meetingtypes.NoticeFull)
 		for floodCtx.Err() == nil {
-			for range 20 {
+			for range 3 {
 				_, _ = rand.Read(forged[17:])
 				h.box.Inject(bobHash, meeting.Delivery{FromUser: "alice", FromDevice: "laptop", MeetingID: id, Kind: meeting.KindNotice, Body: append([]byte(nil), forged...)})
 			}
