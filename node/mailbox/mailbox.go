@@ -77,6 +77,16 @@ func (m *Mailbox) EnableRelay(issuer CredentialIssuer, cfg RelayConfig) error {
 	return m.Server.EnableRelay(issuer, cfg)
 }
 
+// EnableMediaRelay makes the mailbox admit members of current rosters to
+// the node's media relay (Server.EnableMediaRelay). Config.Clock is used
+// when cfg has none. Call it before Serve.
+func (m *Mailbox) EnableMediaRelay(mr MediaRelay, cfg MediaRelayConfig) error {
+	if cfg.Clock == nil {
+		cfg.Clock = m.clock
+	}
+	return m.Server.EnableMediaRelay(mr, cfg)
+}
+
 // Run sweeps expired envelopes until ctx ends, then ends every
 // subscription and closes the store. It returns nil.
 func (m *Mailbox) Run(ctx context.Context) error {

@@ -3,7 +3,6 @@ package mailbox
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	mailboxv1 "github.com/parleynet/parley/api/mailbox/v1"
@@ -93,8 +92,7 @@ type relay struct {
 	verifier *Verifier
 	limiter  *RateLimiter
 
-	mu     sync.Mutex
-	nonces map[string]time.Time // (user, device, nonce) → when it leaves the window
+	nonces *nonceSet
 }
 
 func newRelay(issuer CredentialIssuer, verifier *Verifier, cfg RelayConfig) (*relay, error) {
@@ -110,7 +108,7 @@ func newRelay(issuer CredentialIssuer, verifier *Verifier, cfg RelayConfig) (*re
 		issuer:   issuer,
 		verifier: verifier,
 		limiter:  NewRateLimiter(RateConfig{Rate: cfg.Rate, Burst: cfg.Burst, Clock: cfg.Clock}),
-		nonces:   make(map[string]time.Time),
+		nonces:   newNonceSet(cfg.MaxNonces),
 	}, nil
 }
 
@@ -133,7 +131,7 @@ func (r *relay) issue(ctx context.Context, req *mailboxv1.TurnCredentialsRequest
 		return nil, fmt.Errorf("%w: device %s asks for TURN credentials more than %g times per second (burst %d)",
 			ErrRateLimited, device, r.cfg.Rate, r.cfg.Burst)
 	}
-	if err := r.useNonce(req, created.Add(r.cfg.Window), now); err != nil {
+	if err := r.nonces.use(req.User, req.Device, req.Nonce, created.Add(r.cfg.Window), now, r.cfg.Window); err != nil {
 		return nil, err
 	}
 	if r.cfg.RequireMember {
@@ -148,30 +146,6 @@ func (r *relay) issue(ctx context.Context, req *mailboxv1.TurnCredentialsRequest
 	return &mailboxv1.TurnCredentialsResponse{
 		Urls: c.URLs, Username: c.Username, Password: c.Password, ExpiresAtMs: c.Expires.UnixMilli(),
 	}, nil
-}
-
-// useNonce records (user, device, nonce) until it leaves the window, and
-// refuses it if it was already there.
-func (r *relay) useNonce(req *mailboxv1.TurnCredentialsRequest, until, now time.Time) error {
-	key := req.User + "\x00" + req.Device + "\x00" + string(req.Nonce)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if exp, ok := r.nonces[key]; ok && now.Before(exp) {
-		return fmt.Errorf("%w: nonce %x of device %s/%s was used at this node already; sign a new request",
-			ErrReplayedRequest, req.Nonce, req.User, req.Device)
-	}
-	if len(r.nonces) >= r.cfg.MaxNonces {
-		for k, exp := range r.nonces {
-			if !now.Before(exp) {
-				delete(r.nonces, k)
-			}
-		}
-		if len(r.nonces) >= r.cfg.MaxNonces {
-			return fmt.Errorf("%w: %d requests in the last %v; try again shortly", ErrTooManyRequests, len(r.nonces), 2*r.cfg.Window)
-		}
-	}
-	r.nonces[key] = until
-	return nil
 }
 
 func (r *relay) checkMember(ctx context.Context, req *mailboxv1.TurnCredentialsRequest) error {
@@ -189,8 +163,4 @@ func (r *relay) checkMember(ctx context.Context, req *mailboxv1.TurnCredentialsR
 }
 
 // nonceCount returns the number of nonces kept.
-func (r *relay) nonceCount() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.nonces)
-}
+func (r *relay) nonceCount() int { return r.nonces.count() }

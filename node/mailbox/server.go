@@ -22,7 +22,8 @@ type Server struct {
 	store      *Store
 	challenges *challenges
 	relay      Relay
-	turn       atomic.Pointer[relay] // nil: the node does not relay
+	turn       atomic.Pointer[relay]     // nil: the node does not relay
+	media      atomic.Pointer[mediaGate] // nil: the node runs no media relay
 
 	done      chan struct{}
 	closeOnce sync.Once
@@ -162,6 +163,35 @@ func (s *Server) TurnCredentials(ctx context.Context, req *mailboxv1.TurnCredent
 		return nil, toStatus(fmt.Errorf("%w: ask another node", mailboxv1.ErrRelayDisabled))
 	}
 	resp, err := r.issue(ctx, req)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return resp, nil
+}
+
+// EnableMediaRelay makes the server answer RelayConnect by handing
+// admitted members' offers to mr, under cfg's checks. Until it is called,
+// the server answers ErrMediaRelayDisabled. Call it before serving.
+func (s *Server) EnableMediaRelay(mr MediaRelay, cfg MediaRelayConfig) error {
+	g, err := newMediaGate(mr, s.intake.verifier, cfg)
+	if err != nil {
+		return err
+	}
+	s.media.Store(g)
+	return nil
+}
+
+// RelayConnect connects a member of a meeting's current roster to the
+// node's media relay, once per signed request.
+func (s *Server) RelayConnect(ctx context.Context, req *mailboxv1.RelayConnectRequest) (*mailboxv1.RelayConnectResponse, error) {
+	if s.closed() {
+		return nil, toStatus(ErrClosed)
+	}
+	g := s.media.Load()
+	if g == nil {
+		return nil, toStatus(fmt.Errorf("%w: ask another node", mailboxv1.ErrMediaRelayDisabled))
+	}
+	resp, err := g.connect(ctx, req)
 	if err != nil {
 		return nil, toStatus(err)
 	}

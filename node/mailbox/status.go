@@ -42,6 +42,9 @@ var statusOf = []struct {
 	{ErrKeysUnavailable, codes.Unavailable, mailboxv1.ReasonKeysUnavailable},
 	{ErrClosed, codes.Unavailable, mailboxv1.ReasonClosed},
 	{mailboxv1.ErrRelayDisabled, codes.Unimplemented, mailboxv1.ReasonRelayDisabled},
+	{mailboxv1.ErrMediaRelayDisabled, codes.Unimplemented, mailboxv1.ReasonMediaRelayDisabled},
+	{mailboxv1.ErrBadOffer, codes.InvalidArgument, mailboxv1.ReasonBadOffer},
+	{mailboxv1.ErrRelayFull, codes.ResourceExhausted, mailboxv1.ReasonRelayFull},
 }
 
 // toStatus maps the mailbox's errors to gRPC statuses: the code, the

@@ -102,6 +102,30 @@
 // node that relays only for members of a current roster also needs
 // meeting_id to name an open meeting whose current epoch lists the device.
 //
+// # Media relay connection
+//
+// A device of a meeting's current roster connects to the node's media
+// relay (node/sfu; PROTOCOL.md section 12) with RelayConnect. The request
+// carries user, device, created_at_ms, a 16-byte random nonce, the 16-byte
+// meeting_id, offer_sdp (the complete WebRTC offer, at most MaxOfferSize
+// bytes) and sig, the device's Ed25519 signature over
+// RelayConnectSignBytes(chain_id, request):
+//
+//	u16(31) "parley/v1/mailbox/relay-connect"
+//	u16(len(chain_id))  chain_id
+//	u16(len(user))      user
+//	u16(len(device))    device
+//	u64(created_at_ms)  as two's complement
+//	u16(16)             nonce
+//	u16(16)             meeting_id
+//	u16(len(offer_sdp)) offer_sdp
+//
+// The node answers only if created_at_ms is within its window, the
+// signature verifies with the device's unrevoked key on chain, the (user,
+// device, nonce) is new within the window, and the meeting is open with
+// the device in its current epoch's roster (always required: the relay
+// serves members only). The answer is the relay's complete answer SDP.
+//
 // # Errors
 //
 // Every error status carries a google.rpc.ErrorInfo detail with domain

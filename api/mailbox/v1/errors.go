@@ -20,4 +20,13 @@ var (
 	// ErrRelayDisabled: the node does not run a TURN relay, or does not
 	// give credentials for it; ask another node.
 	ErrRelayDisabled = errors.New("mailbox: this node does not relay")
+	// ErrMediaRelayDisabled: the node runs no media relay; ask another
+	// node.
+	ErrMediaRelayDisabled = errors.New("mailbox: this node runs no media relay")
+	// ErrBadOffer: the media relay cannot take the offer (it breaks the
+	// relay's wire contract).
+	ErrBadOffer = errors.New("mailbox: the media relay refused the offer")
+	// ErrRelayFull: the media relay carries as many sessions as it may,
+	// overall or for the meeting; ask another node.
+	ErrRelayFull = errors.New("mailbox: the media relay is full")
 )

@@ -645,6 +645,156 @@ func (m *TurnCredentialsResponse) GetExpiresAtMs() int64 {
 	return 0
 }
 
+// RelayConnectRequest is a device's offer to the node's media relay. The
+// sign bytes are defined in api/mailbox/v1/doc.go.
+type RelayConnectRequest struct {
+	// user is the device's user ID in x/identity.
+	User string `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	// device is the device ID in x/identity.
+	Device string `protobuf:"bytes,2,opt,name=device,proto3" json:"device,omitempty"`
+	// created_at_ms is the device's clock when it signed, in Unix
+	// milliseconds; the node accepts it within its request window.
+	CreatedAtMs int64 `protobuf:"varint,3,opt,name=created_at_ms,json=createdAtMs,proto3" json:"created_at_ms,omitempty"`
+	// nonce is 16 random bytes; each (device, nonce) is accepted once.
+	Nonce []byte `protobuf:"bytes,4,opt,name=nonce,proto3" json:"nonce,omitempty"`
+	// meeting_id (16 bytes) is the meeting whose current roster must list
+	// the device.
+	MeetingId []byte `protobuf:"bytes,5,opt,name=meeting_id,json=meetingId,proto3" json:"meeting_id,omitempty"`
+	// offer_sdp is the device's complete WebRTC offer (all candidates
+	// gathered), as the relay's wire contract lays it out.
+	OfferSdp string `protobuf:"bytes,6,opt,name=offer_sdp,json=offerSdp,proto3" json:"offer_sdp,omitempty"`
+	// sig is the device's Ed25519 signature over the sign bytes.
+	Sig []byte `protobuf:"bytes,7,opt,name=sig,proto3" json:"sig,omitempty"`
+}
+
+func (m *RelayConnectRequest) Reset()         { *m = RelayConnectRequest{} }
+func (m *RelayConnectRequest) String() string { return proto.CompactTextString(m) }
+func (*RelayConnectRequest) ProtoMessage()    {}
+func (*RelayConnectRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_83bed90be80d4351, []int{9}
+}
+func (m *RelayConnectRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *RelayConnectRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_RelayConnectRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *RelayConnectRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_RelayConnectRequest.Merge(m, src)
+}
+func (m *RelayConnectRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *RelayConnectRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_RelayConnectRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_RelayConnectRequest proto.InternalMessageInfo
+
+func (m *RelayConnectRequest) GetUser() string {
+	if m != nil {
+		return m.User
+	}
+	return ""
+}
+
+func (m *RelayConnectRequest) GetDevice() string {
+	if m != nil {
+		return m.Device
+	}
+	return ""
+}
+
+func (m *RelayConnectRequest) GetCreatedAtMs() int64 {
+	if m != nil {
+		return m.CreatedAtMs
+	}
+	return 0
+}
+
+func (m *RelayConnectRequest) GetNonce() []byte {
+	if m != nil {
+		return m.Nonce
+	}
+	return nil
+}
+
+func (m *RelayConnectRequest) GetMeetingId() []byte {
+	if m != nil {
+		return m.MeetingId
+	}
+	return nil
+}
+
+func (m *RelayConnectRequest) GetOfferSdp() string {
+	if m != nil {
+		return m.OfferSdp
+	}
+	return ""
+}
+
+func (m *RelayConnectRequest) GetSig() []byte {
+	if m != nil {
+		return m.Sig
+	}
+	return nil
+}
+
+// RelayConnectResponse is the relay's complete WebRTC answer.
+type RelayConnectResponse struct {
+	// answer_sdp is the relay's answer, with all its candidates.
+	AnswerSdp string `protobuf:"bytes,1,opt,name=answer_sdp,json=answerSdp,proto3" json:"answer_sdp,omitempty"`
+}
+
+func (m *RelayConnectResponse) Reset()         { *m = RelayConnectResponse{} }
+func (m *RelayConnectResponse) String() string { return proto.CompactTextString(m) }
+func (*RelayConnectResponse) ProtoMessage()    {}
+func (*RelayConnectResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_83bed90be80d4351, []int{10}
+}
+func (m *RelayConnectResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *RelayConnectResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_RelayConnectResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *RelayConnectResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_RelayConnectResponse.Merge(m, src)
+}
+func (m *RelayConnectResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *RelayConnectResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_RelayConnectResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_RelayConnectResponse proto.InternalMessageInfo
+
+func (m *RelayConnectResponse) GetAnswerSdp() string {
+	if m != nil {
+		return m.AnswerSdp
+	}
+	return ""
+}
+
 func init() {
 	proto.RegisterType((*Envelope)(nil), "parley.mailbox.v1.Envelope")
 	proto.RegisterType((*PostRequest)(nil), "parley.mailbox.v1.PostRequest")
@@ -655,56 +805,63 @@ func init() {
 	proto.RegisterType((*GossipMessage)(nil), "parley.mailbox.v1.GossipMessage")
 	proto.RegisterType((*TurnCredentialsRequest)(nil), "parley.mailbox.v1.TurnCredentialsRequest")
 	proto.RegisterType((*TurnCredentialsResponse)(nil), "parley.mailbox.v1.TurnCredentialsResponse")
+	proto.RegisterType((*RelayConnectRequest)(nil), "parley.mailbox.v1.RelayConnectRequest")
+	proto.RegisterType((*RelayConnectResponse)(nil), "parley.mailbox.v1.RelayConnectResponse")
 }
 
 func init() { proto.RegisterFile("parley/mailbox/v1/mailbox.proto", fileDescriptor_83bed90be80d4351) }
 
 var fileDescriptor_83bed90be80d4351 = []byte{
-	// 702 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x9c, 0x94, 0xb1, 0x72, 0xd3, 0x4c,
-	0x10, 0xc7, 0x23, 0xdb, 0x71, 0xec, 0xb5, 0xf3, 0x7d, 0xc9, 0xcd, 0x37, 0xf9, 0x34, 0x0e, 0x28,
-	0x8e, 0xa0, 0x30, 0x14, 0x36, 0x09, 0x30, 0x14, 0xd0, 0x40, 0x80, 0x90, 0x22, 0x90, 0x51, 0x80,
-	0x82, 0xc6, 0x23, 0x4b, 0x8b, 0x7d, 0x13, 0xf9, 0x4e, 0xdc, 0x9d, 0x9d, 0xe4, 0x11, 0xe8, 0x78,
-	0x13, 0x5e, 0x83, 0x32, 0x25, 0x25, 0x93, 0x0c, 0xaf, 0x40, 0xcd, 0xe8, 0x74, 0x52, 0x3c, 0xb6,
-	0x09, 0x0c, 0xdd, 0xee, 0xff, 0x56, 0xab, 0xff, 0xee, 0xfd, 0x24, 0xd8, 0x88, 0x7d, 0x11, 0xe1,
-	0x69, 0x67, 0xe8, 0xd3, 0xa8, 0xc7, 0x4f, 0x3a, 0xe3, 0xad, 0x2c, 0x6c, 0xc7, 0x82, 0x2b, 0x4e,
-	0x56, 0xd3, 0x82, 0x76, 0xa6, 0x8e, 0xb7, 0xdc, 0x1f, 0x16, 0x54, 0x9e, 0xb1, 0x31, 0x46, 0x3c,
-	0x46, 0xf2, 0x0f, 0x14, 0x14, 0xb7, 0xad, 0xa6, 0xd5, 0xaa, 0x7b, 0x05, 0xc5, 0xc9, 0x3a, 0x54,
-	0xdf, 0x0b, 0x3e, 0xec, 0x8e, 0x24, 0x0a, 0xbb, 0xd0, 0xb4, 0x5a, 0x55, 0xaf, 0x92, 0x08, 0x6f,
-	0x24, 0x0a, 0xb2, 0x01, 0x35, 0x7d, 0x18, 0xe2, 0x98, 0x06, 0x68, 0x17, 0xf5, 0x31, 0x24, 0xd2,
-	0x53, 0xad, 0x90, 0xeb, 0x00, 0x43, 0x44, 0x45, 0x59, 0xbf, 0x4b, 0x43, 0xbb, 0xa4, 0xbb, 0x56,
-	0x8d, 0xb2, 0x17, 0x12, 0x02, 0xa5, 0x23, 0xca, 0x42, 0x7b, 0xb1, 0x69, 0xb5, 0x96, 0x3d, 0x1d,
-	0x27, 0x5a, 0x8f, 0x87, 0xa7, 0x76, 0x59, 0x17, 0xeb, 0x98, 0xb8, 0xb0, 0x1c, 0x08, 0xf4, 0x15,
-	0x86, 0x5d, 0x5f, 0x75, 0x87, 0xd2, 0x5e, 0x6a, 0x5a, 0xad, 0xa2, 0x57, 0x33, 0xe2, 0x63, 0xb5,
-	0x2f, 0x13, 0x2f, 0x4a, 0x45, 0x5d, 0x89, 0x01, 0x67, 0xa1, 0xb4, 0x2b, 0xba, 0x25, 0x28, 0x15,
-	0x1d, 0xa6, 0x0a, 0x59, 0x81, 0xa2, 0xa4, 0x7d, 0xbb, 0xaa, 0xfb, 0x26, 0xa1, 0xfb, 0x1c, 0x6a,
-	0x07, 0x5c, 0x2a, 0x0f, 0x3f, 0x8c, 0x50, 0x2a, 0xf2, 0x00, 0x2a, 0x68, 0xd6, 0xa0, 0x17, 0x50,
-	0xdb, 0x5e, 0x6f, 0xcf, 0x6c, 0xab, 0x9d, 0x6d, 0xca, 0xcb, 0x8b, 0xdd, 0x47, 0x50, 0x4f, 0xfb,
-	0xc8, 0x98, 0x33, 0xa9, 0x77, 0x48, 0xc3, 0x6c, 0x87, 0x34, 0x24, 0xd7, 0xa0, 0x1a, 0x8e, 0xe2,
-	0x88, 0x06, 0xbe, 0x42, 0xbd, 0xc3, 0x8a, 0x77, 0x29, 0xb8, 0xf7, 0x61, 0x65, 0x67, 0xe0, 0x47,
-	0x11, 0xb2, 0x3e, 0x66, 0x56, 0x36, 0xa1, 0x2e, 0x30, 0xa0, 0x31, 0x45, 0xa6, 0xba, 0xf1, 0x91,
-	0xe9, 0x55, 0xcb, 0xb5, 0x83, 0x23, 0x77, 0x00, 0xab, 0x13, 0x8f, 0x99, 0x37, 0x6f, 0x42, 0x3d,
-	0xc8, 0xc4, 0x6e, 0xee, 0xa1, 0x96, 0x6b, 0x7b, 0x61, 0xb2, 0x06, 0x64, 0x81, 0xb6, 0x51, 0xf7,
-	0x92, 0x90, 0x38, 0x00, 0x01, 0x8d, 0x07, 0x28, 0x14, 0x9e, 0x28, 0x7d, 0x89, 0x75, 0x6f, 0x42,
-	0x71, 0x23, 0x58, 0x39, 0x1c, 0xf5, 0x64, 0x20, 0x68, 0x6f, 0xd2, 0xe0, 0xef, 0x5e, 0xb4, 0x06,
-	0x65, 0x9f, 0xc9, 0x63, 0x83, 0x4d, 0xdd, 0x33, 0xd9, 0x14, 0x13, 0xc5, 0x29, 0x26, 0xdc, 0x17,
-	0xb0, 0xbc, 0xcb, 0xa5, 0xa4, 0xf1, 0x3e, 0x4a, 0xe9, 0xf7, 0xf1, 0xef, 0xaf, 0xe5, 0xb3, 0x05,
-	0x6b, 0xaf, 0x47, 0x82, 0xed, 0x08, 0x0c, 0x91, 0x29, 0xea, 0x47, 0x32, 0xb3, 0x4f, 0xa0, 0xa4,
-	0x81, 0xb6, 0x34, 0xb1, 0x3a, 0x4e, 0xfc, 0x1a, 0x8e, 0x53, 0xcc, 0x4d, 0x36, 0x0b, 0x5f, 0x71,
-	0x16, 0xbe, 0xff, 0x60, 0x91, 0x71, 0x16, 0xa0, 0x41, 0x3c, 0x4d, 0xa6, 0x26, 0x5d, 0x9c, 0xa6,
-	0xdf, 0x00, 0x59, 0xbe, 0x04, 0xf2, 0xa3, 0x05, 0xff, 0xcf, 0x38, 0x36, 0x57, 0x9b, 0x58, 0x16,
-	0x91, 0xb4, 0xad, 0x66, 0x51, 0x5b, 0x16, 0x91, 0x24, 0x0d, 0xa8, 0x24, 0xd6, 0x99, 0x3f, 0xcc,
-	0x4c, 0xe7, 0x79, 0x72, 0x16, 0xfb, 0x52, 0x1e, 0x73, 0x11, 0x9a, 0x0f, 0x33, 0xcf, 0x93, 0x91,
-	0xf0, 0x24, 0xa6, 0x02, 0xa5, 0x19, 0xa9, 0x94, 0x8e, 0x64, 0xc4, 0x64, 0xa4, 0xed, 0xef, 0x05,
-	0x58, 0xda, 0x4f, 0xf7, 0x4b, 0x76, 0xa1, 0x94, 0x00, 0x4e, 0x9c, 0x39, 0x8b, 0x9f, 0xf8, 0x82,
-	0x1a, 0x1b, 0xbf, 0x3c, 0x37, 0x43, 0xbc, 0x85, 0x6a, 0x0e, 0x2d, 0xb9, 0x31, 0xa7, 0x7a, 0xfa,
-	0x4b, 0x68, 0xdc, 0xbc, 0xba, 0xc8, 0xf4, 0x7d, 0x05, 0xd5, 0x1c, 0xd1, 0xb9, 0x7d, 0xa7, 0x01,
-	0x6e, 0x5c, 0xc5, 0xd0, 0x1d, 0x8b, 0x0c, 0xe0, 0xdf, 0xa9, 0x8b, 0x20, 0xb7, 0xe6, 0x3c, 0x31,
-	0x1f, 0xaf, 0xc6, 0xed, 0x3f, 0x29, 0x4d, 0xad, 0x3f, 0x79, 0xf9, 0xe5, 0xdc, 0xb1, 0xce, 0xce,
-	0x1d, 0xeb, 0xdb, 0xb9, 0x63, 0x7d, 0xba, 0x70, 0x16, 0xce, 0x2e, 0x9c, 0x85, 0xaf, 0x17, 0xce,
-	0xc2, 0xbb, 0x7b, 0x7d, 0xaa, 0x06, 0xa3, 0x5e, 0x3b, 0xe0, 0xc3, 0x4e, 0xda, 0x8f, 0xa1, 0x32,
-	0x51, 0xc7, 0x8f, 0xe9, 0xc4, 0x4f, 0xfe, 0xa1, 0x09, 0xc7, 0x5b, 0xbd, 0xb2, 0xfe, 0xcf, 0xdf,
-	0xfd, 0x19, 0x00, 0x00, 0xff, 0xff, 0xe2, 0x08, 0x57, 0x29, 0x0a, 0x06, 0x00, 0x00,
+	// 784 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xcc, 0x55, 0x41, 0x73, 0xe3, 0x34,
+	0x14, 0xae, 0x9b, 0x34, 0x8d, 0x5f, 0x5c, 0xe8, 0x8a, 0x9d, 0xc5, 0x93, 0xb2, 0x6e, 0xd6, 0x30,
+	0x10, 0x38, 0x24, 0x74, 0x61, 0x87, 0x03, 0x5c, 0xa0, 0xc0, 0xb2, 0x87, 0xc2, 0x8e, 0x03, 0x1c,
+	0xb8, 0x78, 0x1c, 0xeb, 0x35, 0xd1, 0xd4, 0x91, 0x8c, 0xa4, 0x64, 0xdb, 0x9f, 0xc0, 0x8d, 0x7f,
+	0xc2, 0xbf, 0x60, 0xe0, 0xd6, 0x23, 0x47, 0xa6, 0xfd, 0x0f, 0x9c, 0x19, 0xcb, 0xb2, 0x1b, 0x92,
+	0xd0, 0x32, 0x9c, 0xf6, 0xf6, 0xf4, 0xe9, 0xe9, 0xe9, 0x7b, 0x9f, 0xbe, 0x67, 0xc3, 0x61, 0x9e,
+	0xc8, 0x0c, 0x2f, 0x86, 0xb3, 0x84, 0x65, 0x63, 0x71, 0x3e, 0x5c, 0x1c, 0x55, 0xe1, 0x20, 0x97,
+	0x42, 0x0b, 0x72, 0xaf, 0x4c, 0x18, 0x54, 0xe8, 0xe2, 0x28, 0xfc, 0xcb, 0x81, 0xf6, 0x17, 0x7c,
+	0x81, 0x99, 0xc8, 0x91, 0xbc, 0x02, 0xdb, 0x5a, 0xf8, 0x4e, 0xcf, 0xe9, 0x7b, 0xd1, 0xb6, 0x16,
+	0xe4, 0x00, 0xdc, 0x53, 0x29, 0x66, 0xf1, 0x5c, 0xa1, 0xf4, 0xb7, 0x7b, 0x4e, 0xdf, 0x8d, 0xda,
+	0x05, 0xf0, 0x9d, 0x42, 0x49, 0x0e, 0xa1, 0x63, 0x36, 0x29, 0x2e, 0x58, 0x8a, 0x7e, 0xc3, 0x6c,
+	0x43, 0x01, 0x7d, 0x6e, 0x10, 0xf2, 0x10, 0x60, 0x86, 0xa8, 0x19, 0x9f, 0xc4, 0x8c, 0xfa, 0x4d,
+	0x53, 0xd5, 0xb5, 0xc8, 0x33, 0x4a, 0x08, 0x34, 0xcf, 0x18, 0xa7, 0xfe, 0x4e, 0xcf, 0xe9, 0xef,
+	0x45, 0x26, 0x2e, 0xb0, 0xb1, 0xa0, 0x17, 0x7e, 0xcb, 0x24, 0x9b, 0x98, 0x84, 0xb0, 0x97, 0x4a,
+	0x4c, 0x34, 0xd2, 0x38, 0xd1, 0xf1, 0x4c, 0xf9, 0xbb, 0x3d, 0xa7, 0xdf, 0x88, 0x3a, 0x16, 0xfc,
+	0x54, 0x9f, 0xa8, 0x82, 0x8b, 0xd6, 0x59, 0xac, 0x30, 0x15, 0x9c, 0x2a, 0xbf, 0x6d, 0x4a, 0x82,
+	0xd6, 0xd9, 0xa8, 0x44, 0xc8, 0x3e, 0x34, 0x14, 0x9b, 0xf8, 0xae, 0xa9, 0x5b, 0x84, 0xe1, 0x97,
+	0xd0, 0x79, 0x2e, 0x94, 0x8e, 0xf0, 0xc7, 0x39, 0x2a, 0x4d, 0x3e, 0x82, 0x36, 0x5a, 0x19, 0x8c,
+	0x00, 0x9d, 0xc7, 0x07, 0x83, 0x35, 0xb5, 0x06, 0x95, 0x52, 0x51, 0x9d, 0x1c, 0x7e, 0x02, 0x5e,
+	0x59, 0x47, 0xe5, 0x82, 0x2b, 0xa3, 0x21, 0xa3, 0x95, 0x86, 0x8c, 0x92, 0x37, 0xc0, 0xa5, 0xf3,
+	0x3c, 0x63, 0x69, 0xa2, 0xd1, 0x68, 0xd8, 0x8e, 0x6e, 0x80, 0xf0, 0x09, 0xec, 0x1f, 0x4f, 0x93,
+	0x2c, 0x43, 0x3e, 0xc1, 0x8a, 0xca, 0x23, 0xf0, 0x24, 0xa6, 0x2c, 0x67, 0xc8, 0x75, 0x9c, 0x9f,
+	0xd9, 0x5a, 0x9d, 0x1a, 0x7b, 0x7e, 0x16, 0x4e, 0xe1, 0xde, 0xd2, 0x31, 0x7b, 0xf3, 0x23, 0xf0,
+	0xd2, 0x0a, 0x8c, 0x6b, 0x0e, 0x9d, 0x1a, 0x7b, 0x46, 0x0b, 0x19, 0x90, 0xa7, 0x86, 0x86, 0x17,
+	0x15, 0x21, 0x09, 0x00, 0x52, 0x96, 0x4f, 0x51, 0x6a, 0x3c, 0xd7, 0xe6, 0x11, 0xbd, 0x68, 0x09,
+	0x09, 0x33, 0xd8, 0x1f, 0xcd, 0xc7, 0x2a, 0x95, 0x6c, 0xbc, 0x4c, 0xf0, 0xae, 0x8b, 0x1e, 0x40,
+	0x2b, 0xe1, 0xea, 0x85, 0xb5, 0x8d, 0x17, 0xd9, 0xd5, 0x8a, 0x27, 0x1a, 0x2b, 0x9e, 0x08, 0xbf,
+	0x82, 0xbd, 0xa7, 0x42, 0x29, 0x96, 0x9f, 0xa0, 0x52, 0xc9, 0x04, 0xff, 0xff, 0xb3, 0xfc, 0xe2,
+	0xc0, 0x83, 0x6f, 0xe7, 0x92, 0x1f, 0x4b, 0xa4, 0xc8, 0x35, 0x4b, 0x32, 0x55, 0xd1, 0x27, 0xd0,
+	0x34, 0x86, 0x76, 0x8c, 0x63, 0x4d, 0x5c, 0xf0, 0xb5, 0x3e, 0x2e, 0x6d, 0x6e, 0x57, 0xeb, 0xe6,
+	0x6b, 0xac, 0x9b, 0xef, 0x3e, 0xec, 0x70, 0xc1, 0x53, 0xb4, 0x16, 0x2f, 0x17, 0x2b, 0x9d, 0xee,
+	0xac, 0xba, 0xdf, 0x1a, 0xb2, 0x75, 0x63, 0xc8, 0x9f, 0x1c, 0x78, 0x7d, 0x8d, 0xb1, 0x7d, 0xda,
+	0x82, 0xb2, 0xcc, 0x94, 0xef, 0xf4, 0x1a, 0x86, 0xb2, 0xcc, 0x14, 0xe9, 0x42, 0xbb, 0xa0, 0xce,
+	0x93, 0x59, 0x45, 0xba, 0x5e, 0x17, 0x7b, 0x79, 0xa2, 0xd4, 0x0b, 0x21, 0xa9, 0x1d, 0xcc, 0x7a,
+	0x5d, 0xb4, 0x84, 0xe7, 0x39, 0x93, 0xa8, 0x6c, 0x4b, 0xcd, 0xb2, 0x25, 0x0b, 0x16, 0x2d, 0x85,
+	0xbf, 0x3b, 0xf0, 0x5a, 0x84, 0x59, 0x72, 0x71, 0x2c, 0x38, 0xc7, 0x54, 0xbf, 0x54, 0xd2, 0x1d,
+	0x80, 0x2b, 0x4e, 0x4f, 0x51, 0xc6, 0x8a, 0xe6, 0x46, 0x40, 0x37, 0x6a, 0x1b, 0x60, 0x44, 0xf3,
+	0x4a, 0xd7, 0xdd, 0x1b, 0x5d, 0x9f, 0xc0, 0xfd, 0x7f, 0xb6, 0x62, 0x35, 0x7d, 0x08, 0x50, 0x9a,
+	0xd2, 0xd4, 0x29, 0x3b, 0x72, 0x4b, 0x64, 0x44, 0xf3, 0xc7, 0xbf, 0x36, 0x60, 0xf7, 0xa4, 0xb4,
+	0x18, 0x79, 0x0a, 0xcd, 0x62, 0xc6, 0x49, 0xb0, 0xc1, 0x7b, 0x4b, 0x1f, 0x91, 0xee, 0xe1, 0xbf,
+	0xee, 0xdb, 0x3b, 0xbf, 0x07, 0xb7, 0x9e, 0x5b, 0xf2, 0xe6, 0x86, 0xec, 0xd5, 0x8f, 0x41, 0xf7,
+	0xad, 0xdb, 0x93, 0x6c, 0xdd, 0x6f, 0xc0, 0xad, 0xa7, 0x74, 0x63, 0xdd, 0xd5, 0x19, 0xee, 0xde,
+	0x36, 0x46, 0xef, 0x3b, 0x64, 0x0a, 0xaf, 0xae, 0x78, 0x91, 0xbc, 0xbb, 0xe1, 0xc4, 0xe6, 0x09,
+	0xeb, 0xbe, 0xf7, 0x5f, 0x52, 0x2d, 0xf5, 0x18, 0xbc, 0xe5, 0xe7, 0x21, 0x6f, 0x6f, 0x38, 0xbb,
+	0xc1, 0x8a, 0xdd, 0x77, 0xee, 0xcc, 0x2b, 0x2f, 0xf8, 0xec, 0xeb, 0xdf, 0xae, 0x02, 0xe7, 0xf2,
+	0x2a, 0x70, 0xfe, 0xbc, 0x0a, 0x9c, 0x9f, 0xaf, 0x83, 0xad, 0xcb, 0xeb, 0x60, 0xeb, 0x8f, 0xeb,
+	0x60, 0xeb, 0x87, 0x0f, 0x27, 0x4c, 0x4f, 0xe7, 0xe3, 0x41, 0x2a, 0x66, 0xc3, 0xb2, 0x18, 0x47,
+	0x6d, 0xa3, 0x61, 0x92, 0xb3, 0xa5, 0x1f, 0xe9, 0xc7, 0x36, 0x5c, 0x1c, 0x8d, 0x5b, 0xe6, 0x5f,
+	0xfa, 0xc1, 0xdf, 0x01, 0x00, 0x00, 0xff, 0xff, 0x0c, 0xfc, 0x37, 0xc6, 0x6e, 0x07, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -735,6 +892,12 @@ type MailboxClient interface {
 	// request is signed by the device and single-use; a node that does not
 	// relay answers UNIMPLEMENTED with the reason RELAY_DISABLED.
 	TurnCredentials(ctx context.Context, in *TurnCredentialsRequest, opts ...grpc.CallOption) (*TurnCredentialsResponse, error)
+	// RelayConnect connects a device of a meeting's current roster to this
+	// node's media relay (node/sfu, PROTOCOL.md section 12): the device's
+	// signed, single-use WebRTC offer in, the relay's answer out. A node
+	// without a media relay answers UNIMPLEMENTED with the reason
+	// MEDIA_RELAY_DISABLED.
+	RelayConnect(ctx context.Context, in *RelayConnectRequest, opts ...grpc.CallOption) (*RelayConnectResponse, error)
 }
 
 type mailboxClient struct {
@@ -804,6 +967,15 @@ func (c *mailboxClient) TurnCredentials(ctx context.Context, in *TurnCredentials
 	return out, nil
 }
 
+func (c *mailboxClient) RelayConnect(ctx context.Context, in *RelayConnectRequest, opts ...grpc.CallOption) (*RelayConnectResponse, error) {
+	out := new(RelayConnectResponse)
+	err := c.cc.Invoke(ctx, "/parley.mailbox.v1.Mailbox/RelayConnect", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MailboxServer is the server API for Mailbox service.
 type MailboxServer interface {
 	// Post leaves an envelope at this node, which checks the sender's
@@ -822,6 +994,12 @@ type MailboxServer interface {
 	// request is signed by the device and single-use; a node that does not
 	// relay answers UNIMPLEMENTED with the reason RELAY_DISABLED.
 	TurnCredentials(context.Context, *TurnCredentialsRequest) (*TurnCredentialsResponse, error)
+	// RelayConnect connects a device of a meeting's current roster to this
+	// node's media relay (node/sfu, PROTOCOL.md section 12): the device's
+	// signed, single-use WebRTC offer in, the relay's answer out. A node
+	// without a media relay answers UNIMPLEMENTED with the reason
+	// MEDIA_RELAY_DISABLED.
+	RelayConnect(context.Context, *RelayConnectRequest) (*RelayConnectResponse, error)
 }
 
 // UnimplementedMailboxServer can be embedded to have forward compatible implementations.
@@ -839,6 +1017,9 @@ func (*UnimplementedMailboxServer) Subscribe(req *SubscribeRequest, srv Mailbox_
 }
 func (*UnimplementedMailboxServer) TurnCredentials(ctx context.Context, req *TurnCredentialsRequest) (*TurnCredentialsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method TurnCredentials not implemented")
+}
+func (*UnimplementedMailboxServer) RelayConnect(ctx context.Context, req *RelayConnectRequest) (*RelayConnectResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RelayConnect not implemented")
 }
 
 func RegisterMailboxServer(s grpc1.Server, srv MailboxServer) {
@@ -920,6 +1101,24 @@ func _Mailbox_TurnCredentials_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Mailbox_RelayConnect_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RelayConnectRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MailboxServer).RelayConnect(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/parley.mailbox.v1.Mailbox/RelayConnect",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MailboxServer).RelayConnect(ctx, req.(*RelayConnectRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var Mailbox_serviceDesc = _Mailbox_serviceDesc
 var _Mailbox_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "parley.mailbox.v1.Mailbox",
@@ -936,6 +1135,10 @@ var _Mailbox_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "TurnCredentials",
 			Handler:    _Mailbox_TurnCredentials_Handler,
+		},
+		{
+			MethodName: "RelayConnect",
+			Handler:    _Mailbox_RelayConnect_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
@@ -1370,6 +1573,106 @@ func (m *TurnCredentialsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error)
 	return len(dAtA) - i, nil
 }
 
+func (m *RelayConnectRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *RelayConnectRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *RelayConnectRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Sig) > 0 {
+		i -= len(m.Sig)
+		copy(dAtA[i:], m.Sig)
+		i = encodeVarintMailbox(dAtA, i, uint64(len(m.Sig)))
+		i--
+		dAtA[i] = 0x3a
+	}
+	if len(m.OfferSdp) > 0 {
+		i -= len(m.OfferSdp)
+		copy(dAtA[i:], m.OfferSdp)
+		i = encodeVarintMailbox(dAtA, i, uint64(len(m.OfferSdp)))
+		i--
+		dAtA[i] = 0x32
+	}
+	if len(m.MeetingId) > 0 {
+		i -= len(m.MeetingId)
+		copy(dAtA[i:], m.MeetingId)
+		i = encodeVarintMailbox(dAtA, i, uint64(len(m.MeetingId)))
+		i--
+		dAtA[i] = 0x2a
+	}
+	if len(m.Nonce) > 0 {
+		i -= len(m.Nonce)
+		copy(dAtA[i:], m.Nonce)
+		i = encodeVarintMailbox(dAtA, i, uint64(len(m.Nonce)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if m.CreatedAtMs != 0 {
+		i = encodeVarintMailbox(dAtA, i, uint64(m.CreatedAtMs))
+		i--
+		dAtA[i] = 0x18
+	}
+	if len(m.Device) > 0 {
+		i -= len(m.Device)
+		copy(dAtA[i:], m.Device)
+		i = encodeVarintMailbox(dAtA, i, uint64(len(m.Device)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.User) > 0 {
+		i -= len(m.User)
+		copy(dAtA[i:], m.User)
+		i = encodeVarintMailbox(dAtA, i, uint64(len(m.User)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *RelayConnectResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *RelayConnectResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *RelayConnectResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.AnswerSdp) > 0 {
+		i -= len(m.AnswerSdp)
+		copy(dAtA[i:], m.AnswerSdp)
+		i = encodeVarintMailbox(dAtA, i, uint64(len(m.AnswerSdp)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintMailbox(dAtA []byte, offset int, v uint64) int {
 	offset -= sovMailbox(v)
 	base := offset
@@ -1574,6 +1877,55 @@ func (m *TurnCredentialsResponse) Size() (n int) {
 	}
 	if m.ExpiresAtMs != 0 {
 		n += 1 + sovMailbox(uint64(m.ExpiresAtMs))
+	}
+	return n
+}
+
+func (m *RelayConnectRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.User)
+	if l > 0 {
+		n += 1 + l + sovMailbox(uint64(l))
+	}
+	l = len(m.Device)
+	if l > 0 {
+		n += 1 + l + sovMailbox(uint64(l))
+	}
+	if m.CreatedAtMs != 0 {
+		n += 1 + sovMailbox(uint64(m.CreatedAtMs))
+	}
+	l = len(m.Nonce)
+	if l > 0 {
+		n += 1 + l + sovMailbox(uint64(l))
+	}
+	l = len(m.MeetingId)
+	if l > 0 {
+		n += 1 + l + sovMailbox(uint64(l))
+	}
+	l = len(m.OfferSdp)
+	if l > 0 {
+		n += 1 + l + sovMailbox(uint64(l))
+	}
+	l = len(m.Sig)
+	if l > 0 {
+		n += 1 + l + sovMailbox(uint64(l))
+	}
+	return n
+}
+
+func (m *RelayConnectResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.AnswerSdp)
+	if l > 0 {
+		n += 1 + l + sovMailbox(uint64(l))
 	}
 	return n
 }
@@ -2934,6 +3286,355 @@ func (m *TurnCredentialsResponse) Unmarshal(dAtA []byte) error {
 					break
 				}
 			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipMailbox(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthMailbox
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *RelayConnectRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowMailbox
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: RelayConnectRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: RelayConnectRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field User", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowMailbox
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthMailbox
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthMailbox
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.User = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Device", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowMailbox
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthMailbox
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthMailbox
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Device = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field CreatedAtMs", wireType)
+			}
+			m.CreatedAtMs = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowMailbox
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.CreatedAtMs |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Nonce", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowMailbox
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthMailbox
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthMailbox
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Nonce = append(m.Nonce[:0], dAtA[iNdEx:postIndex]...)
+			if m.Nonce == nil {
+				m.Nonce = []byte{}
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MeetingId", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowMailbox
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthMailbox
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthMailbox
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.MeetingId = append(m.MeetingId[:0], dAtA[iNdEx:postIndex]...)
+			if m.MeetingId == nil {
+				m.MeetingId = []byte{}
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field OfferSdp", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowMailbox
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthMailbox
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthMailbox
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.OfferSdp = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Sig", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowMailbox
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthMailbox
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthMailbox
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Sig = append(m.Sig[:0], dAtA[iNdEx:postIndex]...)
+			if m.Sig == nil {
+				m.Sig = []byte{}
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipMailbox(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthMailbox
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *RelayConnectResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowMailbox
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: RelayConnectResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: RelayConnectResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field AnswerSdp", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowMailbox
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthMailbox
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthMailbox
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.AnswerSdp = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
 		default:
 			iNdEx = preIndex
 			skippy, err := skipMailbox(dAtA[iNdEx:])

@@ -53,6 +53,12 @@ const (
 	ReasonClosed = "CLOSED"
 	// The node does not relay (UNIMPLEMENTED).
 	ReasonRelayDisabled = "RELAY_DISABLED"
+	// The node runs no media relay (UNIMPLEMENTED).
+	ReasonMediaRelayDisabled = "MEDIA_RELAY_DISABLED"
+	// The media relay refused the offer (INVALID_ARGUMENT).
+	ReasonBadOffer = "BAD_OFFER"
+	// The media relay is full (RESOURCE_EXHAUSTED).
+	ReasonRelayFull = "RELAY_FULL"
 )
 
 // Reason returns the reason of a mailbox error status, or "" when err is

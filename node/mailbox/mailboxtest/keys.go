@@ -115,6 +115,18 @@ func (d *Device) SignTURN(r *mailboxv1.TurnCredentialsRequest) *mailboxv1.TurnCr
 	return r
 }
 
+// RelayConnectRequest returns d's signed request to connect to a media
+// relay with offer, for meetingID, at now, with a fresh nonce.
+func (d *Device) RelayConnectRequest(now time.Time, meetingID []byte, offer string) *mailboxv1.RelayConnectRequest {
+	nonce := make([]byte, mailboxv1.RelayNonceSize)
+	_, _ = rand.Read(nonce)
+	r := &mailboxv1.RelayConnectRequest{
+		User: d.User, Device: d.Device, CreatedAtMs: now.UnixMilli(), Nonce: nonce, MeetingId: meetingID, OfferSdp: offer,
+	}
+	r.Sig = ed25519.Sign(d.Key, mailboxv1.RelayConnectSignBytes(d.ChainID, r))
+	return r
+}
+
 // Clock is a settable mailbox.Clock.
 type Clock struct {
 	mu  sync.Mutex
