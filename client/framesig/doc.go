@@ -152,9 +152,12 @@
 //     state is touched; they never cut anyone. Each costs at most one
 //     signature check.
 //   - A member flooding frames (it can make them decrypt) to evict others'
-//     pending frames: nothing pending is ever evicted without a cut, so the
-//     flood cuts the flooded KIDs — its own, or ones it forges under, which
-//     it could get cut anyway — and never lets a forged frame go unjudged.
+//     pending frames: nothing pending is ever evicted without a cut, so a
+//     flood never lets a forged frame go unjudged. It cuts KIDs instead:
+//     its own, those it forges under, or, spread thin over many KIDs, the
+//     one with the most pending — which could be an honest one, but a
+//     member with the relay can get any KID cut anyway by forging one
+//     frame under it.
 //
 // # Bounds
 //
@@ -169,7 +172,9 @@
 // needs a new state makes room by forgetting the cut state of the oldest
 // epoch (whose keys a receiver no longer holds), and is answered Drop if
 // there is none; a message that would need one is checked and its digests
-// not kept. At most MaxSenders cuts wait for Sweep.
+// not kept. At most MaxSenders cuts wait for Sweep. All told a Verifier
+// holds at most about 5 MB (MaxSenders windows of 20 KB, and the pending
+// frames), and an honest meeting's a few hundred KB.
 //
 // Signer and Verifier are safe for concurrent use. Time comes from
 // WithClock, so tests need not sleep.
