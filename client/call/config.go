@@ -124,6 +124,18 @@ type Config struct {
 	MaxBitrate     int
 	// LoggerFactory, optional: pion's default logger factory by default.
 	LoggerFactory logging.LoggerFactory
+
+	// MediaRelay, optional, connects this device to a node's media relay
+	// (relaylink.go; PROTOCOL.md section 12). With it, a roster of more
+	// than MeshLimit members is carried by the relay instead of the mesh,
+	// and rosters of up to MaxRelayMembers are taken.
+	MediaRelay MediaRelayDialer
+	// MeshLimit, optional: rosters up to this size stay on the mesh
+	// (DefaultMeshLimit by default).
+	MeshLimit int
+	// LastN, optional: how many members' videos this device takes from
+	// the relay, 1 to MaxLastN (DefaultLastN by default).
+	LastN int
 }
 
 // check validates the required fields and fills in the defaults.
@@ -184,5 +196,17 @@ func (c *Config) check() error {
 		c.LoggerFactory = logging.NewDefaultLoggerFactory()
 	}
 	c.MeetingID = append([]byte(nil), c.MeetingID...)
+	if c.MeshLimit <= 0 {
+		c.MeshLimit = DefaultMeshLimit
+	}
+	if c.MeshLimit > MaxMembers {
+		return fmt.Errorf("%w: MeshLimit %d above the mesh's %d", ErrInvalidConfig, c.MeshLimit, MaxMembers)
+	}
+	if c.LastN == 0 {
+		c.LastN = DefaultLastN
+	}
+	if c.LastN < 1 || c.LastN > MaxLastN {
+		return fmt.Errorf("%w: LastN %d, want 1 to %d", ErrInvalidConfig, c.LastN, MaxLastN)
+	}
 	return nil
 }

@@ -59,9 +59,19 @@ func (r *bweRegistry) take(id string) cc.BandwidthEstimator {
 // key frames that way too. GCC runs without its pacer: the sources follow
 // the estimate, and pion's leaky-bucket pacer queues without bound.
 func newMeshAPI(se *webrtc.SettingEngine, reg *bweRegistry, initial, maxRate int) (*webrtc.API, error) {
+	return buildAPI(se, reg, initial, maxRate, nil)
+}
+
+// buildAPI is newMeshAPI with extra registrations (newRelayAPI's).
+func buildAPI(se *webrtc.SettingEngine, reg *bweRegistry, initial, maxRate int, extra func(*webrtc.MediaEngine, *interceptor.Registry) error) (*webrtc.API, error) {
 	m, ir, err := mediaEngine()
 	if err != nil {
 		return nil, err
+	}
+	if extra != nil {
+		if err := extra(m, ir); err != nil {
+			return nil, err
+		}
 	}
 	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "ccm", Parameter: "fir"}, webrtc.RTPCodecTypeVideo)
 	ccf, err := cc.NewInterceptor(func() (cc.BandwidthEstimator, error) {
@@ -116,6 +126,9 @@ func mediaEngine() (*webrtc.MediaEngine, *interceptor.Registry, error) {
 // them — or 0 while no peer is connected.
 func (e *Engine) TargetBitrate() int {
 	target := 0
+	if l := e.relayUp(); l != nil && l.bwe != nil {
+		target = l.bwe.GetTargetBitrate()
+	}
 	for _, p := range e.connectedPeers() {
 		c := p.cur.Load()
 		if c == nil || c.bwe == nil {

@@ -103,7 +103,7 @@ func (e *Engine) addTracks(p *peer, c *conn) error {
 		if err != nil {
 			return fmt.Errorf("add %v track: %w", kind, err)
 		}
-		e.wg.Go(func() { e.readRTCP(p, kind, s) })
+		e.wg.Go(func() { e.readRTCP(&p.stats, kind, s) })
 	}
 	return nil
 }
@@ -142,6 +142,9 @@ func (e *Engine) dropConn(c *conn) {
 // startOffer opens a new session with p and sends its offer.
 func (e *Engine) startOffer(p *peer) {
 	p.retryAt = time.Time{}
+	if e.onRelay() && (e.relayUp() != nil || len(e.view.Load().cur.members) > MaxMembers) {
+		return // the relay carries the call; a mesh only while it is down and the roster fits one
+	}
 	var s SessionID
 	_, _ = rand.Read(s[:])
 	c, err := e.newConn(p, s, true)

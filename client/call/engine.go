@@ -15,6 +15,7 @@ import (
 	"github.com/pion/logging"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/parleynet/parley/client/framesig"
 	"github.com/parleynet/parley/client/sframe"
 	"github.com/parleynet/parley/internal/ids"
 )
@@ -58,6 +59,20 @@ type Engine struct {
 	sealed      [Screen + 1]sealedCheck                                                       // SendSealed's per-track scratch (index: kind)
 	rxTap       atomic.Pointer[func(from ids.DeviceRef, kind MediaKind, frame []byte) []byte] // tests only
 
+	// The relay (relaylink.go): its API, the link for the media path,
+	// what the relay path counts, this device's frame signatures and the
+	// verifier of everyone else's.
+	relayAPI   *webrtc.API
+	relayCur   atomic.Pointer[relayLink]
+	relayStats mediaCounters
+	peerIndex  atomic.Pointer[map[ids.DeviceRef]*peer] // peerList by ID
+	audioLevel atomic.Uint32                           // RFC 6464 level of the latest audio frame
+	pins       atomic.Pointer[[]string]
+	sendMu     sync.Mutex // from encryption to the signer, so frames reach it in counter order
+	signer     *framesig.Signer
+	frameSigs  *framesig.Verifier
+	sigsSent   atomic.Uint64
+
 	mu      sync.Mutex // guards state, cancel, runDone; serialises SetEpoch
 	state   engineState
 	cancel  context.CancelCauseFunc
@@ -79,6 +94,11 @@ type Engine struct {
 	keysSession SessionID // drawn once: the session of this engine's keys signals
 	sendCtx     context.Context
 	sendCancel  context.CancelFunc
+	// The relay link and its dialing.
+	relay        *relayLink
+	relayDialing bool
+	relayRetryAt time.Time
+	relaySkip    string
 }
 
 // NewEngine checks cfg and prepares an engine: a DTLS certificate, the
@@ -125,6 +145,18 @@ func NewEngine(cfg Config) (*Engine, error) {
 		kf:      newKeyframes(),
 	}
 	_, _ = rand.Read(e.keysSession[:])
+	e.audioLevel.Store(levelSilence)
+	if cfg.MediaRelay != nil {
+		if e.relayAPI, err = newRelayAPI(cfg.SettingEngine, bwes, cfg.InitialBitrate, cfg.MaxBitrate, &e.audioLevel); err != nil {
+			return nil, err
+		}
+	}
+	if e.signer, err = framesig.NewSigner(cfg.DeviceKey, cfg.ChainID, cfg.MeetingID); err != nil {
+		return nil, fmt.Errorf("%w: frame signatures: %w", ErrInvalidConfig, err)
+	}
+	if e.frameSigs, err = framesig.NewVerifier(cfg.ChainID, cfg.MeetingID, e.deviceKeyOf); err != nil {
+		return nil, fmt.Errorf("%w: frame signatures: %w", ErrInvalidConfig, err)
+	}
 	for _, kind := range mediaKinds {
 		t, err := webrtc.NewTrackLocalStaticSample(Capability(kind), kind.String(), streamID)
 		if err != nil {
@@ -145,7 +177,7 @@ func (e *Engine) Fingerprint() string { return e.fp }
 // for the grace window. The engine keeps no copy of ep.Key. It fails with
 // ErrInvalidEpoch, ErrNotInRoster, ErrStaleEpoch or ErrClosed.
 func (e *Engine) SetEpoch(ep Epoch) error {
-	r, err := newRoster(ep)
+	r, err := newRoster(ep, e.maxMembers())
 	if err != nil {
 		return err
 	}
@@ -270,6 +302,7 @@ func (e *Engine) shutdown() {
 	for _, p := range e.peers {
 		e.removePeer(p)
 	}
+	e.closeRelay()
 	outboxesDone := make(chan struct{})
 	go func() { e.outboxWG.Wait(); close(outboxesDone) }()
 	t := time.NewTimer(byeTimeout)

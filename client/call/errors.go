@@ -52,6 +52,11 @@ var (
 	// the one the connection is with. Counted as an unknown KID.
 	ErrWrongSender = errors.New("call: frame under another member's KID")
 
+	// ErrUnsigned: a frame that came through the relay under a KID whose
+	// frames this device cut: its sender's signatures over them failed or
+	// never came (framesig). Counted as Unsigned.
+	ErrUnsigned = errors.New("call: relayed frame not signed by its sender")
+
 	// ErrUnsupportedMedia: a media file this package cannot read: not VP8
 	// IVF, not Opus in Ogg, or Ogg pages holding several Opus packets.
 	ErrUnsupportedMedia = errors.New("call: unsupported media file")

@@ -38,10 +38,11 @@ func (k *keyframes) request() {
 // Source that implements KeyframeRequester is told as well.
 func (e *Engine) KeyframeRequests() <-chan struct{} { return e.kf.ch }
 
-// readRTCP drains one local track's RTCP on connection c with p, which
+// readRTCP drains one local track's RTCP on a connection (counting on
+// stats, the peer's or the relay's), which
 // feeds the interceptors (NACK, reports, congestion control), and answers
 // a video key-frame request. It returns when the connection closes.
-func (e *Engine) readRTCP(p *peer, kind MediaKind, s *webrtc.RTPSender) {
+func (e *Engine) readRTCP(stats *mediaCounters, kind MediaKind, s *webrtc.RTPSender) {
 	for {
 		pkts, _, err := s.ReadRTCP()
 		if err != nil {
@@ -53,7 +54,7 @@ func (e *Engine) readRTCP(p *peer, kind MediaKind, s *webrtc.RTPSender) {
 		for _, pkt := range pkts {
 			switch pkt.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-				p.stats.keyframeReqs.Add(1)
+				stats.keyframeReqs.Add(1)
 				e.kf.request()
 			}
 		}
@@ -65,15 +66,23 @@ type pliLimiter struct {
 	last time.Time
 }
 
+// due reports whether a request may go now, and if so counts it as sent.
+func (l *pliLimiter) due() bool {
+	now := time.Now()
+	if now.Sub(l.last) < pliInterval {
+		return false
+	}
+	l.last = now
+	return true
+}
+
 // askKeyframe asks the peer for a key frame of its video track: when the
 // track starts (so that a member who joins sees a picture at once) and
 // when a frame was lost for good (packets the NACKs did not recover).
 func (e *Engine) askKeyframe(c *conn, ssrc webrtc.SSRC, l *pliLimiter) {
-	now := time.Now()
-	if now.Sub(l.last) < pliInterval {
+	if !l.due() {
 		return
 	}
-	l.last = now
 	if err := c.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(ssrc)}}); err != nil {
 		e.log.Debugf("PLI on session %s: %v", c.session, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/parleynet/parley/internal/ids"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -37,6 +38,8 @@ const (
 	evNetwork                           // RestartICE: restart ICE on every session
 	evAddrsChanged                      // this device's addresses changed
 	evMessage                           // SendMessage: a message to every member
+	evRelayDialed                       // a relay dial ended
+	evRelayState                        // the relay link changed state
 )
 
 type event struct {
@@ -46,6 +49,8 @@ type event struct {
 	candidate string
 	state     webrtc.PeerConnectionState
 	body      string // evMessage
+	link      *relayLink
+	err       error
 }
 
 // eventQueue hands events from pion's callbacks and SetEpoch to Run's
@@ -134,6 +139,10 @@ func (e *Engine) handleEvent(ev event) {
 		e.addrsChanged()
 	case evMessage:
 		e.sendMessage(ev.body)
+	case evRelayDialed:
+		e.relayDialed(ev.link, ev.err)
+	case evRelayState:
+		e.linkState(ev.link, ev.state)
 	}
 }
 
@@ -213,6 +222,7 @@ func (e *Engine) reconcile() {
 		}
 	}
 	e.publishPeers()
+	e.steerTransport()
 	e.announceKeys()
 	held := e.pending
 	e.pending = nil
@@ -224,10 +234,13 @@ func (e *Engine) reconcile() {
 // publishPeers makes the current peers visible to the media path and Stats.
 func (e *Engine) publishPeers() {
 	list := make([]*peer, 0, len(e.peers))
-	for _, p := range e.peers {
+	index := make(map[ids.DeviceRef]*peer, len(e.peers))
+	for id, p := range e.peers {
 		list = append(list, p)
+		index[id] = p
 	}
 	e.peerList.Store(&list)
+	e.peerIndex.Store(&index)
 }
 
 // housekeep restarts connections that did not come up, or did not come
@@ -267,6 +280,13 @@ func (e *Engine) housekeep(now time.Time) {
 	clear(e.pending[len(kept):])
 	e.pending = kept
 	e.keyring.Sweep()
+	if e.cfg.MediaRelay != nil {
+		e.checkRelay(now)
+		e.flushSignatures()
+		for _, c := range e.frameSigs.Sweep() {
+			e.log.Warnf("relay: cutting the frames under KID %d of epoch %d: %v", c.KID, c.Epoch, c.Reason)
+		}
+	}
 }
 
 // connState reacts to a connection's state: a disconnected one restarts

@@ -9,9 +9,29 @@ import (
 	"github.com/parleynet/parley/internal/ids"
 )
 
-// MaxMembers bounds an epoch's roster: the engine connects a full mesh, and
-// beyond eight members a mesh costs each sender too much upstream.
+// MaxMembers bounds an epoch's roster on the mesh alone: beyond eight
+// members a mesh costs each sender too much upstream. With a relay
+// (Config.MediaRelay) the bound is MaxRelayMembers.
 const MaxMembers = 8
+
+// maxMembers is the largest roster this engine carries.
+func (e *Engine) maxMembers() int {
+	if e.cfg.MediaRelay != nil {
+		return MaxRelayMembers
+	}
+	return MaxMembers
+}
+
+// deviceKeyOf returns the device key of the member that sends under kid
+// in epoch: framesig's key resolver, over the verified rosters the engine
+// was given.
+func (e *Engine) deviceKeyOf(epoch, kid uint64) (ed25519.PublicKey, bool) {
+	r := e.view.Load().forKID(kid)
+	if r == nil || r.number != epoch || kid>>8 >= uint64(len(r.members)) {
+		return nil, false
+	}
+	return r.members[kid>>8].DevicePub, true
+}
 
 // MaxIDLen bounds user and device IDs, as on chain.
 const MaxIDLen = keyschedule.MaxIDLen
@@ -65,12 +85,12 @@ type roster struct {
 }
 
 // newRoster checks ep and returns its roster.
-func newRoster(ep Epoch) (*roster, error) {
+func newRoster(ep Epoch, max int) (*roster, error) {
 	switch {
 	case ep.Number == 0:
 		return nil, fmt.Errorf("%w: epoch number 0 is reserved", ErrInvalidEpoch)
-	case len(ep.Members) == 0 || len(ep.Members) > MaxMembers:
-		return nil, fmt.Errorf("%w: %d members, want 1 to %d", ErrInvalidEpoch, len(ep.Members), MaxMembers)
+	case len(ep.Members) == 0 || len(ep.Members) > max:
+		return nil, fmt.Errorf("%w: %d members, want 1 to %d", ErrInvalidEpoch, len(ep.Members), max)
 	case len(ep.Key) != keyschedule.MeetingKeySize:
 		return nil, fmt.Errorf("%w: meeting key is %d bytes, want %d", ErrInvalidEpoch, len(ep.Key), keyschedule.MeetingKeySize)
 	}

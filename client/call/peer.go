@@ -36,8 +36,9 @@ type peer struct {
 
 	stats mediaCounters // atomic; kept across connections
 
-	sinkMu sync.Mutex
-	sinks  map[MediaKind]*trackSink // live tracks' sinks, for the test hook
+	sinkMu     sync.Mutex
+	sinks      map[MediaKind]*trackSink // live tracks' sinks, for the test hook
+	relaySinks map[MediaKind]*trackSink // sinks of the frames that came through the relay
 }
 
 type outSignal struct {
@@ -62,6 +63,8 @@ func (e *Engine) newPeer(m Member, key hpke.PublicKey) *peer {
 		out:     make(chan outSignal, outboxSize),
 		early:   make(map[SessionID][]remoteCandidate),
 		sinks:   make(map[MediaKind]*trackSink),
+
+		relaySinks: make(map[MediaKind]*trackSink),
 	}
 	e.peers[p.id] = p
 	e.outboxWG.Go(func() { e.runOutbox(p.out) })
@@ -71,6 +74,7 @@ func (e *Engine) newPeer(m Member, key hpke.PublicKey) *peer {
 // removePeer closes the peer's connection with a bye and its outbox.
 func (e *Engine) removePeer(p *peer) {
 	e.closeConn(p, true)
+	e.closeRelaySinks(p)
 	p.gone = true
 	close(p.out)
 	delete(e.peers, p.id)

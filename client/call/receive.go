@@ -11,6 +11,7 @@ import (
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media/samplebuilder"
 
+	"github.com/parleynet/parley/client/framesig"
 	"github.com/parleynet/parley/client/sframe"
 	"github.com/parleynet/parley/internal/ids"
 )
@@ -82,7 +83,7 @@ func (e *Engine) receiveTrack(p *peer, c *conn, t *webrtc.TrackRemote) {
 			if kind.IsVideo() && s.PrevDroppedPackets > 0 {
 				e.askKeyframe(c, t.SSRC(), &pli)
 			}
-			e.receiveFrame(p, kind, s.Data, s.PacketTimestamp, ts)
+			e.receiveFrame(p, kind, s.Data, s.PacketTimestamp, ts, false)
 		}
 	}
 }
@@ -117,7 +118,10 @@ func (p *peer) clearSink(kind MediaKind, ts *trackSink) {
 
 // receiveFrame counts, checks, decrypts and delivers one reassembled
 // frame from p. A frame that fails is counted by reason and dropped.
-func (e *Engine) receiveFrame(p *peer, kind MediaKind, data []byte, ts uint32, out *trackSink) {
+// A frame that came through the relay (relayed) must also be covered by
+// its sender's frame signatures (framesig): one under a KID whose frames
+// were cut is dropped.
+func (e *Engine) receiveFrame(p *peer, kind MediaKind, data []byte, ts uint32, out *trackSink, relayed bool) {
 	p.stats.framesRecv.Add(1)
 	p.stats.bytesRecv.Add(uint64(len(data)))
 	if tap := e.rxTap.Load(); tap != nil {
@@ -166,6 +170,14 @@ func (e *Engine) receiveFrame(p *peer, kind MediaKind, data []byte, ts uint32, o
 			return
 		}
 		r = v.forKID(h.KID)
+	}
+	if relayed && e.frameSigs.Frame(r.number, h.KID, h.CTR, data) == framesig.Drop {
+		reason, _ := e.frameSigs.Cut(r.number, h.KID)
+		if reason == nil {
+			reason = errors.New("the verifier has no room to follow it")
+		}
+		p.stats.reject(fmt.Errorf("%w: %w", ErrUnsigned, reason))
+		return
 	}
 	p.stats.decrypted.Add(1)
 	p.stats.recvEpoch.Store(r.number)

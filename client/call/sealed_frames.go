@@ -5,8 +5,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pion/webrtc/v4/pkg/media"
-
 	"github.com/parleynet/parley/client/sframe"
 )
 
@@ -28,24 +26,15 @@ type sealedCheck struct {
 // frame plays (it sets the RTP timestamp step). It fails with
 // ErrWrongSender, the keyring's error, or ErrClosed.
 func (e *Engine) SendSealed(kind MediaKind, frame []byte, duration time.Duration) error {
-	track, ok := e.tracks[kind]
-	if !ok || int(kind) >= len(e.sealed) {
+	if _, ok := e.tracks[kind]; !ok || int(kind) >= len(e.sealed) {
 		return fmt.Errorf("%w: no %v track", ErrInvalidConfig, kind)
 	}
 	if err := e.checkSealed(kind, frame); err != nil {
 		return err
 	}
-	list := e.connectedPeers()
-	if len(list) == 0 {
-		return nil
-	}
-	// An error here names a connection that is closing; the others were
-	// written.
-	_ = track.WriteSample(media.Sample{Data: frame, Duration: duration})
-	for _, p := range list {
-		p.stats.framesSent.Add(1)
-		p.stats.bytesSent.Add(uint64(len(frame)))
-	}
+	e.sendMu.Lock()
+	defer e.sendMu.Unlock()
+	e.emit(kind, frame, duration)
 	return nil
 }
 

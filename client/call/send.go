@@ -3,8 +3,6 @@ package call
 import (
 	"context"
 	"time"
-
-	"github.com/pion/webrtc/v4/pkg/media"
 )
 
 // maxLag is how far a track may fall behind real time (a stalled machine)
@@ -26,7 +24,7 @@ const adaptEvery = 200 * time.Millisecond
 // (KeyframeRequester) and, every adaptEvery, the congestion controllers'
 // target (BitrateController), for the sources that can.
 func (e *Engine) pump(ctx context.Context, kind MediaKind, src Source) {
-	track, codec := e.tracks[kind], kind.codec()
+	codec := kind.codec()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	var buf []byte
@@ -49,18 +47,21 @@ func (e *Engine) pump(ctx context.Context, kind MediaKind, src Source) {
 			e.log.Errorf("%v source stopped: %v", kind, err)
 			return
 		}
-		if list := e.connectedPeers(); len(list) > 0 {
+		if kind == Audio {
+			lvl := opusLevel(frame)
+			if al, ok := src.(AudioLeveler); ok {
+				lvl = min(al.AudioLevel(), levelSilence)
+			}
+			e.audioLevel.Store(uint32(lvl))
+		}
+		if len(e.connectedPeers()) > 0 || e.relayUp() != nil {
+			e.sendMu.Lock()
 			enc, err := e.sender.Encrypt(buf[:0], codec, frame)
 			if err == nil {
 				buf = enc
-				// An error here names a connection that is closing; the
-				// others were written.
-				_ = track.WriteSample(media.Sample{Data: enc, Duration: d})
-				for _, p := range list {
-					p.stats.framesSent.Add(1)
-					p.stats.bytesSent.Add(uint64(len(enc)))
-				}
+				e.emit(kind, enc, d)
 			}
+			e.sendMu.Unlock()
 		}
 		next = next.Add(d)
 		wait := time.Until(next)

@@ -3,6 +3,7 @@ package call
 import (
 	"crypto/rand"
 	"fmt"
+	"sync/atomic"
 	"time"
 )
 
@@ -32,7 +33,21 @@ type SyntheticSource struct {
 	forceKey bool
 	adaptive bool
 	maxRate  int
+	level    atomic.Uint32 // RFC 6464 -dBov of audio frames (AudioLevel)
 }
+
+// syntheticLevel is a synthetic audio source's level until SetAudioLevel:
+// someone speaking.
+const syntheticLevel = 30
+
+// SetAudioLevel sets how loud the frames of a synthetic audio source are
+// said to be, in -dBov (0 loudest, 127 silence), as the relay reads it
+// from the RFC 6464 header extension. It is safe to call while the engine
+// reads the source.
+func (s *SyntheticSource) SetAudioLevel(dBov uint8) { s.level.Store(uint32(min(dBov, levelSilence))) }
+
+// AudioLevel implements AudioLeveler.
+func (s *SyntheticSource) AudioLevel() uint8 { return uint8(s.level.Load()) } //nolint:gosec // ≤ 127
 
 // NewSyntheticSource returns a source of kind producing fps frames per
 // second at bitrate bit/s. Audio must be 50 fps (20 ms packets).
@@ -50,6 +65,7 @@ func NewSyntheticSource(kind MediaKind, bitrate, fps int) (*SyntheticSource, err
 		return nil, fmt.Errorf("%w: media kind %v", ErrInvalidConfig, kind)
 	}
 	s := &SyntheticSource{kind: kind, every: time.Second / time.Duration(fps), fps: fps, gop: fps, maxRate: bitrate}
+	s.level.Store(syntheticLevel)
 	s.size = s.frameSize(bitrate)
 	s.buf = make([]byte, s.size)
 	_, _ = rand.Read(s.buf)

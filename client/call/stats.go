@@ -19,12 +19,15 @@ type Rejections struct {
 	UnknownKID uint64 // a sender index outside the roster, or another member's KID on this connection
 	NoKey      uint64 // an epoch not (or no longer) held
 	Malformed  uint64 // not an SFrame frame
-	Other      uint64
+	// Unsigned: relayed frames of a sender this device cut, because its
+	// signatures over them failed or never came (framesig).
+	Unsigned uint64
+	Other    uint64
 }
 
 // Total returns the sum of all reasons.
 func (r Rejections) Total() uint64 {
-	return r.AuthFailed + r.Replayed + r.UnknownKID + r.NoKey + r.Malformed + r.Other
+	return r.AuthFailed + r.Replayed + r.UnknownKID + r.NoKey + r.Malformed + r.Unsigned + r.Other
 }
 
 // PeerStats is what the engine knows about the connection with one other
@@ -124,6 +127,7 @@ type mediaCounters struct {
 	authFailed, replayed  atomic.Uint64
 	unknownKID, noKey     atomic.Uint64
 	malformed, other      atomic.Uint64
+	unsigned              atomic.Uint64
 	keyframeReqs          atomic.Uint64
 	reconnects            atomic.Uint64
 	beforeJoin            atomic.Uint64
@@ -132,6 +136,8 @@ type mediaCounters struct {
 // reject counts a dropped frame under the reason err wraps.
 func (c *mediaCounters) reject(err error) {
 	switch {
+	case errors.Is(err, ErrUnsigned):
+		c.unsigned.Add(1)
 	case errors.Is(err, sframe.ErrMalformed):
 		c.malformed.Add(1)
 	case errors.Is(err, sframe.ErrUnknownKID):
@@ -160,6 +166,7 @@ func (c *mediaCounters) fill(s *PeerStats) {
 		UnknownKID: c.unknownKID.Load(),
 		NoKey:      c.noKey.Load(),
 		Malformed:  c.malformed.Load(),
+		Unsigned:   c.unsigned.Load(),
 		Other:      c.other.Load(),
 	}
 }

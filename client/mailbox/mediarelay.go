@@ -75,3 +75,12 @@ func (c *Client) relayConnect(ctx context.Context, addr string, meetingID []byte
 	}
 	return resp.AnswerSdp, nil
 }
+
+// MediaRelay returns RelayConnect bound to meetingID, in the shape of
+// client/call's Config.MediaRelay.
+func (c *Client) MediaRelay(meetingID []byte) func(ctx context.Context, offer, skip string) (answer, node string, err error) {
+	id := append([]byte(nil), meetingID...)
+	return func(ctx context.Context, offer, skip string) (string, string, error) {
+		return c.RelayConnect(ctx, id, offer, skip)
+	}
+}

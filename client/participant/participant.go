@@ -28,6 +28,12 @@ type Config struct {
 	SettingEngine *webrtc.SettingEngine
 	ICEServers    []webrtc.ICEServer
 	Reach         call.Reach // relays, extra STUN/TURN servers, relay-only
+	// MediaRelay, optional, carries calls of more than call's MeshLimit
+	// members through a node's media relay (client/mailbox's
+	// Client.MediaRelay); with it the meeting takes up to
+	// call.MaxRelayMembers. LastN is how many videos to take from it.
+	MediaRelay call.MediaRelayDialer
+	LastN      int
 	// OnEpoch is told each verified epoch after the engine switched to it,
 	// on the session's goroutine; ep.Key is valid only during the call.
 	OnEpoch func(meeting.Epoch)
@@ -63,8 +69,12 @@ func New(cfg Config) (*Participant, error) {
 			sc.OnEvent(meeting.EventProblem{Peer: "call", Err: err})
 		}
 	}
-	if sc.MaxMembers == 0 || sc.MaxMembers > call.MaxMembers {
-		sc.MaxMembers = call.MaxMembers // what the mesh carries
+	carried := call.MaxMembers // what the mesh carries
+	if cfg.MediaRelay != nil {
+		carried = call.MaxRelayMembers
+	}
+	if sc.MaxMembers == 0 || sc.MaxMembers > carried {
+		sc.MaxMembers = carried
 	}
 	s, err := meeting.NewSession(sc)
 	if err != nil {
@@ -77,7 +87,7 @@ func New(cfg Config) (*Participant, error) {
 		Transport: transport{p: p}, SettingEngine: cfg.SettingEngine, ICEServers: cfg.ICEServers,
 		Reach: cfg.Reach,
 		Video: cfg.Video, Audio: cfg.Audio, Screen: cfg.Screen, Sinks: cfg.Sinks, OnSendEpoch: cfg.OnSendEpoch,
-		OnMessage: cfg.OnMessage,
+		OnMessage: cfg.OnMessage, MediaRelay: cfg.MediaRelay, LastN: cfg.LastN,
 	})
 	if err != nil {
 		return nil, err

@@ -21,7 +21,8 @@ import (
 
 func newCallCmd(g *globals) *cobra.Command {
 	var user, device, video, audio, record, passcode string
-	var create bool
+	var create, useRelay bool
+	var lastN int
 	var duration, statusEvery time.Duration
 	var reach reachFlags
 	c := &cobra.Command{
@@ -98,6 +99,7 @@ func newCallCmd(g *globals) *cobra.Command {
 				Session: meeting.Config{Chain: ch, Mailbox: mb, Device: d, MeetingID: id, Eph: eph, Control: &ctl, Contacts: g.contacts(),
 					OnEvent: func(e meeting.Event) { cmd.Printf("%s  %s\n", time.Now().Format("15:04:05"), e) }},
 				Video: vsrc, Audio: asrc, Sinks: sinks, SettingEngine: call.DefaultSettingEngine(), Reach: rc,
+				MediaRelay: mediaRelayOf(mb, id, useRelay), LastN: lastN,
 				OnMessage: func(m call.Message) { printCallMessage(cmd, m) },
 				OnEpoch: func(meeting.Epoch) {
 					if record != "" {
@@ -133,6 +135,8 @@ func newCallCmd(g *globals) *cobra.Command {
 	}
 	userDeviceFlags(c, &user, &device, "this device's ID")
 	c.Flags().BoolVar(&create, "create", false, "create the meeting and lead it")
+	c.Flags().BoolVar(&useRelay, "media-relay", true, fmt.Sprintf("carry calls of more than %d members through the nodes' media relays (up to %d members); off: a mesh of at most %d", call.DefaultMeshLimit, call.MaxRelayMembers, call.MaxMembers))
+	c.Flags().IntVar(&lastN, "last-n", call.DefaultLastN, fmt.Sprintf("on a relay, how many members' videos to receive (1 to %d): those who spoke last", call.MaxLastN))
 	c.Flags().StringVar(&video, "video", "", "VP8 IVF file to send (default: synthetic frames)")
 	c.Flags().StringVar(&audio, "audio", "", "Opus Ogg file to send (default: synthetic frames)")
 	c.Flags().StringVar(&record, "record", "", "directory to write each peer's decrypted media to (IVF/Ogg); every member is told while it lasts")
@@ -195,4 +199,13 @@ func printPeers(cmd *cobra.Command, p *participant.Participant, ch *verify.Clien
 			s.UserID, s.DeviceID, s.State, s.RecvEpoch, s.FramesSent, s.FramesReceived, s.FramesDecrypted, s.Rejected.Total(), s.RTT.Round(time.Millisecond),
 			s.Path, s.TargetBitrate/1000, s.Restarts, s.Reconnects)
 	}
+}
+
+// mediaRelayOf returns the nodes' media relays for the meeting's call, or
+// nil when the person chose the mesh alone.
+func mediaRelayOf(mb *mailbox.Client, id []byte, use bool) call.MediaRelayDialer {
+	if !use {
+		return nil
+	}
+	return mb.MediaRelay(id)
 }

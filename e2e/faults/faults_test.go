@@ -13,6 +13,7 @@ import (
 	"github.com/parleynet/parley/client/chain"
 	"github.com/parleynet/parley/client/meeting"
 	"github.com/parleynet/parley/client/verify"
+	"github.com/parleynet/parley/e2e/party"
 	"github.com/parleynet/parley/internal/localnet"
 )
 
@@ -43,24 +44,24 @@ func TestFaults(t *testing.T) {
 	}
 
 	// Each party starts on a different node.
-	alice := newParty(t, net, 0, "alice", "alice", "laptop")
-	bob := newParty(t, net, 1, "bob", "bob", "phone")
-	carol := newParty(t, net, 2, "carol", "carol", "desk")
-	dave := newParty(t, net, 3, "dave", "dave", "tablet")
+	alice := party.New(t, net, 0, "alice", "alice", "laptop")
+	bob := party.New(t, net, 1, "bob", "bob", "phone")
+	carol := party.New(t, net, 2, "carol", "carol", "desk")
+	dave := party.New(t, net, 3, "dave", "dave", "tablet")
 
-	id, _, err := meeting.Create(ctx, alice.chain, alice.eph, alice.dev, meeting.CreateOptions{Duration: 30 * time.Minute})
+	id, _, err := meeting.Create(ctx, alice.Chain, alice.Eph, alice.Dev, meeting.CreateOptions{Duration: 30 * time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
-	alice.join(t, ctx, id)
-	for _, p := range []*party{bob, carol} {
-		p.waitMeeting(t, ctx, id)
-		if _, err := meeting.Request(ctx, p.chain, p.eph, p.dev, id, nil); err != nil {
-			t.Fatalf("%s's request: %v", p.name(), err)
+	alice.Join(t, ctx, id)
+	for _, p := range []*party.Party{bob, carol} {
+		p.WaitMeeting(t, ctx, id)
+		if _, err := meeting.Request(ctx, p.Chain, p.Eph, p.Dev, id, nil); err != nil {
+			t.Fatalf("%s's request: %v", p.Name(), err)
 		}
-		p.join(t, ctx, id)
+		p.Join(t, ctx, id)
 	}
-	e := allHear(t, 60*time.Second, "alice, bob and carol to decrypt each other", 0, alice, bob, carol)
+	e := party.AllHear(t, 60*time.Second, "alice, bob and carol to decrypt each other", 0, alice, bob, carol)
 	t.Logf("3-party call up in epoch %d", e)
 
 	// Each step restarts what it stopped even when it fails, and a failed
@@ -77,36 +78,36 @@ func TestFaults(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer restart(t, 3)
-		h := height(t, ctx, alice.chain)
-		waitFor(t, 20*time.Second, "blocks with a validator down", func() bool { return height(t, ctx, alice.chain) >= h+3 })
+		h := height(t, ctx, alice.Chain)
+		party.WaitFor(t, 20*time.Second, "blocks with a validator down", func() bool { return height(t, ctx, alice.Chain) >= h+3 })
 
 		// dave's first node is the stopped one: he fails over to join.
-		dave.waitMeeting(t, ctx, id)
-		if _, err := meeting.Request(ctx, dave.chain, dave.eph, dave.dev, id, nil); err != nil {
+		dave.WaitMeeting(t, ctx, id)
+		if _, err := meeting.Request(ctx, dave.Chain, dave.Eph, dave.Dev, id, nil); err != nil {
 			t.Fatalf("dave's request with node 3 down: %v", err)
 		}
-		dave.join(t, ctx, id)
-		e4 := allHear(t, 60*time.Second, "all four to decrypt each other", e, alice, bob, carol, dave)
-		if dave.chain.Node() == net.Node(3).RPC {
-			t.Errorf("dave's chain client still names the stopped node %s", dave.chain.Node())
+		dave.Join(t, ctx, id)
+		e4 := party.AllHear(t, 60*time.Second, "all four to decrypt each other", e, alice, bob, carol, dave)
+		if dave.Chain.Node() == net.Node(3).RPC {
+			t.Errorf("dave's chain client still names the stopped node %s", dave.Chain.Node())
 		}
 
-		alice.p.Session().Remove(carol.user, carol.device)
-		waitFor(t, 30*time.Second, "the epoch without carol", func() bool {
-			return alice.epoch() > e4 && bob.epoch() > e4 && dave.epoch() > e4
+		alice.P.Session().Remove(carol.User, carol.Device)
+		party.WaitFor(t, 30*time.Second, "the epoch without carol", func() bool {
+			return alice.Epoch() > e4 && bob.Epoch() > e4 && dave.Epoch() > e4
 		})
 		select {
-		case err := <-carol.done:
-			if !isRemoved(err) {
+		case err := <-carol.Done:
+			if !party.IsRemoved(err) {
 				t.Fatalf("carol's call ended with %v, want removal", err)
 			}
 		case <-time.After(30 * time.Second):
 			t.Fatal("carol was not removed")
 		}
-		e3 := allHear(t, 30*time.Second, "alice, bob and dave to go on without carol", e4, alice, bob, dave)
-		for _, p := range []*party{alice, bob, dave} {
-			if n := carol.frames(p, e3); n != 0 {
-				t.Errorf("carol decrypted %d frames of %s in epoch %d, after her removal", n, p.name(), e3)
+		e3 := party.AllHear(t, 30*time.Second, "alice, bob and dave to go on without carol", e4, alice, bob, dave)
+		for _, p := range []*party.Party{alice, bob, dave} {
+			if n := carol.Frames(p, e3); n != 0 {
+				t.Errorf("carol decrypted %d frames of %s in epoch %d, after her removal", n, p.Name(), e3)
 			}
 		}
 	})
@@ -116,21 +117,21 @@ func TestFaults(t *testing.T) {
 
 	ok = t.Run("the client's node stopped", func(t *testing.T) {
 		// bob's chain and mailbox are on node 1.
-		if bob.chain.Node() != net.Node(1).RPC {
-			t.Fatalf("bob's chain client is on %s, want node 1", bob.chain.Node())
+		if bob.Chain.Node() != net.Node(1).RPC {
+			t.Fatalf("bob's chain client is on %s, want node 1", bob.Chain.Node())
 		}
 		if err := net.StopNode(1); err != nil {
 			t.Fatal(err)
 		}
 		defer restart(t, 1)
-		before := alice.epoch()
+		before := alice.Epoch()
 		// A rekey while bob's node is down: alice seals bob's key to the
 		// mailbox (her node 0 stores and gossips it); bob must fetch it
 		// from another node.
-		alice.p.Session().Rotate()
-		waitFor(t, 30*time.Second, "the rotation to be committed", func() bool { return alice.epoch() > before })
-		allHear(t, 40*time.Second, "bob to get the rotated key through another node", before, alice, bob, dave)
-		if bob.chain.Node() == net.Node(1).RPC {
+		alice.P.Session().Rotate()
+		party.WaitFor(t, 30*time.Second, "the rotation to be committed", func() bool { return alice.Epoch() > before })
+		party.AllHear(t, 40*time.Second, "bob to get the rotated key through another node", before, alice, bob, dave)
+		if bob.Chain.Node() == net.Node(1).RPC {
 			t.Errorf("bob's chain client still names the stopped node")
 		}
 	})
@@ -151,11 +152,11 @@ func TestFaults(t *testing.T) {
 				restart(t, 2, 3)
 			}
 		}()
-		waitFor(t, 30*time.Second, "alice's client to report the halt", func() bool {
-			st, err := alice.chain.Status(ctx)
+		party.WaitFor(t, 30*time.Second, "alice's client to report the halt", func() bool {
+			st, err := alice.Chain.Status(ctx)
 			return err == nil && st.Halted
 		})
-		epoch := alice.epoch()
+		epoch := alice.Epoch()
 
 		// A transaction sent now cannot commit; its sender is told so,
 		// with the hash to follow it by.
@@ -165,7 +166,7 @@ func TestFaults(t *testing.T) {
 			t.Fatal(err)
 		}
 		from, _ := sdk.AccAddressFromBech32(payer.Account())
-		to, _ := sdk.AccAddressFromBech32(alice.chain.Account())
+		to, _ := sdk.AccAddressFromBech32(alice.Chain.Account())
 		_, err = payer.Broadcast(ctx, banktypes.NewMsgSend(from, to, sdk.NewCoins(sdk.NewCoin("uparley", sdkmath.NewInt(7)))))
 		var pending *chain.PendingTxError
 		if !errors.As(err, &pending) || !errors.Is(err, chain.ErrChainHalted) {
@@ -174,22 +175,22 @@ func TestFaults(t *testing.T) {
 		t.Logf("during the halt: %v", err)
 
 		// The leader asks for a removal: it cannot commit yet.
-		alice.p.Session().Remove(dave.user, dave.device)
+		alice.P.Session().Remove(dave.User, dave.Device)
 
 		// The call goes on, on its epoch.
-		a, b := alice.frames(bob, epoch), bob.frames(alice, epoch)
+		a, b := alice.Frames(bob, epoch), bob.Frames(alice, epoch)
 		time.Sleep(3 * time.Second)
-		if alice.epoch() != epoch || bob.epoch() != epoch {
-			t.Errorf("epochs moved during the halt: alice %d bob %d, was %d", alice.epoch(), bob.epoch(), epoch)
+		if alice.Epoch() != epoch || bob.Epoch() != epoch {
+			t.Errorf("epochs moved during the halt: alice %d bob %d, was %d", alice.Epoch(), bob.Epoch(), epoch)
 		}
-		if alice.frames(bob, epoch) <= a || bob.frames(alice, epoch) <= b {
+		if alice.Frames(bob, epoch) <= a || bob.Frames(alice, epoch) <= b {
 			t.Errorf("the call stopped during the halt")
 		}
 
 		restarted = true
 		restart(t, 2, 3)
-		waitFor(t, 60*time.Second, "blocks after the restart", func() bool {
-			st, err := alice.chain.Status(ctx)
+		party.WaitFor(t, 60*time.Second, "blocks after the restart", func() bool {
+			st, err := alice.Chain.Status(ctx)
 			return err == nil && !st.Halted
 		})
 		var st chain.TxStatus
@@ -200,7 +201,7 @@ func TestFaults(t *testing.T) {
 				break
 			}
 			if time.Now().After(deadline) {
-				h, _ := alice.chain.Height(ctx)
+				h, _ := alice.Chain.Height(ctx)
 				t.Fatalf("the send from during the halt is still %v (%v) at height %d", st.State, err, h)
 			}
 			time.Sleep(500 * time.Millisecond)
@@ -209,14 +210,14 @@ func TestFaults(t *testing.T) {
 			t.Errorf("the send from during the halt: %v (%v), want committed", st.State, st.Err)
 		}
 		select {
-		case err := <-dave.done:
-			if !isRemoved(err) {
+		case err := <-dave.Done:
+			if !party.IsRemoved(err) {
 				t.Fatalf("dave's call ended with %v, want removal", err)
 			}
 		case <-time.After(60 * time.Second):
 			t.Fatal("the removal asked during the halt did not complete after the restart")
 		}
-		allHear(t, 60*time.Second, "alice and bob to go on without dave", epoch, alice, bob)
+		party.AllHear(t, 60*time.Second, "alice and bob to go on without dave", epoch, alice, bob)
 	})
 }
 

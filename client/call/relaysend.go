@@ -1,0 +1,183 @@
+package call
+
+import (
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/interceptor"
+	"github.com/pion/rtp"
+	"github.com/pion/sdp/v3"
+	"github.com/pion/webrtc/v4"
+	"github.com/pion/webrtc/v4/pkg/media"
+
+	"github.com/parleynet/parley/client/sframe"
+)
+
+// AudioLeveler is an audio Source that knows how loud its last frame was,
+// in -dBov (0 loudest, 127 silence) as RFC 6464 carries it. The relay
+// picks the loudest members by it. A source without it is measured by
+// opusLevel.
+type AudioLeveler interface {
+	AudioLevel() uint8
+}
+
+// Levels of RFC 6464, in -dBov.
+const (
+	levelSilence = 127
+	// voiceLevel: a frame at least this loud sets the extension's voice
+	// bit.
+	voiceLevel = 50
+)
+
+// opusLevel guesses a frame's level from its size, for sources that
+// cannot say (an Ogg file: the client does not decode Opus). Opus spends
+// bits where there is sound: a frame of a few bytes is silence (DTX or
+// comfort noise), and speech at 20 ms takes 40 bytes and more.
+func opusLevel(frame []byte) uint8 {
+	n := len(frame)
+	switch {
+	case n <= 8:
+		return levelSilence
+	case n >= 120:
+		return 20
+	}
+	return uint8(127 - (n-8)*107/112) //nolint:gosec // 20..127
+}
+
+// emit writes a frame sealed under this device's key to its track, which
+// every connected peer's connection and the relay link share, and counts
+// it; on the relay it also adds the frame to this device's running frame
+// signatures (framesig), which go to the relay with the frames. Callers
+// hold sendMu from the encryption on, so that frames reach the signer in
+// counter order.
+func (e *Engine) emit(kind MediaKind, frame []byte, d time.Duration) {
+	list, l := e.connectedPeers(), e.relayUp()
+	if len(list) == 0 && l == nil {
+		return
+	}
+	// An error here names a connection that is closing; the others were
+	// written.
+	_ = e.tracks[kind].WriteSample(media.Sample{Data: frame, Duration: d})
+	for _, p := range list {
+		p.stats.framesSent.Add(1)
+		p.stats.bytesSent.Add(uint64(len(frame)))
+	}
+	if l == nil {
+		return
+	}
+	e.relayStats.framesSent.Add(1)
+	e.relayStats.bytesSent.Add(uint64(len(frame)))
+	codec := kind.codec()
+	h, _, err := sframe.ParseHeader(frame[codec.PrefixLen(frame):])
+	if err != nil {
+		return
+	}
+	r := e.view.Load().forKID(h.KID)
+	if r == nil {
+		return
+	}
+	msg, err := e.signer.Add(r.number, h.KID, h.CTR, frame)
+	if err != nil {
+		e.log.Warnf("frame signature: %v", err)
+		return
+	}
+	e.sendSignature(l, msg)
+}
+
+// flushSignatures signs the open batch, every tick, so that a quiet
+// sender's last frames are covered too.
+func (e *Engine) flushSignatures() {
+	l := e.relayUp()
+	if l == nil {
+		return
+	}
+	e.sendMu.Lock()
+	msg, err := e.signer.Flush()
+	e.sendMu.Unlock()
+	if err != nil {
+		e.log.Warnf("frame signature: %v", err)
+		return
+	}
+	e.sendSignature(l, msg)
+}
+
+// sendSignature sends a signature message on the relay's data channel,
+// which passes it to every other member.
+func (e *Engine) sendSignature(l *relayLink, msg []byte) {
+	if msg == nil || !l.dcOpen.Load() {
+		return
+	}
+	if err := l.dc.Send(append([]byte{relayMsgOpaque}, msg...)); err != nil {
+		e.log.Debugf("frame signature to the relay: %v", err)
+		return
+	}
+	e.sigsSent.Add(1)
+}
+
+// newRelayAPI builds the pion API of the relay link: the mesh's codecs,
+// interceptors and congestion control, plus the header extensions of the
+// relay's wire contract: the audio level (RFC 6464), written on this
+// device's audio by levelInterceptor, and mid and rid, which name the
+// relay's slots.
+func newRelayAPI(se *webrtc.SettingEngine, reg *bweRegistry, initial, maxRate int, level *atomic.Uint32) (*webrtc.API, error) {
+	return buildAPI(se, reg, initial, maxRate, func(m *webrtc.MediaEngine, ir *interceptor.Registry) error {
+		exts := []struct {
+			uri  string
+			kind webrtc.RTPCodecType
+		}{
+			{sdp.AudioLevelURI, webrtc.RTPCodecTypeAudio},
+			{sdp.SDESMidURI, webrtc.RTPCodecTypeVideo},
+			{sdp.SDESMidURI, webrtc.RTPCodecTypeAudio},
+			{sdp.SDESRTPStreamIDURI, webrtc.RTPCodecTypeVideo},
+		}
+		for _, x := range exts {
+			if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: x.uri}, x.kind); err != nil {
+				return fmt.Errorf("%w: header extension %s: %v", ErrInvalidConfig, x.uri, err)
+			}
+		}
+		ir.Add(levelFactory{level: level})
+		return nil
+	})
+}
+
+// levelFactory makes levelInterceptors.
+type levelFactory struct{ level *atomic.Uint32 }
+
+func (f levelFactory) NewInterceptor(string) (interceptor.Interceptor, error) {
+	return &levelInterceptor{level: f.level}, nil
+}
+
+// levelInterceptor writes the audio level of this device's latest audio
+// frame (RFC 6464) into every audio packet it sends on the relay link.
+// The level is the one thing about the audio the relay learns beyond its
+// timing and size, and it is what lets the relay forward only the loudest
+// members.
+type levelInterceptor struct {
+	interceptor.NoOp
+	level *atomic.Uint32
+}
+
+func (li *levelInterceptor) BindLocalStream(info *interceptor.StreamInfo, w interceptor.RTPWriter) interceptor.RTPWriter {
+	if !strings.HasPrefix(strings.ToLower(info.MimeType), "audio/") {
+		return w
+	}
+	id := 0
+	for _, x := range info.RTPHeaderExtensions {
+		if x.URI == sdp.AudioLevelURI {
+			id = x.ID
+		}
+	}
+	if id == 0 {
+		return w
+	}
+	return interceptor.RTPWriterFunc(func(h *rtp.Header, payload []byte, a interceptor.Attributes) (int, error) {
+		lvl := uint8(li.level.Load()) //nolint:gosec // ≤ 127
+		ext, err := rtp.AudioLevelExtension{Level: lvl, Voice: lvl <= voiceLevel}.Marshal()
+		if err == nil {
+			_ = h.SetExtension(uint8(id), ext) //nolint:gosec // extension IDs are 1..14
+		}
+		return w.Write(h, payload, a)
+	})
+}
