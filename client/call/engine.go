@@ -70,7 +70,6 @@ type Engine struct {
 	pins       atomic.Pointer[[]string]
 	sendMu     sync.Mutex // from encryption to the signer, so frames reach it in counter order
 	signer     *framesig.Signer
-	frameSigs  *framesig.Verifier
 	sigsSent   atomic.Uint64
 
 	mu      sync.Mutex // guards state, cancel, runDone; serialises SetEpoch
@@ -154,9 +153,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 	if e.signer, err = framesig.NewSigner(cfg.DeviceKey, cfg.ChainID, cfg.MeetingID); err != nil {
 		return nil, fmt.Errorf("%w: frame signatures: %w", ErrInvalidConfig, err)
 	}
-	if e.frameSigs, err = framesig.NewVerifier(cfg.ChainID, cfg.MeetingID, e.deviceKeyOf); err != nil {
-		return nil, fmt.Errorf("%w: frame signatures: %w", ErrInvalidConfig, err)
-	}
+
 	for _, kind := range mediaKinds {
 		t, err := webrtc.NewTrackLocalStaticSample(Capability(kind), kind.String(), streamID)
 		if err != nil {

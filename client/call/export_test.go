@@ -22,7 +22,7 @@ func (e *Engine) InjectFrame(user, device string, kind MediaKind, frame []byte) 
 		if ts == nil {
 			ts = &trackSink{sink: discard{}}
 		}
-		e.receiveFrame(p, kind, frame, 0, ts, false)
+		e.receiveFrame(p, kind, frame, 0, ts, nil)
 		return true
 	}
 	return false

@@ -40,6 +40,7 @@ const (
 	evMessage                           // SendMessage: a message to every member
 	evRelayDialed                       // a relay dial ended
 	evRelayState                        // the relay link changed state
+	evRelayReady                        // the relay link's data channel opened
 )
 
 type event struct {
@@ -143,6 +144,8 @@ func (e *Engine) handleEvent(ev event) {
 		e.relayDialed(ev.link, ev.err)
 	case evRelayState:
 		e.linkState(ev.link, ev.state)
+	case evRelayReady:
+		e.relayReady(ev.link)
 	}
 }
 
@@ -283,7 +286,7 @@ func (e *Engine) housekeep(now time.Time) {
 	if e.cfg.MediaRelay != nil {
 		e.checkRelay(now)
 		e.flushSignatures()
-		for _, c := range e.frameSigs.Sweep() {
+		for _, c := range e.relay.sweepSignatures() {
 			e.log.Warnf("relay: cutting the frames under KID %d of epoch %d: %v", c.KID, c.Epoch, c.Reason)
 		}
 	}

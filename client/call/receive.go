@@ -83,7 +83,7 @@ func (e *Engine) receiveTrack(p *peer, c *conn, t *webrtc.TrackRemote) {
 			if kind.IsVideo() && s.PrevDroppedPackets > 0 {
 				e.askKeyframe(c, t.SSRC(), &pli)
 			}
-			e.receiveFrame(p, kind, s.Data, s.PacketTimestamp, ts, false)
+			e.receiveFrame(p, kind, s.Data, s.PacketTimestamp, ts, nil)
 		}
 	}
 }
@@ -118,10 +118,10 @@ func (p *peer) clearSink(kind MediaKind, ts *trackSink) {
 
 // receiveFrame counts, checks, decrypts and delivers one reassembled
 // frame from p. A frame that fails is counted by reason and dropped.
-// A frame that came through the relay (relayed) must also be covered by
-// its sender's frame signatures (framesig): one under a KID whose frames
-// were cut is dropped.
-func (e *Engine) receiveFrame(p *peer, kind MediaKind, data []byte, ts uint32, out *trackSink, relayed bool) {
+// A frame that came through the relay must also be covered by its
+// sender's frame signatures, which sigs (the relay link's verifier; nil
+// on the mesh) follows: one under a KID whose frames were cut is dropped.
+func (e *Engine) receiveFrame(p *peer, kind MediaKind, data []byte, ts uint32, out *trackSink, sigs *framesig.Verifier) {
 	p.stats.framesRecv.Add(1)
 	p.stats.bytesRecv.Add(uint64(len(data)))
 	if tap := e.rxTap.Load(); tap != nil {
@@ -171,8 +171,8 @@ func (e *Engine) receiveFrame(p *peer, kind MediaKind, data []byte, ts uint32, o
 		}
 		r = v.forKID(h.KID)
 	}
-	if relayed && e.frameSigs.Frame(r.number, h.KID, h.CTR, data) == framesig.Drop {
-		reason, _ := e.frameSigs.Cut(r.number, h.KID)
+	if sigs != nil && sigs.Frame(r.number, h.KID, h.CTR, data) == framesig.Drop {
+		reason, _ := sigs.Cut(r.number, h.KID)
 		if reason == nil {
 			reason = errors.New("the verifier has no room to follow it")
 		}

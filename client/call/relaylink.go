@@ -71,7 +71,11 @@ type relayLink struct {
 	connected     atomic.Bool // now; set by pion's callback
 	closing       atomic.Bool
 	dcOpen        atomic.Bool
-	slots         atomic.Pointer[string] // the relay's last slots message (advisory)
+	// sigs follows the frame signatures of the members whose frames come
+	// through this link: each link has its own, so that batches lost
+	// with a lost link never cut a member on the next one.
+	sigs  *framesig.Verifier
+	slots atomic.Pointer[string] // the relay's last slots message (advisory)
 }
 
 // onRelay reports whether the current roster is carried by the relay.
@@ -130,6 +134,9 @@ func (e *Engine) connectRelay(ctx context.Context, skip string) (*relayLink, err
 		_ = pc.Close()
 		return nil, err
 	}
+	if l.sigs, err = framesig.NewVerifier(e.cfg.ChainID, e.cfg.MeetingID, e.deviceKeyOf); err != nil {
+		return fail(fmt.Errorf("%w: frame signatures: %w", ErrInvalidConfig, err))
+	}
 	if err := e.addRelayTransceivers(l); err != nil {
 		return fail(err)
 	}
@@ -139,7 +146,13 @@ func (e *Engine) connectRelay(ctx context.Context, skip string) (*relayLink, err
 		return fail(fmt.Errorf("relay data channel: %w", err))
 	}
 	l.dc = dc
-	dc.OnOpen(func() { l.dcOpen.Store(true); e.sendPrefs(l) })
+	dc.OnOpen(func() {
+		l.dcOpen.Store(true)
+		e.sendPrefs(l)
+		if !l.closing.Load() {
+			e.events.push(event{kind: evRelayReady, link: l})
+		}
+	})
 	dc.OnMessage(func(m webrtc.DataChannelMessage) { e.relayMessage(l, m.Data) })
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		l.connected.Store(s == webrtc.PeerConnectionStateConnected)
@@ -223,6 +236,9 @@ func (e *Engine) relayDialed(l *relayLink, err error) {
 	e.relay = l
 	e.relayCur.Store(l)
 	e.log.Infof("relay of %s: offer answered", l.node)
+	if l.dcOpen.Load() {
+		e.relayReady(l) // it opened before this event was taken
+	}
 }
 
 // relayState reacts to the link's state: once it is up the mesh
@@ -235,16 +251,25 @@ func (e *Engine) linkState(l *relayLink, s webrtc.PeerConnectionState) {
 	switch s {
 	case webrtc.PeerConnectionStateConnected:
 		l.everConnected, l.downSince = true, time.Time{}
-		e.log.Infof("relay of %s connected; closing the mesh", l.node)
-		for _, p := range e.peers {
-			e.closeConn(p, true)
-		}
+		e.log.Infof("relay of %s connected", l.node)
 	case webrtc.PeerConnectionStateDisconnected:
 		if l.downSince.IsZero() {
 			l.downSince = time.Now()
 		}
 	case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
 		e.replaceRelay(fmt.Sprintf("link %s", s))
+	}
+}
+
+// relayReady closes the mesh once the link carries media and their
+// signatures (make before break).
+func (e *Engine) relayReady(l *relayLink) {
+	if e.relay != l {
+		return
+	}
+	e.log.Infof("relay of %s ready; closing the mesh", l.node)
+	for _, p := range e.peers {
+		e.closeConn(p, true)
 	}
 }
 
@@ -294,12 +319,23 @@ func (e *Engine) dropRelay(l *relayLink) {
 	})
 }
 
-// relayUp returns the link if it carries media now.
+// relayUp returns the link if it carries media now: connected, with its
+// data channel open, since frames sent before their signatures can go
+// would be cut by every receiver.
 func (e *Engine) relayUp() *relayLink {
-	if l := e.relayCur.Load(); l != nil && l.connected.Load() {
+	if l := e.relayCur.Load(); l != nil && l.connected.Load() && l.dcOpen.Load() {
 		return l
 	}
 	return nil
+}
+
+// sweepSignatures returns the members the link's verifier cut since the
+// last sweep.
+func (l *relayLink) sweepSignatures() []framesig.Cut {
+	if l == nil {
+		return nil
+	}
+	return l.sigs.Sweep()
 }
 
 // RelayStats is what the engine knows about its link to a media relay.
@@ -332,8 +368,8 @@ func (e *Engine) Relay() RelayStats {
 	e.relayStats.fill(&c)
 	s.Reconnects, s.FramesSent, s.BytesSent, s.Unattributed = c.Reconnects, c.FramesSent, c.BytesSent, c.Rejected
 	s.SignaturesSent = e.sigsSent.Load()
-	s.Signatures = e.frameSigs.Stats()
 	if l := e.relayCur.Load(); l != nil {
+		s.Signatures = l.sigs.Stats()
 		s.Node, s.State = l.node, l.pc.ConnectionState().String()
 		if sl := l.slots.Load(); sl != nil {
 			s.Slots = *sl

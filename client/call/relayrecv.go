@@ -46,7 +46,7 @@ func (e *Engine) receiveRelayTrack(l *relayLink, t *webrtc.TrackRemote, r *webrt
 			if kind.IsVideo() && s.PrevDroppedPackets > 0 {
 				e.askRelayKeyframe(l, t.SSRC(), &pli)
 			}
-			e.receiveRelayFrame(kind, s.Data, s.PacketTimestamp)
+			e.receiveRelayFrame(l, kind, s.Data, s.PacketTimestamp)
 		}
 	}
 }
@@ -75,8 +75,13 @@ func (e *Engine) askRelayKeyframe(l *relayLink, ssrc webrtc.SSRC, lim *pliLimite
 // receiveRelayFrame finds the member a relayed frame names by its KID and
 // hands it to receiveFrame as that member's. A KID of no member this
 // device receives from (its own, a stranger's, an epoch not held) is
-// counted on the relay and dropped.
-func (e *Engine) receiveRelayFrame(kind MediaKind, data []byte, ts uint32) {
+// counted on the relay and dropped, and so is every frame before the
+// link's data channel is open: its signatures could not be followed.
+func (e *Engine) receiveRelayFrame(l *relayLink, kind MediaKind, data []byte, ts uint32) {
+	if !l.dcOpen.Load() {
+		e.relayStats.beforeJoin.Add(1)
+		return
+	}
 	codec := kind.codec()
 	pre := codec.PrefixLen(data)
 	if len(data) <= pre {
@@ -96,7 +101,7 @@ func (e *Engine) receiveRelayFrame(kind MediaKind, data []byte, ts uint32) {
 		e.relayStats.reject(fmt.Errorf("%w: %w: relayed frame under KID %d of no member this device receives", ErrWrongSender, sframe.ErrUnknownKID, h.KID))
 		return
 	}
-	e.receiveFrame(p, kind, data, ts, p.relaySink(e, kind), true)
+	e.receiveFrame(p, kind, data, ts, p.relaySink(e, kind), l.sigs)
 }
 
 // senderOf returns the peer that sends under kid in the epoch it names.
@@ -162,7 +167,7 @@ func (e *Engine) relayMessage(l *relayLink, data []byte) {
 		s := string(data[1:])
 		l.slots.Store(&s)
 	case relayMsgOpaque:
-		if err := e.frameSigs.Message(data[1:]); err != nil {
+		if err := l.sigs.Message(data[1:]); err != nil {
 			e.log.Debugf("relay: frame signature refused: %v", err)
 		}
 	}
