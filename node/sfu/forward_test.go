@@ -58,4 +58,3 @@ func TestForwardsOthersMediaIntact(t *testing.T) {
 		t.Errorf("stats: %d sessions, %d down-tracks; want 3 and 12", st.Sessions, st.DownTracks)
 	}
 }
-

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -147,7 +148,11 @@ func (c *Client) setup() error {
 			} else if err := tr.Sender().AddEncoding(track); err != nil {
 				return nil, err
 			}
-			out = append(out, &outTrack{c: c, kind: kind, rid: rid, track: track, sender: tr.Sender()})
+			// Streams start their numbering anywhere, as real senders do, so
+			// a relay that did not renumber would be caught.
+			o := &outTrack{c: c, kind: kind, rid: rid, track: track, sender: tr.Sender(),
+				seq: uint16(rand.Uint32()), pic: uint16(rand.Uint32()) & 0x7fff, tl0: uint8(rand.Uint32()), tsBase: rand.Uint32()}
+			out = append(out, o)
 		}
 		return out, nil
 	}

@@ -47,6 +47,7 @@ type outTrack struct {
 	pic     uint16
 	tl0     uint8
 	lastKey time.Time
+	tsBase  uint32
 
 	plis   atomic.Int64
 	keyDue atomic.Int64 // unix nanoseconds a requested key frame is due, 0 for none
@@ -162,7 +163,7 @@ func (o *outTrack) sendAudio(size int) error {
 	defer o.mu.Unlock()
 	o.frame++
 	p := &rtp.Packet{
-		Header:  rtp.Header{Version: 2, SequenceNumber: o.seq, Timestamp: uint32(o.frame * 960), Marker: o.frame == 1},
+		Header:  rtp.Header{Version: 2, SequenceNumber: o.seq, Timestamp: o.tsBase + uint32(o.frame*960), Marker: o.frame == 1},
 		Payload: Payload(Tag{Member: o.c.Member, Kind: "a", Frame: o.frame, Size: size}),
 	}
 	o.seq++
@@ -185,7 +186,7 @@ func (o *outTrack) sendFrame(key bool, size int, now time.Time) error {
 	if key {
 		o.lastKey = now
 	}
-	ts := uint32(now.UnixNano() / 1e6 * 90)
+	ts := o.tsBase + uint32(now.UnixNano()/1e6*90)
 	parts := (size + maxPacketPayload - 1) / maxPacketPayload
 	for part := range parts {
 		n := min(maxPacketPayload, size-part*maxPacketPayload)
