@@ -85,6 +85,9 @@ func (s *source) run() {
 	var p rtp.Packet
 	for {
 		n, _, err := s.track.Read(buf)
+		if errors.Is(err, io.ErrShortBuffer) {
+			continue // an oversized packet is dropped, not the stream
+		}
 		if err != nil {
 			if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrClosedPipe) {
 				s.relay.log.Debugf("%s: %s stops: %v", s.owner.name, s.describe(), err)

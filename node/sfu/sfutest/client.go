@@ -60,6 +60,7 @@ type Client struct {
 	mu     sync.Mutex
 	closed bool
 	recv   map[string][]Packet
+	count  map[string]int
 	msgs   [][]byte
 	ssrc   map[string]uint32 // slot mid → SSRC
 }
@@ -111,6 +112,7 @@ func NewClient(opts Options) (*Client, error) {
 		dcOpen:    make(chan struct{}),
 		stop:      make(chan struct{}),
 		recv:      map[string][]Packet{},
+		count:     map[string]int{},
 		ssrc:      map[string]uint32{},
 	}
 	if err := c.setup(); err != nil {

@@ -83,6 +83,7 @@ func (c *Client) onTrack(t *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 			list = slices.Clone(list[len(list)/2:])
 		}
 		c.recv[mid] = list
+		c.count[mid]++
 		c.mu.Unlock()
 	}
 }
@@ -104,6 +105,13 @@ func (c *Client) Packets(prefix string, since time.Time) []Packet {
 		}
 	}
 	return out
+}
+
+// Received counts every packet received on slot mid, recorded or not.
+func (c *Client) Received(mid string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.count[mid]
 }
 
 // Senders counts the packets received on slots with the prefix since the
