@@ -44,9 +44,10 @@ func TestSimulcastFollowsEstimate(t *testing.T) {
 
 	estimate.Store(80_000)
 	eventually(t, 5*time.Second, layerIs("q"))
-	if got := sub.Slots()["rv0"]; got != member(0) {
-		t.Errorf("slots message names %q in rv0", got)
-	}
+	eventually(t, time.Second, func() (bool, string) {
+		got := sub.Slots()["rv0"]
+		return got == sfutest.SlotInfo{Member: member(0), Layer: "q"}, "slots message says " + got.Member + " " + got.Layer
+	})
 	estimate.Store(5_000_000)
 	eventually(t, 5*time.Second, layerIs("f"))
 

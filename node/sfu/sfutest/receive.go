@@ -175,22 +175,20 @@ func (c *Client) Messages(typ byte) [][]byte {
 	return out
 }
 
-// Slots is the last slots message received: slot mid → member.
-func (c *Client) Slots() map[string]string {
+// SlotInfo is one slot of a slots message.
+type SlotInfo struct {
+	Member string `json:"member"`
+	Layer  string `json:"layer"`
+}
+
+// Slots is the last slots message received, by slot mid.
+func (c *Client) Slots() map[string]SlotInfo {
 	msgs := c.Messages(0x01)
-	out := map[string]string{}
-	if len(msgs) == 0 {
-		return out
-	}
 	var m struct {
-		Slots map[string]struct {
-			Member string `json:"member"`
-		} `json:"slots"`
+		Slots map[string]SlotInfo `json:"slots"`
 	}
-	if json.Unmarshal(msgs[len(msgs)-1][1:], &m) == nil {
-		for k, v := range m.Slots {
-			out[k] = v.Member
-		}
+	if len(msgs) == 0 || json.Unmarshal(msgs[len(msgs)-1][1:], &m) != nil || m.Slots == nil {
+		return map[string]SlotInfo{}
 	}
-	return out
+	return m.Slots
 }
