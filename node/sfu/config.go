@@ -41,7 +41,8 @@ type Config struct {
 	RecheckEvery time.Duration
 	// StillMember tells whether a member admitted earlier may still be
 	// served. False drops the session; an error keeps it (the question is
-	// asked again at the next recheck). Nil: always true.
+	// asked again at the next recheck). It must return when ctx ends
+	// (after max(RecheckEvery, 1 s), or at Close). Nil: always true.
 	StillMember func(ctx context.Context, meetingID []byte, user, device string) (bool, error)
 	// Now is the relay's clock (time.Now): rate limits, key-frame request
 	// spacing, bit-rate measurement and speech windows read it.

@@ -123,7 +123,8 @@
 // silence) counts as max(0, 70 − L) — silence below −70 dBov — and as 0
 // without the V bit from a sender that sets it; a bucket is the mean of
 // its packets (0 with none, so muted and DTX audio decay), the score the
-// mean of the buckets. A score of 8 or more is speaking. The dominant
+// mean of the buckets. A score of 8 or more is speaking. Audio without
+// the level extension scores 0: the contract requires it on pa. The dominant
 // speaker is the loudest one speaking; a new one takes over from one
 // still speaking only when 1.5 times as loud. Each new dominant speaker
 // goes to the head of the meeting's speaker history.

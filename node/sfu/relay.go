@@ -24,7 +24,9 @@ const recheckParallel = 8
 
 // Relay is the selective forwarding relay. Join admits a member's
 // connection, Run keeps the choices and the membership current, Close
-// ends everything.
+// ends everything. Run must be running for a relay to serve: without it
+// media flow only to the video and screen slots filled at joins and
+// leaves, and nobody is rechecked.
 type Relay struct {
 	cfg  Config
 	api  *webrtc.API
