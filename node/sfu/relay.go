@@ -24,9 +24,8 @@ const recheckParallel = 8
 
 // Relay is the selective forwarding relay. Join admits a member's
 // connection, Run keeps the choices and the membership current, Close
-// ends everything. Run must be running for a relay to serve: without it
-// media flow only to the video and screen slots filled at joins and
-// leaves, and nobody is rechecked.
+// ends everything. Run must be running for a relay to serve: slots are
+// chosen, and members rechecked, on its clock.
 type Relay struct {
 	cfg  Config
 	api  *webrtc.API
