@@ -20,6 +20,10 @@ const (
 	maxMessage  = 16 << 10 // bytes of a prefs or opaque message, type byte included
 	opaqueRate  = 50       // opaque messages per second per publisher
 	opaqueBurst = 100
+	// prefsRate, prefsBurst: prefs that reallocate at once; more are kept
+	// for the next allocation round.
+	prefsRate  = 10
+	prefsBurst = 20
 	// maxBuffered: a subscriber with this much unsent on its channel gets
 	// no more opaque messages until it drains.
 	maxBuffered = 1 << 20
@@ -84,8 +88,9 @@ func (s *session) onMessage(data []byte) {
 	}
 }
 
-// setPins keeps up to maxVideoSlots distinct, bounded pins and
-// reallocates the session's video slots.
+// setPins keeps up to maxVideoSlots distinct pins that name members and
+// refills the session's video slots — at once unless the client sends
+// prefs faster than prefsRate, else at the next allocation round.
 func (s *session) setPins(pin []string) {
 	pins := make([]string, 0, min(len(pin), maxVideoSlots))
 	for _, p := range pin {
@@ -104,7 +109,9 @@ func (s *session) setPins(pin []string) {
 		return
 	}
 	s.pins = pins
-	m.reallocateLocked(s.relay.cfg.Now())
+	if now := s.relay.cfg.Now(); s.prefs.AllowN(now, 1) {
+		m.allocateVideoLocked(s, m.joined(), m.hasVideo(now), now)
+	}
 }
 
 // flushSlots sends the client its slots when they changed since the last

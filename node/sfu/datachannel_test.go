@@ -18,7 +18,7 @@ func FuzzMessage(f *testing.F) {
 	defer r.Close()
 	m := newMeeting(r, []byte("m"))
 	key := ids.DeviceRef{User: "user0", Device: "dev"}
-	s := &session{relay: r, meeting: m, key: key, name: key.String(), opaque: rate.NewLimiter(opaqueRate, opaqueBurst), committed: true}
+	s := &session{relay: r, meeting: m, key: key, name: key.String(), opaque: rate.NewLimiter(opaqueRate, opaqueBurst), prefs: rate.NewLimiter(prefsRate, prefsBurst), committed: true}
 	m.sessions[key] = s
 	m.byName[s.name] = s
 	m.order = append(m.order, s)
@@ -48,7 +48,7 @@ func TestPinsBounded(t *testing.T) {
 	}
 	defer r.Close()
 	m := newMeeting(r, []byte("m"))
-	s := &session{relay: r, meeting: m, name: "user0/dev", committed: true}
+	s := &session{relay: r, meeting: m, name: "user0/dev", prefs: rate.NewLimiter(prefsRate, prefsBurst), committed: true}
 	pins := []string{"user1/dev", "user1/dev", "Bad/x", "user2/dev"}
 	for i := range 40 {
 		pins = append(pins, ids.DeviceRef{User: "user" + string(rune('a'+i%26)) + string(rune('a'+i/26)), Device: "d"}.String())

@@ -72,6 +72,8 @@
 //     a simulcast camera, absent for a single stream.
 //   - 0x02, client → relay, prefs: {"pin":["user/device",...]}, the
 //     members the client wants in its video slots first (at most 16 kept).
+//     Up to 10 a second (after a burst of 20) refill its slots at once;
+//     beyond that they wait for the next allocation round.
 //   - 0x03, any direction, opaque: forwarded unchanged, type byte
 //     included, from the sender to every other session of its meeting
 //     (clients carry frame signatures in it). Per sender at most 50 a

@@ -299,11 +299,25 @@ func (m *meeting) allocateAudioLocked(now time.Time) {
 
 // reallocateLocked chooses every subscriber's video and screen slots.
 func (m *meeting) reallocateLocked(now time.Time) {
-	joined := make([]string, 0, len(m.order))
-	for _, s := range m.order {
-		joined = append(joined, s.name)
+	joined, hasVideo := m.joined(), m.hasVideo(now)
+	for _, sub := range m.order {
+		m.allocateVideoLocked(sub, joined, hasVideo, now)
+		m.allocateScreenLocked(sub, now)
 	}
-	hasVideo := func(name string) bool {
+}
+
+// joined is the members in join order. meeting.mu.
+func (m *meeting) joined() []string {
+	out := make([]string, 0, len(m.order))
+	for _, s := range m.order {
+		out = append(out, s.name)
+	}
+	return out
+}
+
+// hasVideo tells whether a member's camera sent lately. meeting.mu.
+func (m *meeting) hasVideo(now time.Time) func(string) bool {
+	return func(name string) bool {
 		s := m.byName[name]
 		if s == nil {
 			return false
@@ -314,10 +328,6 @@ func (m *meeting) reallocateLocked(now time.Time) {
 			}
 		}
 		return false
-	}
-	for _, sub := range m.order {
-		m.allocateVideoLocked(sub, joined, hasVideo, now)
-		m.allocateScreenLocked(sub, now)
 	}
 }
 

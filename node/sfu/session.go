@@ -46,6 +46,7 @@ type session struct {
 	closing    atomic.Bool
 	dc         atomic.Pointer[webrtc.DataChannel]
 	opaque     *rate.Limiter
+	prefs      *rate.Limiter
 	slotsDirty atomic.Bool
 	lastSlots  []byte // the relay's tick only
 }
@@ -67,6 +68,7 @@ func (r *Relay) newSession(m *meeting, key ids.DeviceRef, shape offerShape) (*se
 		bwe:     r.bwes.take(pc.ID()),
 		created: r.cfg.Now(),
 		opaque:  rate.NewLimiter(opaqueRate, opaqueBurst),
+		prefs:   rate.NewLimiter(prefsRate, prefsBurst),
 	}
 	if !r.track(s) {
 		_ = pc.Close()
