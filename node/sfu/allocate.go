@@ -1,6 +1,9 @@
 package sfu
 
-import "slices"
+import (
+	"slices"
+	"time"
+)
 
 // Hysteresis of the choices the relay makes every allocation round.
 const (
@@ -151,4 +154,190 @@ func chooseLayer(layers []layer, current string, budget int) string {
 		}
 	}
 	return best
+}
+
+// speechLocked updates each member's speech score and the dominant
+// speaker; it reports whether the dominant speaker changed. A speaker
+// takes over from a dominant one still speaking only when clearly louder
+// (dominantMargin).
+func (m *meeting) speechLocked(now time.Time) bool {
+	var best *session
+	for _, s := range m.order {
+		if s.audio == nil {
+			s.score = 0
+			continue
+		}
+		s.score = s.audio.level.tick()
+		if s.score >= speakingScore {
+			s.lastLoud = now
+			if best == nil || s.score > best.score {
+				best = s
+			}
+		}
+	}
+	if best == nil || best.name == m.dominant {
+		return false
+	}
+	if dom := m.byName[m.dominant]; dom != nil && dom.score >= speakingScore && best.score <= dom.score*dominantMargin {
+		return false
+	}
+	m.dominant = best.name
+	m.history = slices.DeleteFunc(m.history, func(n string) bool { return n == best.name })
+	m.history = slices.Insert(m.history, 0, best.name)
+	return true
+}
+
+// allocateAudioLocked chooses each subscriber's audio slots: the loudest
+// speakers but itself, with hysteresis (chooseAudio).
+func (m *meeting) allocateAudioLocked(now time.Time) {
+	var ranked []speaker
+	for _, s := range m.order {
+		if s.audio != nil && s.score >= speakingScore {
+			ranked = append(ranked, speaker{s.name, s.score})
+		}
+	}
+	slices.SortStableFunc(ranked, func(a, b speaker) int {
+		switch {
+		case a.score > b.score:
+			return -1
+		case a.score < b.score:
+			return 1
+		}
+		return 0
+	})
+	held := func(name string) (float64, bool) {
+		s := m.byName[name]
+		if s == nil || s.audio == nil {
+			return 0, false
+		}
+		if s.score >= speakingScore || now.Sub(s.lastLoud) < audioHangover {
+			return s.score, true
+		}
+		return 0, false
+	}
+	for _, sub := range m.order {
+		if len(sub.audioSlots) == 0 {
+			continue
+		}
+		others := slices.DeleteFunc(slices.Clone(ranked), func(sp speaker) bool { return sp.member == sub.name })
+		current := make([]string, len(sub.audioSlots))
+		for i, d := range sub.audioSlots {
+			if t := d.target(); t != nil && t.owner == m.byName[t.owner.name] {
+				current[i] = t.owner.name
+			}
+		}
+		for i, name := range chooseAudio(current, others, held) {
+			var src *source
+			if name != "" {
+				src = m.byName[name].audio
+			}
+			sub.audioSlots[i].setTarget(src, now)
+		}
+	}
+}
+
+// reallocateLocked chooses every subscriber's video and screen slots.
+func (m *meeting) reallocateLocked(now time.Time) {
+	joined, hasVideo := m.joined(), m.hasVideo(now)
+	for _, sub := range m.order {
+		m.allocateVideoLocked(sub, joined, hasVideo, now)
+		m.allocateScreenLocked(sub, now)
+	}
+}
+
+// joined is the members in join order. meeting.mu.
+func (m *meeting) joined() []string {
+	out := make([]string, 0, len(m.order))
+	for _, s := range m.order {
+		out = append(out, s.name)
+	}
+	return out
+}
+
+// hasVideo tells whether a member's camera sent lately. meeting.mu.
+func (m *meeting) hasVideo(now time.Time) func(string) bool {
+	return func(name string) bool {
+		s := m.byName[name]
+		if s == nil {
+			return false
+		}
+		for _, c := range s.camera {
+			if c.active(now, videoIdle) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// allocateVideoLocked fills sub's video slots in last-N order
+// (videoOrder), keeping members in the slots they have, and picks each
+// one's simulcast layer from sub's share of its estimate.
+func (m *meeting) allocateVideoLocked(sub *session, joined []string, hasVideo func(string) bool, now time.Time) {
+	n := len(sub.videoSlots)
+	if n == 0 {
+		return
+	}
+	want := videoOrder(sub.name, sub.pins, m.history, joined, hasVideo, n)
+	current := make([]string, n)
+	for i, d := range sub.videoSlots {
+		if t := d.target(); t != nil {
+			current[i] = t.owner.name
+		}
+	}
+	assigned := assignSlots(current, want)
+	budget := m.relay.estimate(sub) / max(len(want), 1)
+	for i, d := range sub.videoSlots {
+		var src *source
+		if name := assigned[i]; name != "" {
+			pub := m.byName[name]
+			rid := ""
+			if t := d.target(); t != nil && t.owner == pub {
+				rid = t.rid
+			}
+			src = pub.cameraLayer(rid, budget, now)
+		}
+		if d.setTarget(src, now) && src.requestKeyframe() {
+			m.relay.stats.pliRequested.Add(1)
+		}
+	}
+}
+
+// cameraLayer is the camera source to send a subscriber with budget
+// bit/s for it, now on layer rid.
+func (s *session) cameraLayer(rid string, budget int, now time.Time) *source {
+	if len(s.camera) == 1 && s.camera[0].rid == "" {
+		return s.camera[0]
+	}
+	layers := make([]layer, len(s.camera))
+	for i, c := range s.camera {
+		layers[i] = layer{rid: c.rid, rate: int(c.rate.Load()), active: c.active(now, layerIdle)}
+	}
+	pick := chooseLayer(layers, rid, budget)
+	for _, c := range s.camera {
+		if c.rid == pick {
+			return c
+		}
+	}
+	return nil
+}
+
+// allocateScreenLocked gives sub's screen slot the most recently started
+// screen share but its own.
+func (m *meeting) allocateScreenLocked(sub *session, now time.Time) {
+	if sub.screenSlot == nil {
+		return
+	}
+	var best *source
+	for _, s := range m.order {
+		if s == sub || s.screen == nil || !s.screen.active(now, videoIdle) {
+			continue
+		}
+		if best == nil || s.screen.started.Load() > best.started.Load() {
+			best = s.screen
+		}
+	}
+	if sub.screenSlot.setTarget(best, now) && best.requestKeyframe() {
+		m.relay.stats.pliRequested.Add(1)
+	}
 }
