@@ -52,6 +52,7 @@ func AddFlags(cmd *cobra.Command) {
 	cmd.Flags().String(FlagMailboxAddress, DefaultMailboxAddress,
 		"host:port the mailbox gRPC service listens on (env PARLEYD_MAILBOX_ADDRESS)")
 	addTURNFlags(cmd)
+	addMediaRelayFlags(cmd)
 	addMemoryFlags(cmd)
 	addMemoryLimitFlag(cmd)
 	addCometDBFlags(cmd)
@@ -163,6 +164,9 @@ func StartCommandHandler(svrCtx *server.Context, clientCtx client.Context, appCr
 	server.ListenForQuitSignals(g, false, cancel, logger)
 	if err := startTURN(ctx, g, svrCtx.Viper, home, mb, parley, logger.With("module", "turn")); err != nil {
 		return fmt.Errorf("turn: %w", err)
+	}
+	if err := startMediaRelay(ctx, g, svrCtx.Viper, mb, parley, logger.With("module", "media-relay")); err != nil {
+		return fmt.Errorf("media relay: %w", err)
 	}
 
 	logger.Info("starting node with ABCI CometBFT in-process")

@@ -80,7 +80,7 @@ wait_for_block() {
 start() {
   if running; then echo "localnet already running (pid $(cat "$PIDFILE"))"; return 0; fi
   [ -f "$HOME_DIR/config/genesis.json" ] || init_chain
-  nohup "$PARLEYD" start --home "$HOME_DIR" --mailbox.address "127.0.0.1:$MAILBOX_PORT" >>"$LOG" 2>&1 &
+  nohup "$PARLEYD" start --home "$HOME_DIR" --mailbox.address "127.0.0.1:$MAILBOX_PORT" --media-relay.enable >>"$LOG" 2>&1 &
   echo $! >"$PIDFILE"
   wait_for_block
   ensure_org

@@ -278,7 +278,7 @@ start_node() {
     echo "node$i already running (pid $pid)"
     return 0
   fi
-  nohup "$PARLEYD" start --home "$d" --mailbox.address "127.0.0.1:$(mailbox_port "$i")" \
+  nohup "$PARLEYD" start --home "$d" --mailbox.address "127.0.0.1:$(mailbox_port "$i")" --media-relay.enable \
     </dev/null >>"$d/parleyd.log" 2>&1 &
   echo $! >"$d/parleyd.pid"
 }
