@@ -4,8 +4,10 @@ import (
 	"context"
 	"time"
 
+	"github.com/parleynet/parley/internal/ids"
 	"github.com/pion/ice/v4"
 	"github.com/pion/logging"
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -50,6 +52,13 @@ type Config struct {
 	// LoggerFactory makes the relay's and pion's loggers. Nil: pion's
 	// default factory.
 	LoggerFactory logging.LoggerFactory
+	// Tamper, for tests that play a hostile relay only (parleyd never
+	// sets it), sees each packet from a member's kind ("audio", "video",
+	// "screen") track as the relay is about to send it to another member
+	// and returns the packets to send instead: altered, none, or more
+	// (replays). Its packets must not alias pkt's payload, which other
+	// members' copies share.
+	Tamper func(from, to ids.DeviceRef, kind string, pkt *rtp.Packet) []*rtp.Packet
 }
 
 func (c Config) withDefaults() Config {

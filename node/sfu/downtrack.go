@@ -90,10 +90,21 @@ func (d *downTrack) forward(src *source, in *inbound) {
 		}
 		out.Payload = d.payload
 	}
-	if d.track.WriteRTP(&out) == nil {
+	if tamper := d.sess.relay.cfg.Tamper; tamper != nil {
+		for _, p := range tamper(src.owner.key, d.sess.key, src.kind.String(), &out) {
+			d.write(p)
+		}
+		return
+	}
+	d.write(&out)
+}
+
+// write sends one packet on the slot and counts it.
+func (d *downTrack) write(p *rtp.Packet) {
+	if d.track.WriteRTP(p) == nil {
 		st := &d.sess.relay.stats
 		st.packets.Add(1)
-		st.bytes.Add(uint64(len(out.Payload)))
+		st.bytes.Add(uint64(len(p.Payload)))
 	}
 }
 

@@ -209,3 +209,15 @@ func (s *source) describe() string {
 	}
 	return "camera"
 }
+
+// String names the kind as the relay's Tamper hook and logs do: "audio",
+// "video" or "screen".
+func (k sourceKind) String() string {
+	switch k {
+	case kindAudio:
+		return "audio"
+	case kindCamera:
+		return "video"
+	}
+	return "screen"
+}
