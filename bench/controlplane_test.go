@@ -1,0 +1,463 @@
+//go:build bench
+
+package bench
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cosmos/cosmos-sdk/client"
+
+	"github.com/parleynet/parley/client/chain"
+	"github.com/parleynet/parley/client/keyschedule"
+	"github.com/parleynet/parley/client/keystore"
+	"github.com/parleynet/parley/client/meeting"
+	"github.com/parleynet/parley/client/verify"
+	meetingtypes "github.com/parleynet/parley/x/meeting/types"
+)
+
+const (
+	cpMembers = 199 // who join the leader: 200 in all
+	// cpWindow is the span over which the requests are sent, evenly: people
+	// arriving at a large meeting's start. PARLEY_BENCH_CP_WINDOW overrides
+	// it (0: all at once).
+	cpWindow = 20 * time.Second
+	// cpSessions of the members run a real meeting.Session; the others are
+	// light members (cpMember). PARLEY_BENCH_CP_SESSIONS overrides it.
+	cpSessions = 8
+	cpLimit    = 3 * time.Minute // after the window, for every member to hold a key
+	cpStep     = time.Minute     // for the removal's rekey
+	cpSealRuns = 5               // of the idle reference SealAll
+)
+
+// BenchmarkControlPlane200 grows one meeting to 200 members on a
+// four-validator network of real parleyd processes on loopback, then
+// removes one, and measures the control plane: chain, leader and mailbox.
+//
+// The leader is the client's own leader (a meeting.Session: it admits what
+// is pending at each step, commits the epoch, seals the meeting key to
+// every member with HPKE MLKEM768-X25519 and posts it through its
+// node's mailbox), unmodified; the bench learns what it did through the
+// chain, mailbox and device key it hands it (controlplane_setup_test.go).
+// Each of the 199 members has its own paying account, device key,
+// chain client and mailbox client, on a node of its own (round robin);
+// each registers at set-up and, in the measurement, sends MsgRequestJoin
+// (meeting.Request, a fresh ephemeral key) at an even spacing over
+// cpWindow.
+//
+// Not every member runs a real session: cpSessions do (spread over the
+// join order; one of them is the member removed), the rest are light
+// members, which subscribe to the mailbox with their ephemeral key and
+// check and open each key envelope as a session does (cpMember), reading
+// each epoch record once for all. 199 real sessions do not fit two cores
+// beside four validators: each session polls its node every 100 ms,
+// verifies every header with its own light client, and installs each
+// epoch only after reading every member's request with a proof (and, the
+// first time, each member's device and user records), so 200 members
+// cost ~40,000 proven reads per epoch (at ~0.4 ms each, 16 s of CPU for
+// every epoch); the 50-meeting load (150 sessions on one node) already
+// saturated this machine. The real sessions' own latencies are reported
+// apart, to show what that per-epoch work adds.
+//
+//   - joins: first request sent → every member holding a key (wall);
+//     joins per block (199 over the blocks from the first request's to
+//     the commit that made the roster 200) and per commit; each member's
+//     request sent → its first key installed, p50/p95; the gas and size
+//     of the commit at 200 members.
+//   - rekey: the leader removes the first real member; its commit sent →
+//     each of the 198 others installing the new epoch's key (p50, p95,
+//     max). Asserted: the removed member's session ends with ErrRemoved
+//     holding no key of that epoch, no envelope of it is delivered to
+//     its key, and the leader posts none to it.
+//   - key wrap: the leader's sealing of the 200-member epoch's key to 199
+//     members, timed inside the run (from its first envelope signature
+//     to its last), against the same SealAll of the same 199 keys in
+//     this process afterwards, with the chain idle; benchtable sets both
+//     beside client/keyschedule's BenchmarkSealAll1000Cached.
+//
+// The chain's max_participants (default 1,000) already allows 200; the
+// bench reads it and fails if it does not.
+//
+// Each invocation is one full measurement whatever b.N; run it with
+// -benchtime 1x.
+func BenchmarkControlPlane200(b *testing.B) {
+	window, nreal := cpWindow, cpSessions
+	if v, ok := os.LookupEnv("PARLEY_BENCH_CP_WINDOW"); ok {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			b.Fatalf("PARLEY_BENCH_CP_WINDOW: %v", err)
+		}
+		window = d
+	}
+	if n, err := strconv.Atoi(os.Getenv("PARLEY_BENCH_CP_SESSIONS")); err == nil && n >= 1 && n <= cpMembers {
+		nreal = n
+	}
+	ln := latStart(b, 4)
+	block := latBlockTime(ln.Network)
+	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
+	var (
+		parties    []*latParty
+		members    []*cpMember
+		leaderDone = make(chan struct{})
+	)
+	defer func() {
+		cancel()
+		deadline := time.After(30 * time.Second)
+		for _, m := range append(members, &cpMember{done: leaderDone}) {
+			m.mu.Lock()
+			done := m.done
+			m.mu.Unlock()
+			if done == nil {
+				continue // a light member, or a session never started
+			}
+			select {
+			case <-done:
+			case <-deadline:
+			}
+		}
+		for _, p := range parties {
+			_ = p.mbox.Close()
+		}
+	}()
+
+	// Set-up: accounts, devices, the meeting, its leader.
+	setup := time.Now()
+	accounts, err := loadFundAccounts(ctx, ln, cpMembers)
+	if err != nil {
+		b.Fatalf("funding %d accounts: %v", cpMembers, err)
+	}
+	dir := b.TempDir()
+	store, err := keystore.Open(filepath.Join(dir, "keys"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	leader, err := latNewParty(ln, 0, "alice", "cplead", "dev", store, filepath.Join(dir, "meetings"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	parties = append(parties, leader)
+	every := cpMembers / nreal
+	reals := 0
+	for i := range cpMembers {
+		p, err := latNewParty(ln, i+1, accounts[i], fmt.Sprintf("cp%03d", i), "dev", store, filepath.Join(dir, "meetings"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		real := reals < nreal && i%every == 0
+		if real {
+			reals++
+		}
+		members, parties = append(members, newCPMember(p, real)), append(parties, p)
+	}
+	if err := loadRegisterAll(ctx, parties); err != nil {
+		b.Fatal(err)
+	}
+	snap, err := leader.chain.Reader().Latest(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	params, err := snap.MeetingParams(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if params.MaxParticipants < cpMembers+1 || params.MaxPendingRequests < cpMembers {
+		b.Fatalf("the chain allows %d participants and %d pending requests: raise them in the bench's genesis", params.MaxParticipants, params.MaxPendingRequests)
+	}
+	id, _, err := meeting.Create(ctx, leader.chain, leader.eph, leader.dev, meeting.CreateOptions{Duration: time.Hour})
+	if err != nil {
+		b.Fatalf("creating the meeting: %v", err)
+	}
+	lc := &cpLeaderChain{Client: leader.chain}
+	lbox := &cpLeaderBox{Mailbox: leader.mbox}
+	signer := &cpSigner{Signer: leader.dev.Key}
+	lead := &cpMember{p: leader, installed: map[uint64]time.Time{}, delivered: map[uint64]int{}}
+	sess, err := meeting.NewSession(meeting.Config{
+		Chain: lc, Mailbox: lbox, Device: meeting.Device{UserID: leader.user, DeviceID: leader.device, Key: signer},
+		MeetingID: id, Eph: leader.eph, RotateEvery: time.Hour,
+		OnEpoch: func(ep meeting.Epoch) {
+			lead.mu.Lock()
+			lead.installed[ep.Number] = time.Now()
+			lead.mu.Unlock()
+		},
+		OnEvent: func(e meeting.Event) {
+			if p, ok := e.(meeting.EventProblem); ok {
+				lead.problem(p.String())
+			}
+		},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	go func() {
+		_ = sess.Run(ctx)
+		close(leaderDone)
+	}()
+	if err := latWait(ctx, cpStep, func() bool { return sess.Epoch() >= 1 }); err != nil {
+		b.Fatalf("the leader committed no first epoch: %v", err)
+	}
+	obs, err := latOpen(verify.Config{
+		Chain: chain.Config{Nodes: latRotate(ln.rpcs, 1), ChainID: ln.ChainID()},
+		State: verify.State{Anchor: ln.anchor},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer obs.Close()
+	if snap, err = obs.Reader().Latest(ctx); err != nil {
+		b.Fatal(err)
+	}
+	ldev, err := snap.Device(ctx, leader.user, leader.device)
+	if err != nil {
+		b.Fatal(err)
+	}
+	recs := newCPRecords(obs, id, meeting.DeviceRef{User: leader.user, Device: leader.device}, ldev.Pubkey)
+	b.Logf("controlplane set-up: 4 validators (block %s), max_participants %d, max_pending_requests %d (chain defaults); %d devices funded and registered, meeting made in %s; %d of %d members run real sessions",
+		block, params.MaxParticipants, params.MaxPendingRequests, len(parties), time.Since(setup).Round(time.Millisecond), reals, cpMembers)
+
+	// 1. Joins.
+	st0, err := leader.chain.Status(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	start := time.Now()
+	joinErrs := make(chan error, cpMembers)
+	var wg sync.WaitGroup
+	for i, m := range members {
+		wg.Go(func() {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Until(start.Add(time.Duration(i) * window / cpMembers))):
+			}
+			if err := m.join(ctx, id, recs); err != nil {
+				joinErrs <- err
+			}
+		})
+	}
+	keyedAll := func() bool {
+		for _, m := range members {
+			if e, _ := m.first(); e == 0 {
+				return false
+			}
+		}
+		return true
+	}
+	err = latWait(ctx, window+cpLimit, func() bool { return len(joinErrs) > 0 || keyedAll() })
+	if len(joinErrs) > 0 {
+		err = <-joinErrs
+	}
+	if err != nil {
+		b.Fatalf("joins: %v\n%s", err, cpDescribe(members, lead, lc, sess))
+	}
+	wg.Wait()
+	var lastKeyed time.Time
+	for _, m := range members {
+		_, t := m.first()
+		lastKeyed = latLater(lastKeyed, t)
+	}
+	commits := lc.landed()
+	full := slices.IndexFunc(commits, func(c cpCommit) bool { return len(c.members) == cpMembers+1 })
+	if full < 0 {
+		b.Fatalf("no commit listed all %d members\n%s", cpMembers+1, cpDescribe(members, lead, lc, sess))
+	}
+	c200 := commits[full]
+	// Settle: every member on the 200-member epoch (or later) before the
+	// removal.
+	if err := latWait(ctx, cpStep, func() bool {
+		for _, m := range members {
+			if m.newest() < c200.epoch {
+				return false
+			}
+		}
+		return true
+	}); err != nil {
+		b.Fatalf("not every member reached epoch %d: %v\n%s", c200.epoch, err, cpDescribe(members, lead, lc, sess))
+	}
+	st1, err := leader.chain.Status(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	time.Sleep(2 * time.Second) // the leader proves its last commit
+
+	// 2. Removal.
+	victim := members[0] // the first to join, a real session
+	victim.mu.Lock()
+	victimTo := keyschedule.EphemeralKeyHash(victim.priv.PublicKey().Bytes())
+	victim.mu.Unlock()
+	asked := time.Now()
+	sess.Remove(victim.p.user, victim.p.device)
+	var rm cpCommit
+	if err := latWait(ctx, cpStep, func() bool {
+		for _, c := range lc.landed() {
+			if c.epoch > c200.epoch {
+				rm = c
+				return true
+			}
+		}
+		return false
+	}); err != nil {
+		b.Fatalf("the leader committed no epoch after %d: %v\n%s", c200.epoch, err, cpDescribe(members, lead, lc, sess))
+	}
+	remaining := members[1:]
+	if err := latWait(ctx, cpStep, func() bool {
+		for _, m := range remaining {
+			if _, ok := m.installedAt(rm.epoch); !ok {
+				return false
+			}
+		}
+		return true
+	}); err != nil {
+		b.Fatalf("not every remaining member installed epoch %d: %v\n%s", rm.epoch, err, cpDescribe(members, lead, lc, sess))
+	}
+	b.StopTimer()
+	if err := cpCheckRemoved(rm, victim, victimTo, lbox); err != nil {
+		b.Fatalf("%v\n%s", err, cpDescribe(members, lead, lc, sess))
+	}
+	if err := recs.prove(ctx); err != nil {
+		b.Fatal(err)
+	}
+
+	// 3. The same sealing, idle, for reference; and the commits' sizes.
+	sealIdle, err := cpSealIdle(ctx, leader, ln.ChainID(), id, c200, members)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sizes, err := cpTxSizes(ctx, ln, c200, rm)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cpReport(b, cpRun{
+		window: window, block: block, start: start, lastKeyed: lastKeyed, st0: st0, st1: st1,
+		members: members, reals: reals, commits: commits, c200: c200, rm: rm, asked: asked,
+		lbox: lbox, signer: signer, sealIdle: sealIdle, sizes: sizes, lead: lead, refused: lc.refused(),
+	})
+}
+
+// cpCheckRemoved asserts that the removed member got nothing of the
+// epoch without it.
+func cpCheckRemoved(rm cpCommit, victim *cpMember, victimTo [32]byte, lbox *cpLeaderBox) error {
+	name := victim.p.name()
+	if rm.reason != meetingtypes.Reason_REASON_REMOVE || meetingtypes.SenderIndex(cpMembersOf(rm), victim.p.user, victim.p.device) >= 0 {
+		return fmt.Errorf("epoch %d (reason %s) is not the removal of %s", rm.epoch, rm.reason, name)
+	}
+	err := victim.ended(cpStep)
+	victim.mu.Lock()
+	removedAt := victim.removedAt
+	victim.mu.Unlock()
+	switch {
+	case !errors.Is(err, meeting.ErrRemoved):
+		return fmt.Errorf("%s's session: %v, not ended as removed", name, err)
+	case removedAt.IsZero():
+		return fmt.Errorf("%s's session reported no removal", name)
+	}
+	if _, ok := victim.installedAt(rm.epoch); ok || victim.newest() > rm.epoch {
+		return fmt.Errorf("%s installed a key of epoch %d or later", name, rm.epoch)
+	}
+	if n := victim.deliveredFrom(rm.epoch); n > 0 {
+		return fmt.Errorf("%d key envelopes of epoch %d or later were delivered to %s", n, rm.epoch, name)
+	}
+	for _, p := range lbox.of(rm.epoch) {
+		if p.to == victimTo {
+			return fmt.Errorf("the leader posted an envelope of epoch %d to %s", rm.epoch, name)
+		}
+	}
+	return nil
+}
+
+// cpMembersOf is a commit's roster as epoch members (for SenderIndex).
+func cpMembersOf(c cpCommit) []meetingtypes.Member {
+	out := make([]meetingtypes.Member, len(c.members))
+	for i, r := range c.members {
+		out[i] = meetingtypes.Member{UserId: r.UserId, DeviceId: r.DeviceId}
+	}
+	return out
+}
+
+// cpSealIdle times keyschedule.SealAll to the 200-member epoch's 199
+// members, keys parsed once as the leader does, with the chain idle.
+func cpSealIdle(ctx context.Context, leader *latParty, chainID string, id []byte, c200 cpCommit, members []*cpMember) (time.Duration, error) {
+	kctx, err := keyschedule.NewContext(chainID, id, c200.epoch, c200.rosterHash)
+	if err != nil {
+		return 0, err
+	}
+	var to []keyschedule.Recipient
+	for _, m := range members {
+		m.mu.Lock()
+		pub := m.priv.PublicKey()
+		m.mu.Unlock()
+		to = append(to, keyschedule.Recipient{UserID: m.p.user, DeviceID: m.p.device, PublicKey: pub.Bytes(), Parsed: pub})
+	}
+	mk := keyschedule.NewMeetingKey()
+	defer clear(mk)
+	ld := keyschedule.Leader{UserID: leader.user, DeviceID: leader.device, Signer: leader.dev.Key}
+	var runs []time.Duration
+	for range cpSealRuns {
+		t := time.Now()
+		if _, err := keyschedule.SealAll(ctx, ld, kctx, mk, to); err != nil {
+			return 0, err
+		}
+		runs = append(runs, time.Since(t))
+	}
+	return latPercentile(runs, .5), nil
+}
+
+// cpTxSizes reads the signed size of the two commits from a block.
+func cpTxSizes(ctx context.Context, ln *latNet, cs ...cpCommit) ([]int, error) {
+	rpc, err := client.NewClientFromNode(ln.Node(0).RPC)
+	if err != nil {
+		return nil, err
+	}
+	var out []int
+	for _, c := range cs {
+		h, err := hex.DecodeString(c.res.TxHash)
+		if err != nil {
+			return nil, err
+		}
+		r, err := rpc.Tx(ctx, h, false)
+		if err != nil {
+			return nil, fmt.Errorf("commit of epoch %d: %w", c.epoch, err)
+		}
+		out = append(out, len(r.Tx))
+	}
+	return out, nil
+}
+
+// cpDescribe is the state of the run for a failure message.
+func cpDescribe(members []*cpMember, lead *cpMember, lc *cpLeaderChain, sess *meeting.Session) string {
+	var sb strings.Builder
+	keyed, newest := 0, map[uint64]int{}
+	for _, m := range members {
+		if e, _ := m.first(); e > 0 {
+			keyed++
+		}
+		newest[m.newest()]++
+	}
+	fmt.Fprintf(&sb, "  leader at epoch %d; %d commits landed, %d refused; %d of %d members hold a key; members by newest epoch: %v\n",
+		sess.Epoch(), len(lc.landed()), lc.refused(), keyed, len(members), newest)
+	for _, m := range append([]*cpMember{lead}, members...) {
+		m.mu.Lock()
+		if m.nproblems > 0 {
+			fmt.Fprintf(&sb, "  %s: %d problems, first: %s\n", m.p.name(), m.nproblems, strings.Join(m.problems, " | "))
+		}
+		m.mu.Unlock()
+	}
+	return sb.String()
+}
+
+func latLater(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
