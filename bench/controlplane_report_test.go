@@ -3,6 +3,8 @@
 package bench
 
 import (
+	"runtime"
+	"slices"
 	"testing"
 	"time"
 
@@ -17,6 +19,7 @@ type cpRun struct {
 	start     time.Time    // the joins' window opened
 	lastKeyed time.Time    // the last member installed its first key
 	st0, st1  chain.Status // the chain before and after the joins
+	cpu       [4]cpCPU     // before and after the joins, and the removal
 	members   []*cpMember
 	reals     int
 	commits   []cpCommit // landed, through the 200-member one and after
@@ -142,9 +145,10 @@ func cpReport(b *testing.B, r cpRun) {
 		latFmt(latPercentile(realJoins, .5)), latFmt(latPercentile(realJoins, .95)),
 		latFmt(latPercentile(lightJoins, .5)), latFmt(latPercentile(lightJoins, .95)),
 		latFmt(latPercentile(inBlock, .5)), latFmt(latPercentile(admitted, .5)), latFmt(latPercentile(admitted, .95)))
-	b.Logf("controlplane: epoch %d commit at %d members: gas used %d (wanted %d), %d bytes signed; removal commit (epoch %d, %d members): gas used %d, %d bytes",
-		r.c200.epoch, len(r.c200.members), r.c200.res.GasUsed, r.c200.res.GasWanted, r.sizes[0],
-		r.rm.epoch, len(r.rm.members), r.rm.res.GasUsed, r.sizes[1])
+	newIn200 := len(r.c200.members) - len(r.commits[slices.IndexFunc(r.commits, func(c cpCommit) bool { return c.epoch == r.c200.epoch })-1].members)
+	b.Logf("controlplane: epoch %d commit at %d members (admitting %d): gas used %d (wanted %d), %d bytes signed; removal commit (epoch %d, %d members, none admitted): gas used %d (wanted %d), %d bytes",
+		r.c200.epoch, len(r.c200.members), newIn200, r.c200.res.GasUsed, r.c200.res.GasWanted, r.sizes[0],
+		r.rm.epoch, len(r.rm.members), r.rm.res.GasUsed, r.rm.res.GasWanted, r.sizes[1])
 	b.Logf("controlplane: rekey after removing %s at %d members: asked → commit sent %s, sent → in block %s; commit sent → the %d others installed p50 %s p95 %s max %s (real sessions p50 %s max %s); "+
 		"the removed member's session ended as removed, with no key, envelope or post of epoch %d",
 		r.members[0].p.name(), len(r.c200.members), latFmt(r.rm.sent.Sub(r.asked)), latFmt(r.rm.included.Sub(r.rm.sent)), len(rekeys),
@@ -154,6 +158,10 @@ func cpReport(b *testing.B, r cpRun) {
 		"the same SealAll of those %d keys idle afterwards: %s (median of %d)",
 		w200.sealed, latFmt(w200.seal), float64(w200.seal.Microseconds())/float64(max(w200.sealed, 1)), latFmt(w200.post),
 		wRm.sealed, latFmt(wRm.seal), len(wRm.each), latFmt(wRm.post), len(w200.each), latFmt(r.sealIdle), cpSealRuns)
+	jn, js := r.cpu[1].since(r.cpu[0])
+	rn, rs := r.cpu[3].since(r.cpu[2])
+	b.Logf("controlplane: CPU (of %d cores): while joining the 4 nodes used %.2f cores and this process %.2f; during the rekey %.2f and %.2f",
+		runtime.NumCPU(), jn, js, rn, rs)
 	b.Logf("controlplane: %d envelope posts failed, %d commits refused; members reported %d problems, the leader %d %v",
 		failedPosts, r.refused, problems, leaderProblems, leaderFirst)
 
@@ -169,6 +177,9 @@ func cpReport(b *testing.B, r cpRun) {
 	b.ReportMetric(latMS(latPercentile(realJoins, .95)), "join-real-p95-ms")
 	b.ReportMetric(float64(r.c200.res.GasUsed), "commit200-gas")
 	b.ReportMetric(float64(r.sizes[0]), "commit200-bytes")
+	b.ReportMetric(float64(newIn200), "commit200-admitted")
+	b.ReportMetric(float64(r.rm.res.GasUsed), "commitrm-gas")
+	b.ReportMetric(float64(r.sizes[1]), "commitrm-bytes")
 	b.ReportMetric(latMS(latPercentile(rekeys, .5)), "rekey-p50-ms")
 	b.ReportMetric(latMS(latPercentile(rekeys, .95)), "rekey-p95-ms")
 	b.ReportMetric(latMS(latPercentile(rekeys, 1)), "rekey-max-ms")

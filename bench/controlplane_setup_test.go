@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sync"
 	"time"
 
@@ -513,3 +514,26 @@ func (b *cpTeeBox) Subscribe(ctx context.Context, priv hpke.PrivateKey, id []byt
 }
 
 var errCPRunning = errors.New("the session still runs")
+
+// cpCPU is the CPU time the nodes and this process had used at a moment.
+type cpCPU struct {
+	at          time.Time
+	nodes, self time.Duration
+}
+
+func cpSampleCPU(pids []int) cpCPU {
+	c := cpCPU{at: time.Now()}
+	for _, pid := range pids {
+		if d, err := loadCPU(pid); err == nil {
+			c.nodes += d
+		}
+	}
+	c.self, _ = loadCPU(os.Getpid())
+	return c
+}
+
+// since is the cores the nodes and this process used on average since o.
+func (c cpCPU) since(o cpCPU) (nodes, self float64) {
+	w := c.at.Sub(o.at).Seconds()
+	return (c.nodes - o.nodes).Seconds() / w, (c.self - o.self).Seconds() / w
+}

@@ -225,11 +225,20 @@ func BenchmarkControlPlane200(b *testing.B) {
 		block, params.MaxParticipants, params.MaxPendingRequests, len(parties), time.Since(setup).Round(time.Millisecond), reals, cpMembers)
 
 	// 1. Joins.
+	var pids []int
+	for _, nd := range ln.Nodes() {
+		pid, err := loadPID(nd)
+		if err != nil {
+			b.Fatal(err)
+		}
+		pids = append(pids, pid)
+	}
 	st0, err := leader.chain.Status(ctx)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
+	cpu0 := cpSampleCPU(pids)
 	start := time.Now()
 	joinErrs := make(chan error, cpMembers)
 	var wg sync.WaitGroup
@@ -260,6 +269,7 @@ func BenchmarkControlPlane200(b *testing.B) {
 	if err != nil {
 		b.Fatalf("joins: %v\n%s", err, cpDescribe(members, lead, lc, sess))
 	}
+	cpu1 := cpSampleCPU(pids)
 	wg.Wait()
 	var lastKeyed time.Time
 	for _, m := range members {
@@ -295,6 +305,7 @@ func BenchmarkControlPlane200(b *testing.B) {
 	victim.mu.Lock()
 	victimTo := keyschedule.EphemeralKeyHash(victim.priv.PublicKey().Bytes())
 	victim.mu.Unlock()
+	cpu2 := cpSampleCPU(pids)
 	asked := time.Now()
 	sess.Remove(victim.p.user, victim.p.device)
 	var rm cpCommit
@@ -320,6 +331,7 @@ func BenchmarkControlPlane200(b *testing.B) {
 	}); err != nil {
 		b.Fatalf("not every remaining member installed epoch %d: %v\n%s", rm.epoch, err, cpDescribe(members, lead, lc, sess))
 	}
+	cpu3 := cpSampleCPU(pids)
 	b.StopTimer()
 	if err := cpCheckRemoved(rm, victim, victimTo, lbox); err != nil {
 		b.Fatalf("%v\n%s", err, cpDescribe(members, lead, lc, sess))
@@ -338,7 +350,7 @@ func BenchmarkControlPlane200(b *testing.B) {
 		b.Fatal(err)
 	}
 	cpReport(b, cpRun{
-		window: window, block: block, start: start, lastKeyed: lastKeyed, st0: st0, st1: st1,
+		window: window, block: block, start: start, lastKeyed: lastKeyed, st0: st0, st1: st1, cpu: [4]cpCPU{cpu0, cpu1, cpu2, cpu3},
 		members: members, reals: reals, commits: commits, c200: c200, rm: rm, asked: asked,
 		lbox: lbox, signer: signer, sealIdle: sealIdle, sizes: sizes, lead: lead, refused: lc.refused(),
 	})

@@ -48,7 +48,12 @@ func controlPlaneRows(res results, add func(what, figure, reference, ratio strin
 
 	gas, ok8 := get("commit200-gas")
 	size, ok9 := get("commit200-bytes")
-	add("… epoch commit at 200 members: gas used / signed tx size", f(gas, ok8, "gas", 0)+" / "+f(size, ok9, "B", 0), "", "")
+	adm, oka := get("commit200-admitted")
+	rgas, okr := get("commitrm-gas")
+	rsize, okrs := get("commitrm-bytes")
+	add("… epoch commit at 200 members (admitting "+f(adm, oka, "", 0)+"of them): gas used / signed tx size",
+		f(gas, ok8, "gas", 0)+" / "+f(size, ok9, "B", 0),
+		"the removal's commit (199 members, none admitted): "+f(rgas, okr, "gas", 0)+" / "+f(rsize, okrs, "B", 0), "")
 
 	k50, ok10 := get("rekey-p50-ms")
 	k95, ok11 := get("rekey-p95-ms")
