@@ -350,18 +350,20 @@ func (m *cpMember) join(ctx context.Context, id []byte, recs *cpRecords) error {
 	if err := m.p.newChain(); err != nil {
 		return err
 	}
-	m.sent = time.Now()
+	sent := time.Now()
+	m.mu.Lock()
+	m.sent = sent
+	m.mu.Unlock()
 	res, err := meeting.Request(ctx, m.p.chain, m.p.eph, m.p.dev, id, nil)
 	if err != nil {
 		return fmt.Errorf("%s: request: %w", m.p.name(), err)
 	}
-	m.requested, m.reqHeight = time.Now(), res.Height
 	priv, err := m.p.eph.Load(id, m.p.dev)
 	if err != nil {
 		return err
 	}
 	m.mu.Lock()
-	m.priv = priv
+	m.requested, m.reqHeight, m.priv = time.Now(), res.Height, priv
 	m.mu.Unlock()
 	box := &cpTeeBox{Mailbox: m.p.mbox, m: m}
 	if m.real {

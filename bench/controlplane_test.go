@@ -448,18 +448,28 @@ func cpTxSizes(ctx context.Context, ln *latNet, cs ...cpCommit) ([]int, error) {
 // cpDescribe is the state of the run for a failure message.
 func cpDescribe(members []*cpMember, lead *cpMember, lc *cpLeaderChain, sess *meeting.Session) string {
 	var sb strings.Builder
-	keyed, newest := 0, map[uint64]int{}
+	sent, inBlock, keyed, newest := 0, 0, 0, map[uint64]int{}
 	for _, m := range members {
+		m.mu.Lock()
+		if !m.sent.IsZero() {
+			sent++
+		}
+		if !m.requested.IsZero() {
+			inBlock++
+		}
+		m.mu.Unlock()
 		if e, _ := m.first(); e > 0 {
 			keyed++
 		}
 		newest[m.newest()]++
 	}
-	fmt.Fprintf(&sb, "  leader at epoch %d; %d commits landed, %d refused; %d of %d members hold a key; members by newest epoch: %v\n",
-		sess.Epoch(), len(lc.landed()), lc.refused(), keyed, len(members), newest)
+	fmt.Fprintf(&sb, "  leader at epoch %d; %d commits landed, %d refused; of %d members %d sent their request, %d saw it in a block, %d hold a key; members by newest epoch: %v\n",
+		sess.Epoch(), len(lc.landed()), lc.refused(), len(members), sent, inBlock, keyed, newest)
+	listed := 0
 	for _, m := range append([]*cpMember{lead}, members...) {
 		m.mu.Lock()
-		if m.nproblems > 0 {
+		if m.nproblems > 0 && listed < 20 {
+			listed++
 			fmt.Fprintf(&sb, "  %s: %d problems, first: %s\n", m.p.name(), m.nproblems, strings.Join(m.problems, " | "))
 		}
 		m.mu.Unlock()
