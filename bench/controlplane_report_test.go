@@ -35,11 +35,12 @@ type cpRun struct {
 
 // cpWork is the leader's sealing and posting of one epoch's key.
 type cpWork struct {
-	seal   time.Duration   // first to last envelope signature
-	sealed int             // envelopes signed
-	post   time.Duration   // first post sent to last answered
-	each   []time.Duration // each post's round trip
-	failed int             // posts that failed
+	seal    time.Duration   // first to last envelope signature
+	sealed  int             // envelopes signed
+	toFirst time.Duration   // the commit in its block → the first post sent
+	post    time.Duration   // first post sent to last answered
+	each    []time.Duration // each post's round trip
+	failed  int             // posts that failed
 }
 
 // leaderWork is the leader's work for commit c: the envelope signatures
@@ -62,6 +63,7 @@ func (r cpRun) leaderWork(c cpCommit) cpWork {
 		}
 	}
 	w.seal, w.sealed = r.signer.sealing(c.included, first)
+	w.toFirst = first.Sub(c.included)
 	w.post = last.Sub(first)
 	return w
 }
@@ -130,11 +132,21 @@ func cpReport(b *testing.B, r cpRun) {
 	leaderProblems, leaderFirst := r.lead.nproblems, r.lead.problems
 	r.lead.mu.Unlock()
 
-	for _, c := range r.commits {
+	// Where the leader's time between commits goes: the commit sent (its
+	// simulation and signing included) → in a block; → the first envelope
+	// posted (the tentative reads confirmed by the next header, the new
+	// members' records read with proofs, the key sealed); the posts; the
+	// last post → the next commit sent (the commit's outcome proven, the
+	// request log read, the next roster built).
+	for i, c := range r.commits {
 		w := r.leaderWork(c)
-		b.Logf("controlplane commit: epoch %d (%s) %d members in block %d: sent→in block %s, gas used %d of %d; sealed %d in %s, posted %d in %s (each p50 %s max %s; %d failed)",
-			c.epoch, c.reason, len(c.members), c.res.Height, latFmt(c.included.Sub(c.sent)), c.res.GasUsed, c.res.GasWanted,
-			w.sealed, latFmt(w.seal), len(w.each), latFmt(w.post), latFmt(latPercentile(w.each, .5)), latFmt(latPercentile(w.each, 1)), w.failed)
+		next := "-"
+		if i+1 < len(r.commits) && len(w.each) > 0 {
+			next = latFmt(r.commits[i+1].sent.Sub(c.included.Add(w.toFirst + w.post)))
+		}
+		b.Logf("controlplane commit: epoch %d (%s) %d members in block %d, gas used %d of %d: sent → in block %s → first post %s (sealing %d: %s) → %d posted %s (each p50 %s max %s; %d failed) → next commit sent %s",
+			c.epoch, c.reason, len(c.members), c.res.Height, c.res.GasUsed, c.res.GasWanted, latFmt(c.included.Sub(c.sent)),
+			latFmt(w.toFirst), w.sealed, latFmt(w.seal), len(w.each), latFmt(w.post), latFmt(latPercentile(w.each, .5)), latFmt(latPercentile(w.each, 1)), w.failed, next)
 	}
 	b.Logf("controlplane: joins of %d members over %s on 4 validators (block %s, measured interval %s): all keyed %s after the first request (%s after the last); "+
 		"%.2f joins/block over %d blocks, %d join commits (%.1f joins each, at most %d); "+

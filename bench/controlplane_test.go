@@ -37,7 +37,7 @@ const (
 	cpSessions = 8
 	cpLimit    = 3 * time.Minute // after the window, for every member to hold a key
 	cpStep     = time.Minute     // for the removal's rekey
-	cpSealRuns = 5               // of the idle reference SealAll
+	cpSealRuns = 21              // of the idle reference SealAll (median)
 )
 
 // BenchmarkControlPlane200 grows one meeting to 200 members on a
