@@ -97,20 +97,36 @@ type cpPost struct {
 // cpLeaderBox is the leader's mailbox, noting each key envelope posted.
 type cpLeaderBox struct {
 	meeting.Mailbox
-	mu    sync.Mutex
-	posts []cpPost
+	mu       sync.Mutex
+	posts    []cpPost
+	inflight time.Time // when the post under way began (zero: none)
 }
 
 func (m *cpLeaderBox) Post(ctx context.Context, to [32]byte, id []byte, kind uint32, body []byte) error {
 	start := time.Now()
+	m.mu.Lock()
+	m.inflight = start
+	m.mu.Unlock()
 	err := m.Mailbox.Post(ctx, to, id, kind, body)
 	var env keyschedule.Envelope
-	if kind == meeting.KindMeetingKey && env.Unmarshal(body) == nil {
-		m.mu.Lock()
+	ok := kind == meeting.KindMeetingKey && env.Unmarshal(body) == nil
+	m.mu.Lock()
+	m.inflight = time.Time{}
+	if ok {
 		m.posts = append(m.posts, cpPost{epoch: env.Epoch, to: to, start: start, done: time.Now(), err: err})
-		m.mu.Unlock()
 	}
+	m.mu.Unlock()
 	return err
+}
+
+// busy is how long the post under way has taken (0: none).
+func (m *cpLeaderBox) busy() time.Duration {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.inflight.IsZero() {
+		return 0
+	}
+	return time.Since(m.inflight)
 }
 
 // of returns the posts of epoch e (tries included).

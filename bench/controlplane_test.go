@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -239,6 +240,11 @@ func BenchmarkControlPlane200(b *testing.B) {
 	}
 	b.ResetTimer()
 	cpu0 := cpSampleCPU(pids)
+	describe := func() string {
+		n, p := cpSampleCPU(pids).since(cpu0)
+		return cpDescribe(members, lead, lc, lbox, sess) +
+			fmt.Sprintf("  CPU since the joins began: the 4 nodes %.2f cores, this process %.2f (of %d)\n", n, p, runtime.NumCPU())
+	}
 	start := time.Now()
 	joinErrs := make(chan error, cpMembers)
 	var wg sync.WaitGroup
@@ -267,7 +273,7 @@ func BenchmarkControlPlane200(b *testing.B) {
 		err = <-joinErrs
 	}
 	if err != nil {
-		b.Fatalf("joins: %v\n%s", err, cpDescribe(members, lead, lc, sess))
+		b.Fatalf("joins: %v\n%s", err, describe())
 	}
 	cpu1 := cpSampleCPU(pids)
 	wg.Wait()
@@ -279,7 +285,7 @@ func BenchmarkControlPlane200(b *testing.B) {
 	commits := lc.landed()
 	full := slices.IndexFunc(commits, func(c cpCommit) bool { return len(c.members) == cpMembers+1 })
 	if full < 0 {
-		b.Fatalf("no commit listed all %d members\n%s", cpMembers+1, cpDescribe(members, lead, lc, sess))
+		b.Fatalf("no commit listed all %d members\n%s", cpMembers+1, describe())
 	}
 	c200 := commits[full]
 	// Settle: every member on the 200-member epoch (or later) before the
@@ -292,7 +298,7 @@ func BenchmarkControlPlane200(b *testing.B) {
 		}
 		return true
 	}); err != nil {
-		b.Fatalf("not every member reached epoch %d: %v\n%s", c200.epoch, err, cpDescribe(members, lead, lc, sess))
+		b.Fatalf("not every member reached epoch %d: %v\n%s", c200.epoch, err, describe())
 	}
 	st1, err := leader.chain.Status(ctx)
 	if err != nil {
@@ -318,7 +324,7 @@ func BenchmarkControlPlane200(b *testing.B) {
 		}
 		return false
 	}); err != nil {
-		b.Fatalf("the leader committed no epoch after %d: %v\n%s", c200.epoch, err, cpDescribe(members, lead, lc, sess))
+		b.Fatalf("the leader committed no epoch after %d: %v\n%s", c200.epoch, err, describe())
 	}
 	remaining := members[1:]
 	if err := latWait(ctx, cpStep, func() bool {
@@ -329,12 +335,12 @@ func BenchmarkControlPlane200(b *testing.B) {
 		}
 		return true
 	}); err != nil {
-		b.Fatalf("not every remaining member installed epoch %d: %v\n%s", rm.epoch, err, cpDescribe(members, lead, lc, sess))
+		b.Fatalf("not every remaining member installed epoch %d: %v\n%s", rm.epoch, err, describe())
 	}
 	cpu3 := cpSampleCPU(pids)
 	b.StopTimer()
 	if err := cpCheckRemoved(rm, victim, victimTo, lbox); err != nil {
-		b.Fatalf("%v\n%s", err, cpDescribe(members, lead, lc, sess))
+		b.Fatalf("%v\n%s", err, describe())
 	}
 	if err := recs.prove(ctx); err != nil {
 		b.Fatal(err)
@@ -446,7 +452,7 @@ func cpTxSizes(ctx context.Context, ln *latNet, cs ...cpCommit) ([]int, error) {
 }
 
 // cpDescribe is the state of the run for a failure message.
-func cpDescribe(members []*cpMember, lead *cpMember, lc *cpLeaderChain, sess *meeting.Session) string {
+func cpDescribe(members []*cpMember, lead *cpMember, lc *cpLeaderChain, lbox *cpLeaderBox, sess *meeting.Session) string {
 	var sb strings.Builder
 	sent, inBlock, keyed, newest := 0, 0, 0, map[uint64]int{}
 	for _, m := range members {
@@ -465,6 +471,25 @@ func cpDescribe(members []*cpMember, lead *cpMember, lc *cpLeaderChain, sess *me
 	}
 	fmt.Fprintf(&sb, "  leader at epoch %d; %d commits landed, %d refused; of %d members %d sent their request, %d saw it in a block, %d hold a key; members by newest epoch: %v\n",
 		sess.Epoch(), len(lc.landed()), lc.refused(), len(members), sent, inBlock, keyed, newest)
+	for _, c := range lc.landed() {
+		posts := lbox.of(c.epoch)
+		var each []time.Duration
+		failed, last := 0, time.Time{}
+		for _, p := range posts {
+			each = append(each, p.done.Sub(p.start))
+			last = latLater(last, p.done)
+			if p.err != nil {
+				failed++
+			}
+		}
+		if len(posts) > 0 {
+			fmt.Fprintf(&sb, "  epoch %d (%d members): the leader posted %d envelopes (%d failed), each p50 %s max %s, the last %s ago\n",
+				c.epoch, len(c.members), len(posts), failed, latFmt(latPercentile(each, .5)), latFmt(latPercentile(each, 1)), latFmt(time.Since(last)))
+		}
+	}
+	if d := lbox.busy(); d > 0 {
+		fmt.Fprintf(&sb, "  the leader has a post under way for %s\n", latFmt(d))
+	}
 	listed := 0
 	for _, m := range append([]*cpMember{lead}, members...) {
 		m.mu.Lock()
