@@ -71,8 +71,8 @@ func loadFundAccounts(ctx context.Context, ln *latNet, n int) ([]string, error) 
 	return names, nil
 }
 
-// loadRegisterAll registers every device, loadRegister at a time.
-func loadRegisterAll(ctx context.Context, meetings []*loadMeeting) error {
+// loadRegisterAll registers every party's device, loadRegister at a time.
+func loadRegisterAll(ctx context.Context, parties []*latParty) error {
 	work := make(chan *latParty)
 	errs := make(chan error, loadRegister)
 	var wg sync.WaitGroup
@@ -88,10 +88,8 @@ func loadRegisterAll(ctx context.Context, meetings []*loadMeeting) error {
 			}
 		})
 	}
-	for _, m := range meetings {
-		for _, p := range m.parties {
-			work <- p
-		}
+	for _, p := range parties {
+		work <- p
 	}
 	close(work)
 	wg.Wait()

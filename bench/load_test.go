@@ -106,7 +106,11 @@ func BenchmarkMeetingsLoad(b *testing.B) {
 			m.parties[j] = p
 		}
 	}
-	if err := loadRegisterAll(ctx, meetings); err != nil {
+	var all []*latParty
+	for _, m := range meetings {
+		all = append(all, m.parties[:]...)
+	}
+	if err := loadRegisterAll(ctx, all); err != nil {
 		b.Fatal(err)
 	}
 	// Fresh chain clients for the load. Those of the set-up sat idle for

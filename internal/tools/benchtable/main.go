@@ -167,6 +167,8 @@ func main() {
 		add("… join latency p50 / p95", fmtv(j50, ok1, "ms", 0)+" / "+fmtv(j95, ok2, "ms", 0), "", "")
 		add("node RSS under that load", fmtv(load, ok4, "MB", 0), "idle "+fmtv(idle, ok3, "MB", 0), ratio(load, ok4, idle, ok3))
 	}
+	// One meeting growing to 200 members on 4 validators.
+	controlPlaneRows(res, add)
 	// The memory soak: a node with 10 meetings cycling joins and rekeys,
 	// and an idle one beside it; figures from the end of the warm-up (a
 	// quarter of the soak) to the end.
