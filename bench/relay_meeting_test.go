@@ -35,7 +35,8 @@ const (
 	meetVideoFPS = 30
 	meetAudioBPS = 32_000
 	meetLastN    = 6
-	meetWarmup   = 8 * time.Second
+	meetConnect  = time.Minute
+	meetWarmup   = 5 * time.Second
 	meetWindow   = 20 * time.Second
 	meetTail     = time.Second // frames stamped in the window's last second may still be on their way
 	meetChildEnv = "PARLEY_BENCH_SFU_CHILD"
@@ -109,12 +110,16 @@ func runRelayMeeting(b *testing.B) {
 	}
 	defer func() { cancel(); wg.Wait() }()
 
-	time.Sleep(meetWarmup)
+	connectBy := time.Now().Add(meetConnect)
 	for i, e := range engines {
-		if rs := e.Relay(); rs.State != "connected" {
-			b.Fatalf("member %d's relay link is %q after the warm-up", i, rs.State)
+		for e.Relay().State != "connected" {
+			if time.Now().After(connectBy) {
+				b.Fatalf("member %d's relay link is %q after %v", i, e.Relay().State, meetConnect)
+			}
+			time.Sleep(100 * time.Millisecond)
 		}
 	}
+	time.Sleep(meetWarmup)
 	bytesIn := func() []uint64 {
 		out := make([]uint64, len(engines))
 		for i, e := range engines {
@@ -167,6 +172,7 @@ func runRelayMeeting(b *testing.B) {
 		}
 		b.Logf("member %d: decrypted %d rejected %+v; relay %+v", i, dec, rej, rs)
 	}
+	b.Logf("relay stats: %+v", u1.Stats)
 	if len(lat) == 0 || want == 0 {
 		b.Fatal("no frame was measured")
 	}
@@ -339,6 +345,7 @@ type childReply struct {
 	CPU        time.Duration `json:"cpu"`
 	Packets    uint64        `json:"packets"`
 	DownTracks int           `json:"down_tracks"`
+	Stats      sfu.Stats     `json:"stats"`
 }
 
 func startRelayChild(b *testing.B) *relayChild {
@@ -444,7 +451,7 @@ func TestSFUChildProcess(t *testing.T) {
 			}
 			rep.CPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 			st := r.Stats()
-			rep.Packets, rep.DownTracks = st.PacketsForwarded, st.DownTracks
+			rep.Packets, rep.DownTracks, rep.Stats = st.PacketsForwarded, st.DownTracks, st
 		}
 		bz, _ := json.Marshal(rep)
 		fmt.Printf("reply %s\n", bz)

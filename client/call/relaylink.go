@@ -35,6 +35,11 @@ const (
 	relayDataLabel = "parley-relay"
 	// linkRetry: after a failed dial, the next one waits this long.
 	linkRetry = time.Second
+	// sigMissingAfter: a relayed frame not covered by its sender's
+	// signature this long after it arrived cuts the sender (framesig).
+	// Batches go every 250 ms; the rest is room for a loaded relay's
+	// data channel, whose messages queue behind media under load.
+	sigMissingAfter = 3 * time.Second
 	// relayDownLimit: a link down this long is replaced, on another node's
 	// relay if there is one.
 	relayDownLimit = 3 * time.Second
@@ -134,7 +139,7 @@ func (e *Engine) connectRelay(ctx context.Context, skip string) (*relayLink, err
 		_ = pc.Close()
 		return nil, err
 	}
-	if l.sigs, err = framesig.NewVerifier(e.cfg.ChainID, e.cfg.MeetingID, e.deviceKeyOf); err != nil {
+	if l.sigs, err = framesig.NewVerifier(e.cfg.ChainID, e.cfg.MeetingID, e.deviceKeyOf, framesig.WithMissingAfter(sigMissingAfter)); err != nil {
 		return fail(fmt.Errorf("%w: frame signatures: %w", ErrInvalidConfig, err))
 	}
 	if err := e.addRelayTransceivers(l); err != nil {

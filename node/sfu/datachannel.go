@@ -12,7 +12,7 @@ import (
 const (
 	msgSlots  = 0x01 // relay → client: JSON slotsMessage
 	msgPrefs  = 0x02 // client → relay: JSON prefsMessage
-	msgOpaque = 0x03 // any direction: forwarded unchanged to the meeting
+	msgOpaque = 0x03 // any direction: forwarded unchanged to the members that receive the sender's media
 )
 
 // Limits of the data channel.
@@ -78,6 +78,9 @@ func (s *session) onMessage(data []byte) {
 			return
 		}
 		for _, o := range s.meeting.others(s) {
+			if !o.receivesFrom(s) {
+				continue // it gets none of s's media: nothing to verify
+			}
 			dc := o.dc.Load()
 			if dc == nil || dc.ReadyState() != webrtc.DataChannelStateOpen || dc.BufferedAmount() > maxBuffered || dc.Send(data) != nil {
 				s.relay.stats.opaqueDropped.Add(1)
@@ -150,4 +153,20 @@ func (s *session) flushSlots() {
 		return
 	}
 	s.lastSlots = out
+}
+
+// receivesFrom reports whether any of s's slots forwards, or is switching
+// to, one of from's tracks: the sessions that need from's opaque messages
+// (its frame signatures). Sending them to the others would only load
+// their data channels, which in a large meeting is most of them.
+func (s *session) receivesFrom(from *session) bool {
+	for _, d := range s.slots {
+		if src := d.target(); src != nil && src.owner == from {
+			return true
+		}
+		if src := d.current(); src != nil && src.owner == from {
+			return true
+		}
+	}
+	return false
 }

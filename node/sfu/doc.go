@@ -76,7 +76,12 @@
 //     beyond that they wait for the next allocation round.
 //   - 0x03, any direction, opaque: forwarded unchanged, type byte
 //     included, from the sender to every other session of its meeting
-//     (clients carry frame signatures in it). Per sender at most 50 a
+//     that forwards or is switching to one of the sender's tracks in one
+//     of its slots (clients carry frame signatures in it, which only the
+//     members receiving the frames need; in a meeting of 30 with last-N
+//     6, sending them to all would multiply the channels' load by about
+//     three, and a channel that falls behind gets its members' frames cut
+//     as unsigned). Per sender at most 50 a
 //     second after a burst of 100, each at most 16 KiB; the rest is
 //     dropped, and so is a message for a member whose channel has 1 MiB
 //     unsent.

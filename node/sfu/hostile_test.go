@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -70,6 +71,12 @@ func TestHostileDataChannel(t *testing.T) {
 	a.Start(sfutest.MediaConfig{})
 	b.Start(sfutest.MediaConfig{})
 
+	// Opaque messages go to the members receiving the sender's media:
+	// wait until b's slot forwards a's camera.
+	eventually(t, 10*time.Second, func() (bool, string) {
+		got := b.Senders("rv", time.Time{})
+		return got[member(0)] > 0, fmt.Sprintf("b's video slot carries %v", got)
+	})
 	msg := append([]byte{0x03}, bytes.Repeat([]byte("sig"), 30)...)
 	start := time.Now()
 	for range 1000 {
