@@ -300,6 +300,13 @@ func (e *Engine) replaceRelay(why string) {
 	e.relayStats.reconnects.Add(1)
 	e.relaySkip = l.node
 	e.closeRelay()
+	// Until a relay carries the call again, a roster a mesh carries falls
+	// back to the mesh (startOffer refuses a larger one).
+	for _, p := range e.peers {
+		if p.offerer && p.conn == nil && p.retryAt.IsZero() {
+			p.retryAt = time.Now().Add(failRetry)
+		}
+	}
 	e.steerTransport()
 }
 
