@@ -71,6 +71,8 @@ type Engine struct {
 	sendMu     sync.Mutex // from encryption to the signer, so frames reach it in counter order
 	signer     *framesig.Signer
 	sigsSent   atomic.Uint64
+	cutsMu     sync.Mutex
+	cuts       []string // RelayStats.Cuts
 
 	mu      sync.Mutex // guards state, cancel, runDone; serialises SetEpoch
 	state   engineState

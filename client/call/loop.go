@@ -2,6 +2,7 @@ package call
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"sync"
 	"time"
@@ -287,7 +288,13 @@ func (e *Engine) housekeep(now time.Time) {
 		e.checkRelay(now)
 		e.flushSignatures()
 		for _, c := range e.relay.sweepSignatures() {
-			e.log.Warnf("relay: cutting the frames under KID %d of epoch %d: %v", c.KID, c.Epoch, c.Reason)
+			who := fmt.Sprintf("KID %d", c.KID)
+			if p := e.senderOf(c.KID); p != nil {
+				who = p.id.String()
+			}
+			msg := fmt.Sprintf("epoch %d, %s: %v", c.Epoch, who, c.Reason)
+			e.log.Warnf("relay: cutting the frames of %s", msg)
+			e.noteCut(msg)
 		}
 	}
 }

@@ -3,7 +3,9 @@ package call
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -79,8 +81,12 @@ type relayLink struct {
 	// sigs follows the frame signatures of the members whose frames come
 	// through this link: each link has its own, so that batches lost
 	// with a lost link never cut a member on the next one.
-	sigs  *framesig.Verifier
-	slots atomic.Pointer[string] // the relay's last slots message (advisory)
+	sigs *framesig.Verifier
+	// sigMu guards queuedSigs: this device's signature messages made
+	// before the data channel opened, sent when it does.
+	sigMu      sync.Mutex
+	queuedSigs [][]byte
+	slots      atomic.Pointer[string] // the relay's last slots message (advisory)
 }
 
 // onRelay reports whether the current roster is carried by the relay.
@@ -152,7 +158,10 @@ func (e *Engine) connectRelay(ctx context.Context, skip string) (*relayLink, err
 	}
 	l.dc = dc
 	dc.OnOpen(func() {
+		l.sigMu.Lock()
 		l.dcOpen.Store(true)
+		l.sigMu.Unlock()
+		e.sendQueuedSignatures(l)
 		e.sendPrefs(l)
 		if !l.closing.Load() {
 			e.events.push(event{kind: evRelayReady, link: l})
@@ -368,6 +377,9 @@ type RelayStats struct {
 	SignaturesSent uint64
 	// Signatures is the verifier's account of everyone else's.
 	Signatures framesig.Stats
+	// Cuts are the latest senders whose relayed frames this device cut,
+	// with the reason (at most maxCutsKept, newest last).
+	Cuts []string
 	// Slots is the relay's last word on which member feeds which of this
 	// device's slots (JSON, advisory: never used to attribute a frame).
 	Slots string
@@ -380,6 +392,9 @@ func (e *Engine) Relay() RelayStats {
 	e.relayStats.fill(&c)
 	s.Reconnects, s.FramesSent, s.BytesSent, s.Unattributed = c.Reconnects, c.FramesSent, c.BytesSent, c.Rejected
 	s.SignaturesSent = e.sigsSent.Load()
+	e.cutsMu.Lock()
+	s.Cuts = slices.Clone(e.cuts)
+	e.cutsMu.Unlock()
 	if l := e.relayCur.Load(); l != nil {
 		s.Signatures = l.sigs.Stats()
 		s.Node, s.State = l.node, l.pc.ConnectionState().String()
@@ -388,4 +403,17 @@ func (e *Engine) Relay() RelayStats {
 		}
 	}
 	return s
+}
+
+// maxCutsKept bounds RelayStats.Cuts.
+const maxCutsKept = 16
+
+// noteCut keeps a cut for RelayStats.
+func (e *Engine) noteCut(msg string) {
+	e.cutsMu.Lock()
+	defer e.cutsMu.Unlock()
+	e.cuts = append(e.cuts, msg)
+	if len(e.cuts) > maxCutsKept {
+		e.cuts = slices.Delete(e.cuts, 0, len(e.cuts)-maxCutsKept)
+	}
 }

@@ -52,9 +52,13 @@ func opusLevel(frame []byte) uint8 {
 // signatures (framesig), which go to the relay with the frames. Callers
 // hold sendMu from the encryption on, so that frames reach the signer in
 // counter order.
+//
+// The track is bound to the relay link as soon as its DTLS is up, before
+// its data channel opens, so every frame is signed while there is a link
+// at all; signatures wait for the channel (sendSignature).
 func (e *Engine) emit(kind MediaKind, frame []byte, d time.Duration) {
-	list, l := e.connectedPeers(), e.relayUp()
-	if len(list) == 0 && l == nil {
+	list, l := e.connectedPeers(), e.relayCur.Load()
+	if len(list) == 0 && e.relayUp() == nil {
 		return
 	}
 	// An error here names a connection that is closing; the others were
@@ -89,7 +93,7 @@ func (e *Engine) emit(kind MediaKind, frame []byte, d time.Duration) {
 // flushSignatures signs the open batch, every tick, so that a quiet
 // sender's last frames are covered too.
 func (e *Engine) flushSignatures() {
-	l := e.relayUp()
+	l := e.relayCur.Load()
 	if l == nil {
 		return
 	}
@@ -104,12 +108,43 @@ func (e *Engine) flushSignatures() {
 }
 
 // sendSignature sends a signature message on the relay's data channel,
-// which passes it to every other member.
+// which passes it to the members receiving this device's media; until the
+// channel opens, up to maxQueuedSigs wait for it.
 func (e *Engine) sendSignature(l *relayLink, msg []byte) {
-	if msg == nil || !l.dcOpen.Load() {
+	if msg == nil {
 		return
 	}
-	if err := l.dc.Send(append([]byte{relayMsgOpaque}, msg...)); err != nil {
+	msg = append([]byte{relayMsgOpaque}, msg...)
+	l.sigMu.Lock()
+	if !l.dcOpen.Load() {
+		if len(l.queuedSigs) < maxQueuedSigs {
+			l.queuedSigs = append(l.queuedSigs, msg)
+		}
+		l.sigMu.Unlock()
+		return
+	}
+	l.sigMu.Unlock()
+	e.sendOnLink(l, msg)
+}
+
+// maxQueuedSigs bounds the signature messages waiting for a link's data
+// channel: ten seconds of batches.
+const maxQueuedSigs = 40
+
+// sendQueuedSignatures sends what waited for the data channel, which just
+// opened.
+func (e *Engine) sendQueuedSignatures(l *relayLink) {
+	l.sigMu.Lock()
+	q := l.queuedSigs
+	l.queuedSigs = nil
+	l.sigMu.Unlock()
+	for _, msg := range q {
+		e.sendOnLink(l, msg)
+	}
+}
+
+func (e *Engine) sendOnLink(l *relayLink, msg []byte) {
+	if err := l.dc.Send(msg); err != nil {
 		e.log.Debugf("frame signature to the relay: %v", err)
 		return
 	}

@@ -267,3 +267,44 @@ func TestMemberRelabelsAnothersKID(t *testing.T) {
 		t.Errorf("carol cut someone: %+v", sg)
 	}
 }
+
+// TestEpochChangesCutNobody: epochs follow each other every few hundred
+// milliseconds (members joining one after another) while everyone sends
+// through the relay: every frame's signature still arrives, so no honest
+// member is cut.
+func TestEpochChangesCutNobody(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a relay and five engines")
+	}
+	ms, _ := relayCall(t, nil, "alice", "bob", "carol", "dave", "erin")
+	waitUntil(t, 30*time.Second, "everyone on the relay", func() bool {
+		for _, m := range ms {
+			if m.eng.Relay().State != "connected" {
+				return false
+			}
+		}
+		return true
+	})
+	var devs []*calltest.Device
+	for _, m := range ms {
+		devs = append(devs, m.dev)
+	}
+	for n := uint64(2); n <= 8; n++ {
+		ep := calltest.NewEpoch(t, n, devs...)
+		for _, m := range ms {
+			e := ep
+			e.Key = bytes.Clone(ep.Key)
+			if err := m.eng.SetEpoch(e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		time.Sleep(400 * time.Millisecond)
+	}
+	time.Sleep(4 * time.Second) // past sigMissingAfter
+	for _, m := range ms {
+		rs := m.eng.Relay()
+		if sg := rs.Signatures; sg.CutForged+sg.CutUnsigned+sg.CutEquivocated != 0 || sg.Verified == 0 {
+			t.Errorf("%s: signatures %+v, cuts %q", m.dev.Member, sg, rs.Cuts)
+		}
+	}
+}

@@ -18,6 +18,7 @@ import (
 )
 
 // TestTwelveOnOneRelay: twelve members in one meeting on one node's relay.
+// The first four are a mesh; from the fifth the call moves to the relay.
 // Three speak. Everyone decrypts the three speakers' audio and video, gets
 // at most LastN videos and the three loudest audios, and verifies every
 // relayed frame's sender signature; no mesh connection remains. A member
@@ -53,12 +54,27 @@ func TestTwelveOnOneRelay(t *testing.T) {
 		t.Fatal(err)
 	}
 	alice.Join(t, ctx, id)
-	for _, p := range others {
+	for i, p := range others {
 		p.WaitMeeting(t, ctx, id)
 		if _, err := meeting.Request(ctx, p.Chain, p.Eph, p.Dev, id, nil); err != nil {
 			t.Fatalf("%s's request: %v", p.Name(), err)
 		}
 		p.Join(t, ctx, id)
+		if i == 2 {
+			// Four members: the mesh carries them, no relay link.
+			four := all[:4]
+			party.AllHear(t, 90*time.Second, "the first four to hear each other", 0, four...)
+			for _, m := range four {
+				if rs := m.P.Engine().Relay(); rs.Node != "" {
+					t.Errorf("%s is on the relay of %s with four members", m.Name(), rs.Node)
+				}
+				for _, s := range m.P.Engine().Stats() {
+					if s.State != "connected" {
+						t.Errorf("%s's mesh connection with %s/%s is %q", m.Name(), s.UserID, s.DeviceID, s.State)
+					}
+				}
+			}
+		}
 	}
 	speakers := all[:3]
 	for _, p := range all[3:] {
@@ -105,7 +121,7 @@ func TestTwelveOnOneRelay(t *testing.T) {
 			t.Errorf("%s's relay link is %q", p.Name(), rs.State)
 		}
 		if sg := rs.Signatures; sg.Verified == 0 || sg.CutForged+sg.CutUnsigned+sg.CutEquivocated != 0 {
-			t.Errorf("%s's frame signatures: %+v", p.Name(), rs.Signatures)
+			t.Errorf("%s's frame signatures: %+v; cuts %q", p.Name(), rs.Signatures, rs.Cuts)
 		}
 		for _, s := range p.P.Engine().Stats() {
 			if s.State != "" {

@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"encoding/json"
+	"time"
 
 	"github.com/pion/webrtc/v4"
 
@@ -155,11 +156,40 @@ func (s *session) flushSlots() {
 	s.lastSlots = out
 }
 
+// formerGrace is how long a member still gets the opaque messages of a
+// member its slots stopped forwarding: the signatures of the last frames
+// it got come after them (a batch every 250 ms), and without them the
+// member would cut the sender as unsigned.
+const formerGrace = 3 * time.Second
+
+// noteFormer records that one of s's slots stopped forwarding from's
+// media at now.
+func (s *session) noteFormer(from *session, now time.Time) {
+	s.formerMu.Lock()
+	defer s.formerMu.Unlock()
+	if s.former == nil {
+		s.former = make(map[*session]time.Time)
+	}
+	for o, at := range s.former {
+		if now.Sub(at) > formerGrace {
+			delete(s.former, o)
+		}
+	}
+	s.former[from] = now
+}
+
 // receivesFrom reports whether any of s's slots forwards, or is switching
-// to, one of from's tracks: the sessions that need from's opaque messages
-// (its frame signatures). Sending them to the others would only load
-// their data channels, which in a large meeting is most of them.
+// to, one of from's tracks, or stopped less than formerGrace ago: the
+// sessions that need from's opaque messages (its frame signatures).
+// Sending them to the others would only load their data channels, which
+// in a large meeting is most of them.
 func (s *session) receivesFrom(from *session) bool {
+	s.formerMu.Lock()
+	at, ok := s.former[from]
+	s.formerMu.Unlock()
+	if ok && s.relay.cfg.Now().Sub(at) <= formerGrace {
+		return true
+	}
 	for _, d := range s.slots {
 		if src := d.target(); src != nil && src.owner == from {
 			return true

@@ -77,7 +77,7 @@
 //   - 0x03, any direction, opaque: forwarded unchanged, type byte
 //     included, from the sender to every other session of its meeting
 //     that forwards or is switching to one of the sender's tracks in one
-//     of its slots (clients carry frame signatures in it, which only the
+//     of its slots, or stopped less than 3 s ago (clients carry frame signatures in it, which only the
 //     members receiving the frames need; in a meeting of 30 with last-N
 //     6, sending them to all would multiply the channels' load by about
 //     three, and a channel that falls behind gets its members' frames cut

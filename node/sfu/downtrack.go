@@ -51,6 +51,7 @@ func (d *downTrack) forward(src *source, in *inbound) {
 		d.cur, d.pending = src, nil
 		d.m.rebase(in.p.SequenceNumber, in.p.Timestamp, in.vp8, in.now)
 		if old != nil {
+			d.sess.noteFormer(old.owner, in.now)
 			old.removeDown(d)
 			if old.owner == src.owner {
 				d.sess.relay.stats.layerSwitches.Add(1)
@@ -146,6 +147,7 @@ func (d *downTrack) setTarget(src *source, now time.Time) bool {
 	}
 	if src == nil {
 		if d.cur != nil {
+			d.sess.noteFormer(d.cur.owner, now)
 			d.cur.removeDown(d)
 			d.cur = nil
 			d.sess.slotsDirty.Store(true)

@@ -3,6 +3,7 @@ package sfu
 import (
 	"context"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -30,6 +31,12 @@ type session struct {
 	videoSlots []*downTrack
 	screenSlot *downTrack
 	slots      []*downTrack // all of the above
+
+	// formerMu guards former: members whose media a slot stopped
+	// forwarding, and when (noteFormer), at most one per member of the
+	// meeting.
+	formerMu sync.Mutex
+	former   map[*session]time.Time
 
 	// meeting.mu
 	committed bool
