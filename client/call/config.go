@@ -90,6 +90,8 @@ type Config struct {
 	Reach Reach
 	// Video and Audio, optional, are what this device sends: VP8 frames
 	// and Opus packets. Without one the track is negotiated but silent.
+	// A Video that is a SimulcastSource goes to a media relay as three
+	// layers (simulcast.go).
 	Video Source
 	Audio Source
 	// Screen, optional, is a shared screen: VP8 frames on a third track.

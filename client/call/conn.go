@@ -103,7 +103,7 @@ func (e *Engine) addTracks(p *peer, c *conn) error {
 		if err != nil {
 			return fmt.Errorf("add %v track: %w", kind, err)
 		}
-		e.wg.Go(func() { e.readRTCP(&p.stats, kind, s) })
+		e.wg.Go(func() { e.readRTCP(&p.stats, kind, s, "") })
 	}
 	return nil
 }

@@ -185,6 +185,32 @@
 // reading Engine.KeyframeRequests (the page's bridge asks the browser's
 // encoder).
 //
+// # Relay mode
+//
+// With Config.MediaRelay, a roster of more than MeshLimit members is
+// carried by one connection to a node's media relay (relaylink.go, on
+// node/sfu's wire contract): this device's tracks on mids pa, pv and ps,
+// the slots it receives, and a data channel for the relay's slot map and
+// the members' frame signatures. Frames are sealed as on the mesh; every
+// frame sent on the link is also added to this device's frame signatures
+// (client/framesig), and a relayed frame is attributed by its KID alone
+// and kept only while its sender's signatures verify. The mesh stays up
+// until the link is.
+//
+// A camera whose Source is a SimulcastSource (SimulcastSyntheticSource;
+// `parley call`'s synthetic camera with --media-relay) goes to the relay
+// as simulcast: three encodings of the pv transceiver, RIDs q, h and f
+// (a=simulcast:send q;h;f), whose packets carry the sdes:mid and
+// sdes:rtp-stream-id header extensions by which the relay tells them
+// apart (simulcast.go). Each layer's frame is sealed on its own, under
+// its own counter of the one sframe.Sender, and signed like any other,
+// so a subscriber the relay moves between layers (at a key frame, by its
+// bandwidth) never sees a counter twice, and the signature batches, which
+// list every counter sent, cover whichever layer it got. The mesh gets
+// the full layer alone, as one stream on the camera track; the lower two
+// are sealed only while the link is up. RelayStats.Layers counts what
+// each layer carried.
+//
 // # Media files
 //
 // IVFSource reads VP8 IVF files: a 32-byte header ("DKIF", version, header
@@ -210,7 +236,8 @@
 // callbacks only queue events for it. Besides, each source has a pump,
 // the relay credentials a fetcher, the device's addresses a watcher,
 // each peer an outbox that seals and sends its signals in order, each
-// local track on each connection an RTCP reader, and each remote track a
-// reader on pion's OnTrack goroutine. Run returns only after every one of
-// them has ended and the keys are erased.
+// local track (each simulcast encoding) on each connection an RTCP
+// reader, and each remote track a reader on pion's OnTrack goroutine.
+// Run returns only after every one of them has ended and the keys are
+// erased.
 package call

@@ -46,6 +46,9 @@ type Engine struct {
 	sender  *sframe.Sender
 	keyring *sframe.Keyring
 	tracks  map[MediaKind]*webrtc.TrackLocalStaticSample
+	// layers are the camera's simulcast tracks of the relay link, when
+	// its source is a SimulcastSource (simulcast.go); nil otherwise.
+	layers [NumLayers]*webrtc.TrackLocalStaticSample
 
 	view        atomic.Pointer[rosterView]        // current and previous roster
 	ownKeys     atomic.Pointer[[]hpke.PrivateKey] // SetOwnKeys; nil: Config.EphemeralKey
@@ -65,6 +68,8 @@ type Engine struct {
 	relayAPI   *webrtc.API
 	relayCur   atomic.Pointer[relayLink]
 	relayStats mediaCounters
+	layerStats [NumLayers]layerCounters                // frames sent on each camera layer
+	layerSSRCs ssrcRIDs                                // the links' camera layers, for sdesInterceptor
 	peerIndex  atomic.Pointer[map[ids.DeviceRef]*peer] // peerList by ID
 	audioLevel atomic.Uint32                           // RFC 6464 level of the latest audio frame
 	pins       atomic.Pointer[[]string]
@@ -148,7 +153,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 	_, _ = rand.Read(e.keysSession[:])
 	e.audioLevel.Store(levelSilence)
 	if cfg.MediaRelay != nil {
-		if e.relayAPI, err = newRelayAPI(cfg.SettingEngine, bwes, cfg.InitialBitrate, cfg.MaxBitrate, &e.audioLevel); err != nil {
+		if e.relayAPI, err = newRelayAPI(cfg.SettingEngine, bwes, cfg.InitialBitrate, cfg.MaxBitrate, &e.audioLevel, &e.layerSSRCs); err != nil {
 			return nil, err
 		}
 	}
@@ -162,6 +167,9 @@ func NewEngine(cfg Config) (*Engine, error) {
 			return nil, fmt.Errorf("%w: %v track: %v", ErrInvalidConfig, kind, err)
 		}
 		e.tracks[kind] = t
+	}
+	if e.layers, err = newLayerTracks(&cfg); err != nil {
+		return nil, err
 	}
 	return e, nil
 }

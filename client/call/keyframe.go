@@ -4,6 +4,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 )
@@ -41,10 +42,15 @@ func (e *Engine) KeyframeRequests() <-chan struct{} { return e.kf.ch }
 // readRTCP drains one local track's RTCP on a connection (counting on
 // stats, the peer's or the relay's), which
 // feeds the interceptors (NACK, reports, congestion control), and answers
-// a video key-frame request. It returns when the connection closes.
-func (e *Engine) readRTCP(stats *mediaCounters, kind MediaKind, s *webrtc.RTPSender) {
+// a video key-frame request. rid names a simulcast encoding of s, "" for
+// a sender of one stream. It returns when the connection closes.
+func (e *Engine) readRTCP(stats *mediaCounters, kind MediaKind, s *webrtc.RTPSender, rid string) {
+	read := s.ReadRTCP
+	if rid != "" {
+		read = func() ([]rtcp.Packet, interceptor.Attributes, error) { return s.ReadSimulcastRTCP(rid) }
+	}
 	for {
-		pkts, _, err := s.ReadRTCP()
+		pkts, _, err := read()
 		if err != nil {
 			return
 		}

@@ -87,6 +87,9 @@ type relayLink struct {
 	sigMu      sync.Mutex
 	queuedSigs [][]byte
 	slots      atomic.Pointer[string] // the relay's last slots message (advisory)
+	// layerSSRCs are the camera layers' SSRCs on this link, set before
+	// the offer.
+	layerSSRCs []uint32
 }
 
 // onRelay reports whether the current roster is carried by the relay.
@@ -143,6 +146,7 @@ func (e *Engine) connectRelay(ctx context.Context, skip string) (*relayLink, err
 	fail := func(err error) (*relayLink, error) {
 		l.closing.Store(true)
 		_ = pc.Close()
+		e.layerSSRCs.forget(l.layerSSRCs)
 		return nil, err
 	}
 	if l.sigs, err = framesig.NewVerifier(e.cfg.ChainID, e.cfg.MeetingID, e.deviceKeyOf, framesig.WithMissingAfter(sigMissingAfter)); err != nil {
@@ -200,10 +204,17 @@ func (e *Engine) connectRelay(ctx context.Context, skip string) (*relayLink, err
 }
 
 // addRelayTransceivers lays out the offer as the relay's wire contract
-// says: this device's three tracks, sendonly, on mids pa, pv and ps, then
-// recvonly slots ra0..ra2 (the loudest three), rv0..rv{LastN-1} and rs0.
+// says: this device's three tracks, sendonly, on mids pa, pv (one stream,
+// or a simulcast camera's three layers) and ps, then recvonly slots
+// ra0..ra2 (the loudest three), rv0..rv{LastN-1} and rs0.
 func (e *Engine) addRelayTransceivers(l *relayLink) error {
 	for _, kind := range []MediaKind{Audio, Video, Screen} {
+		if kind == Video && e.simulcast() {
+			if err := e.addLayerTransceiver(l); err != nil {
+				return err
+			}
+			continue
+		}
 		tr, err := l.pc.AddTransceiverFromTrack(e.tracks[kind], webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
 		if err != nil {
 			return fmt.Errorf("relay %v track: %w", kind, err)
@@ -211,7 +222,7 @@ func (e *Engine) addRelayTransceivers(l *relayLink) error {
 		if err := tr.SetMid(pubMid[kind]); err != nil {
 			return fmt.Errorf("relay %v track: %w", kind, err)
 		}
-		e.wg.Go(func() { e.readRTCP(&e.relayStats, kind, tr.Sender()) })
+		e.wg.Go(func() { e.readRTCP(&e.relayStats, kind, tr.Sender(), "") })
 	}
 	recv := func(kind webrtc.RTPCodecType, mid string) error {
 		tr, err := l.pc.AddTransceiverFromKind(kind, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly})
@@ -333,6 +344,7 @@ func (e *Engine) closeRelay() {
 func (e *Engine) dropRelay(l *relayLink) {
 	l.closing.Store(true)
 	l.connected.Store(false)
+	e.layerSSRCs.forget(l.layerSSRCs)
 	e.wg.Go(func() {
 		if err := l.pc.GracefulClose(); err != nil {
 			e.log.Debugf("close relay link: %v", err)
@@ -369,6 +381,10 @@ type RelayStats struct {
 	Reconnects uint64
 	// FramesSent and BytesSent: frames written while the link was up.
 	FramesSent, BytesSent uint64
+	// Layers: of those, the frames of each layer of a simulcast camera
+	// (SimulcastSource), LayerQ, LayerH, LayerF; zero for a camera sent
+	// as one stream.
+	Layers [NumLayers]LayerStats
 	// Unattributed counts relayed frames that named no member this
 	// device receives from (their KID), by reason; the frames that did
 	// are counted in each member's PeerStats.
@@ -395,6 +411,9 @@ func (e *Engine) Relay() RelayStats {
 	e.cutsMu.Lock()
 	s.Cuts = slices.Clone(e.cuts)
 	e.cutsMu.Unlock()
+	for i := range s.Layers {
+		s.Layers[i] = LayerStats{RID: layerRIDs[i], FramesSent: e.layerStats[i].frames.Load(), BytesSent: e.layerStats[i].bytes.Load()}
+	}
 	if l := e.relayCur.Load(); l != nil {
 		s.Signatures = l.sigs.Stats()
 		s.Node, s.State = l.node, l.pc.ConnectionState().String()

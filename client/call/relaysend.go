@@ -46,33 +46,59 @@ func opusLevel(frame []byte) uint8 {
 	return uint8(127 - (n-8)*107/112) //nolint:gosec // 20..127
 }
 
-// emit writes a frame sealed under this device's key to its track, which
-// every connected peer's connection and the relay link share, and counts
-// it; on the relay it also adds the frame to this device's running frame
-// signatures (framesig), which go to the relay with the frames. Callers
-// hold sendMu from the encryption on, so that frames reach the signer in
-// counter order.
+// emit writes a frame sealed under this device's key to its tracks and
+// counts it: the mesh's track, which every connected peer's connection
+// shares, and the relay link's, which is the same track but for a
+// simulcast camera's layers (simulcast.go). layer is the frame's layer,
+// LayerF for every frame that is not one: the mesh gets the full layer
+// only. On the relay it also adds the frame to this device's running
+// frame signatures (framesig), which go to the relay with the frames.
+// Callers hold sendMu from the encryption on, so that frames reach the
+// signer in counter order.
 //
-// The track is bound to the relay link as soon as its DTLS is up, before
+// The tracks are bound to the relay link as soon as its DTLS is up, before
 // its data channel opens, so every frame is signed while there is a link
 // at all; signatures wait for the channel (sendSignature).
-func (e *Engine) emit(kind MediaKind, frame []byte, d time.Duration) {
-	list, l := e.connectedPeers(), e.relayCur.Load()
-	if len(list) == 0 && e.relayUp() == nil {
+func (e *Engine) emit(kind MediaKind, layer int, frame []byte, d time.Duration) {
+	mesh, relay := e.tracks[kind], e.tracks[kind]
+	if kind == Video && e.simulcast() {
+		relay = e.layers[layer]
+		if layer != LayerF {
+			mesh = nil
+		}
+	}
+	var list []*peer
+	if mesh != nil {
+		list = e.connectedPeers()
+	}
+	link, l := e.relayCur.Load(), e.relayUp()
+	if len(list) == 0 && l == nil {
 		return
 	}
 	// An error here names a connection that is closing; the others were
 	// written.
-	_ = e.tracks[kind].WriteSample(media.Sample{Data: frame, Duration: d})
+	sample := media.Sample{Data: frame, Duration: d}
+	if len(list) > 0 || (l != nil && relay == mesh) {
+		_ = mesh.WriteSample(sample)
+	}
+	if l != nil && relay != mesh {
+		_ = relay.WriteSample(sample)
+	}
 	for _, p := range list {
 		p.stats.framesSent.Add(1)
 		p.stats.bytesSent.Add(uint64(len(frame)))
 	}
-	if l == nil {
+	if l != nil {
+		e.relayStats.framesSent.Add(1)
+		e.relayStats.bytesSent.Add(uint64(len(frame)))
+		if relay != e.tracks[kind] {
+			e.layerStats[layer].frames.Add(1)
+			e.layerStats[layer].bytes.Add(uint64(len(frame)))
+		}
+	}
+	if link == nil {
 		return
 	}
-	e.relayStats.framesSent.Add(1)
-	e.relayStats.bytesSent.Add(uint64(len(frame)))
 	codec := kind.codec()
 	h, _, err := sframe.ParseHeader(frame[codec.PrefixLen(frame):])
 	if err != nil {
@@ -87,7 +113,7 @@ func (e *Engine) emit(kind MediaKind, frame []byte, d time.Duration) {
 		e.log.Warnf("frame signature: %v", err)
 		return
 	}
-	e.sendSignature(l, msg)
+	e.sendSignature(link, msg)
 }
 
 // flushSignatures signs the open batch, every tick, so that a quiet
@@ -154,9 +180,9 @@ func (e *Engine) sendOnLink(l *relayLink, msg []byte) {
 // newRelayAPI builds the pion API of the relay link: the mesh's codecs,
 // interceptors and congestion control, plus the header extensions of the
 // relay's wire contract: the audio level (RFC 6464), written on this
-// device's audio by levelInterceptor, and mid and rid, which name the
-// relay's slots.
-func newRelayAPI(se *webrtc.SettingEngine, reg *bweRegistry, initial, maxRate int, level *atomic.Uint32) (*webrtc.API, error) {
+// device's audio by levelInterceptor, and mid and rid, written on the
+// camera's simulcast layers by sdesInterceptor.
+func newRelayAPI(se *webrtc.SettingEngine, reg *bweRegistry, initial, maxRate int, level *atomic.Uint32, rids *ssrcRIDs) (*webrtc.API, error) {
 	return buildAPI(se, reg, initial, maxRate, func(m *webrtc.MediaEngine, ir *interceptor.Registry) error {
 		exts := []struct {
 			uri  string
@@ -173,6 +199,7 @@ func newRelayAPI(se *webrtc.SettingEngine, reg *bweRegistry, initial, maxRate in
 			}
 		}
 		ir.Add(levelFactory{level: level})
+		ir.Add(sdesFactory{rids: rids})
 		return nil
 	})
 }

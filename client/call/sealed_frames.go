@@ -34,7 +34,7 @@ func (e *Engine) SendSealed(kind MediaKind, frame []byte, duration time.Duration
 	}
 	e.sendMu.Lock()
 	defer e.sendMu.Unlock()
-	e.emit(kind, frame, duration)
+	e.emit(kind, LayerF, frame, duration)
 	return nil
 }
 

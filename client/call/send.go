@@ -20,6 +20,12 @@ const adaptEvery = 200 * time.Millisecond
 // pion's packetizer (and a browser's) works on the ciphertext. Frames are
 // neither encrypted nor sent while no peer is connected.
 //
+// A simulcast camera's layers are each encrypted on their own (each
+// under its own counter, so that a subscriber the relay moves between
+// layers never sees a counter twice) and written to their tracks; the
+// lower two only while the relay link is up, since only the relay takes
+// them.
+//
 // Between frames it passes on what the peers asked for: a key frame
 // (KeyframeRequester) and, every adaptEvery, the congestion controllers'
 // target (BitrateController), for the sources that can.
@@ -31,6 +37,10 @@ func (e *Engine) pump(ctx context.Context, kind MediaKind, src Source) {
 	next := time.Now()
 	kfr, _ := src.(KeyframeRequester)
 	bc, _ := src.(BitrateController)
+	sc, _ := src.(SimulcastSource)
+	if kind != Video || !e.simulcast() {
+		sc = nil
+	}
 	var adapted time.Time
 	for {
 		if kind.IsVideo() && kfr != nil && e.kf.pending.Swap(false) {
@@ -42,24 +52,44 @@ func (e *Engine) pump(ctx context.Context, kind MediaKind, src Source) {
 				bc.SetTargetBitrate(max(target-audioReserve, MinBitrate))
 			}
 		}
-		frame, d, err := src.ReadFrame()
+		var layers [NumLayers][]byte
+		var d time.Duration
+		var err error
+		if sc != nil {
+			layers, d, err = sc.ReadLayers()
+		} else {
+			layers[LayerF], d, err = src.ReadFrame()
+		}
 		if err != nil {
 			e.log.Errorf("%v source stopped: %v", kind, err)
 			return
 		}
 		if kind == Audio {
-			lvl := opusLevel(frame)
+			lvl := opusLevel(layers[LayerF])
 			if al, ok := src.(AudioLeveler); ok {
 				lvl = min(al.AudioLevel(), levelSilence)
 			}
 			e.audioLevel.Store(uint32(lvl))
 		}
-		if len(e.connectedPeers()) > 0 || e.relayUp() != nil {
+		mesh, relay := len(e.connectedPeers()) > 0, e.relayUp() != nil
+		if mesh || relay {
 			e.sendMu.Lock()
-			enc, err := e.sender.Encrypt(buf[:0], codec, frame)
-			if err == nil {
+			for i, frame := range layers {
+				if i != LayerF && !relay {
+					continue
+				}
+				if frame == nil {
+					if sc != nil {
+						e.skipLayer(i, d)
+					}
+					continue
+				}
+				enc, err := e.sender.Encrypt(buf[:0], codec, frame)
+				if err != nil {
+					continue
+				}
 				buf = enc
-				e.emit(kind, enc, d)
+				e.emit(kind, i, enc, d)
 			}
 			e.sendMu.Unlock()
 		}

@@ -73,7 +73,7 @@ func newCallCmd(g *globals) *cobra.Command {
 			default:
 				return errors.New("give a meeting ID to join, or --create and no ID")
 			}
-			vsrc, asrc, err := callSources(video, audio)
+			vsrc, asrc, err := callSources(video, audio, useRelay)
 			if err != nil {
 				return err
 			}
@@ -137,7 +137,7 @@ func newCallCmd(g *globals) *cobra.Command {
 	c.Flags().BoolVar(&create, "create", false, "create the meeting and lead it")
 	c.Flags().BoolVar(&useRelay, "media-relay", true, fmt.Sprintf("carry calls of more than %d members through the nodes' media relays (up to %d members); off: a mesh of at most %d", call.DefaultMeshLimit, call.MaxRelayMembers, call.MaxMembers))
 	c.Flags().IntVar(&lastN, "last-n", call.DefaultLastN, fmt.Sprintf("on a relay, how many members' videos to receive (1 to %d): those who spoke last", call.MaxLastN))
-	c.Flags().StringVar(&video, "video", "", "VP8 IVF file to send (default: synthetic frames)")
+	c.Flags().StringVar(&video, "video", "", "VP8 IVF file to send (default: synthetic frames, as three simulcast layers with --media-relay)")
 	c.Flags().StringVar(&audio, "audio", "", "Opus Ogg file to send (default: synthetic frames)")
 	c.Flags().StringVar(&record, "record", "", "directory to write each peer's decrypted media to (IVF/Ogg); every member is told while it lasts")
 	c.Flags().DurationVar(&duration, "duration", 0, "end the call after this long")
@@ -147,12 +147,19 @@ func newCallCmd(g *globals) *cobra.Command {
 	return c
 }
 
-func callSources(video, audio string) (call.Source, call.Source, error) {
+// callSources opens the media files, or makes synthetic sources. A
+// synthetic camera is simulcast when the call may use a media relay
+// (which then forwards each member the layer its bandwidth allows; the
+// mesh gets the full layer); a file is one stream.
+func callSources(video, audio string, relay bool) (call.Source, call.Source, error) {
 	var v, a call.Source
 	var err error
-	if video != "" {
+	switch {
+	case video != "":
 		v, err = call.NewIVFSource(video)
-	} else {
+	case relay:
+		v, err = call.NewSimulcastSyntheticSource(500_000, 30)
+	default:
 		v, err = call.NewAdaptiveSyntheticSource(500_000, 30)
 	}
 	if err != nil {

@@ -40,13 +40,26 @@ func (m *member) stats(other *member) call.PeerStats {
 	return call.PeerStats{}
 }
 
+// setup is what a test changes of relayCall's call.
+type setup struct {
+	// Relay's Tamper and Estimate hooks (sfu.Config), optional.
+	tamper   func(from, to ids.DeviceRef, kind string, pkt *rtp.Packet) []*rtp.Packet
+	estimate func(member ids.DeviceRef) int
+	// video, optional, makes a member's camera source; nil, or nil from
+	// it: synthetic, 100 kbit/s at 15 frames a second.
+	video func(name string) (call.Source, error)
+	// sinks, optional, gives a member's sinks in place of its recorder's
+	// (which it is given, to pass frames on to).
+	sinks func(name string, rec call.SinkFactory) call.SinkFactory
+}
+
 // relayCall runs the devices' engines on one in-process relay with the
-// given hook, every roster on the relay (MeshLimit 1), and returns the
+// given hooks, every roster on the relay (MeshLimit 1), and returns the
 // members and the epoch's meeting key.
-func relayCall(t *testing.T, tamper func(from, to ids.DeviceRef, kind string, pkt *rtp.Packet) []*rtp.Packet, names ...string) ([]*member, []byte) {
+func relayCall(t *testing.T, s setup, names ...string) ([]*member, []byte) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	relay, err := sfu.New(sfu.Config{SettingEngine: sfutest.LoopbackSettingEngine(), LoggerFactory: sfutest.QuietLoggers(), Tamper: tamper})
+	relay, err := sfu.New(sfu.Config{SettingEngine: sfutest.LoopbackSettingEngine(), LoggerFactory: sfutest.QuietLoggers(), Tamper: s.tamper, Estimate: s.estimate})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,14 +80,24 @@ func relayCall(t *testing.T, tamper func(from, to ids.DeviceRef, kind string, pk
 		cfg := m.dev.Config(net.Endpoint(m.dev.Member))
 		cfg.SettingEngine = call.LoopbackSettingEngine()
 		cfg.Sinks = m.rec.Sinks()
+		if s.sinks != nil {
+			cfg.Sinks = s.sinks(m.dev.Member.UserID, cfg.Sinks)
+		}
 		cfg.MeshLimit = 1
 		cfg.MediaRelay = func(ctx context.Context, offer, _ string) (string, string, error) {
 			answer, err := relay.Join(ctx, sfu.JoinRequest{MeetingID: calltest.MeetingID, User: m.dev.Member.UserID, Device: m.dev.Member.DeviceID, OfferSDP: offer})
 			return answer, "in-process", err
 		}
 		var err error
-		if cfg.Video, err = call.NewSyntheticSource(call.Video, 100_000, 15); err != nil {
-			t.Fatal(err)
+		if s.video != nil {
+			if cfg.Video, err = s.video(m.dev.Member.UserID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if cfg.Video == nil {
+			if cfg.Video, err = call.NewSyntheticSource(call.Video, 100_000, 15); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if cfg.Audio, err = call.NewSyntheticSource(call.Audio, 32_000, 50); err != nil {
 			t.Fatal(err)
@@ -155,7 +178,7 @@ func TestRelayThatAltersOrReplays(t *testing.T) {
 		}
 		return []*rtp.Packet{&out}
 	}
-	ms, _ := relayCall(t, tamper, "alice", "bob", "carol")
+	ms, _ := relayCall(t, setup{tamper: tamper}, "alice", "bob", "carol")
 	alice, bob, carol := ms[0], ms[1], ms[2]
 	waitUntil(t, 60*time.Second, "bob to refuse altered and replayed frames of alice and carol", func() bool {
 		a, c := bob.stats(alice), bob.stats(carol)
@@ -222,7 +245,7 @@ func TestMemberRelabelsAnothersKID(t *testing.T) {
 		forged.Add(1)
 		return []*rtp.Packet{&out}
 	}
-	ms, k := relayCall(t, tamper, "alice", "bob", "carol", "mallory")
+	ms, k := relayCall(t, setup{tamper: tamper}, "alice", "bob", "carol", "mallory")
 	alice, bob, carol := ms[0], ms[1], ms[2]
 	key = k
 	// mallory derives alice's sender key from the group key: alice is
@@ -276,7 +299,7 @@ func TestEpochChangesCutNobody(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a relay and five engines")
 	}
-	ms, _ := relayCall(t, nil, "alice", "bob", "carol", "dave", "erin")
+	ms, _ := relayCall(t, setup{}, "alice", "bob", "carol", "dave", "erin")
 	waitUntil(t, 30*time.Second, "everyone on the relay", func() bool {
 		for _, m := range ms {
 			if m.eng.Relay().State != "connected" {

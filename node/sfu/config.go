@@ -59,6 +59,13 @@ type Config struct {
 	// (replays). Its packets must not alias pkt's payload, which other
 	// members' copies share.
 	Tamper func(from, to ids.DeviceRef, kind string, pkt *rtp.Packet) []*rtp.Packet
+	// Estimate, for tests only (parleyd never sets it), overrides the
+	// congestion controller's estimate of what the relay may send a
+	// member, in bit/s, when it returns more than 0: tests of clients
+	// constrain a subscriber this way where the loopback network they
+	// run on cannot. It is called in every allocation round and must not
+	// block.
+	Estimate func(member ids.DeviceRef) int
 }
 
 func (c Config) withDefaults() Config {

@@ -79,10 +79,15 @@ func New(cfg Config) (*Relay, error) {
 }
 
 // estimate is the bit rate the relay may send s: its congestion
-// controller's target.
+// controller's target, unless a test overrides it.
 func (r *Relay) estimate(s *session) int {
 	if f := r.estimateHook.Load(); f != nil {
 		return (*f)(s.name)
+	}
+	if r.cfg.Estimate != nil {
+		if b := r.cfg.Estimate(s.key); b > 0 {
+			return b
+		}
 	}
 	if s.bwe == nil {
 		return initialBitrate
