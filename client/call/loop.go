@@ -293,9 +293,13 @@ func (e *Engine) housekeep(now time.Time) {
 				who = p.id.String()
 			}
 			msg := fmt.Sprintf("epoch %d, %s: %v", c.Epoch, who, c.Reason)
-			e.log.Warnf("relay: cutting the frames of %s", msg)
+			if c.Held {
+				msg += " (held: its frames play only once verified)"
+			}
+			e.log.Warnf("relay: %s", msg)
 			e.noteCut(msg)
 		}
+		e.settleHeld()
 	}
 }
 

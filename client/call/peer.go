@@ -39,6 +39,9 @@ type peer struct {
 	sinkMu     sync.Mutex
 	sinks      map[MediaKind]*trackSink // live tracks' sinks, for the test hook
 	relaySinks map[MediaKind]*trackSink // sinks of the frames that came through the relay
+
+	heldMu sync.Mutex
+	held   []heldFrame // relayed frames waiting for their signatures (relayhold.go)
 }
 
 type outSignal struct {

@@ -171,21 +171,36 @@ func (e *Engine) receiveFrame(p *peer, kind MediaKind, data []byte, ts uint32, o
 		}
 		r = v.forKID(h.KID)
 	}
-	if sigs != nil && sigs.Frame(r.number, h.KID, h.CTR, data) == framesig.Drop {
-		reason, _ := sigs.Cut(r.number, h.KID)
-		if reason == nil {
-			reason = errors.New("the verifier has no room to follow it")
+	f := Frame{From: p.ident, Kind: kind, Epoch: r.number, KID: h.KID, Counter: h.CTR, Timestamp: ts, Data: plain, Sealed: data}
+	if sigs != nil {
+		switch sigs.Frame(r.number, h.KID, h.CTR, data) {
+		case framesig.Drop:
+			p.stats.reject(unsignedErr(sigs, r.number, h.KID))
+			return
+		case framesig.Hold:
+			p.hold(sigs, out, f)
+			return
 		}
-		p.stats.reject(fmt.Errorf("%w: %w", ErrUnsigned, reason))
-		return
 	}
+	e.deliver(p, out, f)
+}
+
+// deliver hands an authenticated frame to its sink; out.mu is held.
+func (e *Engine) deliver(p *peer, out *trackSink, f Frame) {
 	p.stats.decrypted.Add(1)
-	p.stats.recvEpoch.Store(r.number)
-	if err := out.sink.WriteFrame(Frame{
-		From: p.ident, Kind: kind, Epoch: r.number, KID: h.KID, Counter: h.CTR, Timestamp: ts, Data: plain, Sealed: data,
-	}); err != nil {
-		e.log.Warnf("sink for %v of %s: %v", kind, p.id, err)
+	p.stats.recvEpoch.Store(f.Epoch)
+	if err := out.sink.WriteFrame(f); err != nil {
+		e.log.Warnf("sink for %v of %s: %v", f.Kind, p.id, err)
 	}
+}
+
+// unsignedErr is why a relayed frame under (epoch, kid) is not played.
+func unsignedErr(sigs *framesig.Verifier, epoch, kid uint64) error {
+	reason, _ := sigs.Cut(epoch, kid)
+	if reason == nil {
+		reason = errors.New("no valid batch covered it in time")
+	}
+	return fmt.Errorf("%w: %w", ErrUnsigned, reason)
 }
 
 // expectKID checks that kid is the KID member id sends under in the epoch

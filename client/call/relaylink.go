@@ -38,10 +38,10 @@ const (
 	// linkRetry: after a failed dial, the next one waits this long.
 	linkRetry = time.Second
 	// sigMissingAfter: a relayed frame not covered by its sender's
-	// signature this long after it arrived cuts the sender (framesig).
-	// Batches go every 250 ms; the rest is room for a loaded relay's
-	// data channel, whose messages queue behind media under load.
-	sigMissingAfter = 3 * time.Second
+	// signature this long after it arrived holds the sender (framesig):
+	// from then on its frames play only once verified. Batches go every
+	// 250 ms; the rest is room for a slow data channel.
+	sigMissingAfter = 1500 * time.Millisecond
 	// relayDownLimit: a link down this long is replaced, on another node's
 	// relay if there is one.
 	relayDownLimit = 3 * time.Second

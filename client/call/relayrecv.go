@@ -169,7 +169,9 @@ func (e *Engine) relayMessage(l *relayLink, data []byte) {
 	case relayMsgOpaque:
 		if err := l.sigs.Message(data[1:]); err != nil {
 			e.log.Debugf("relay: frame signature refused: %v", err)
+			return
 		}
+		e.settleHeld()
 	}
 }
 

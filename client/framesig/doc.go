@@ -28,7 +28,7 @@
 //     message changes nothing but Stats, so strangers sending junk cut
 //     no one;
 //   - leave a frame unjudged: every frame Frame answers Pending is, within
-//     MissingAfter and one Sweep, either verified or its KID cut — this is
+//     MissingAfter and one Sweep, either verified or its KID held or cut — this is
 //     what makes it safe for the caller to play frames before their batch
 //     comes;
 //   - grow without bound: pending frames, signed digests, (epoch, KID)
@@ -96,7 +96,22 @@
 // and more to every frame's latency. The Verifier only reports. Frame
 // answers Verified (a valid batch already covered the counter with the
 // same digest: the batch overtook the frame), Pending (recorded, waiting
-// for its batch) or Drop (the KID is cut: the caller drops the frame).
+// for its batch), Hold (the KID is held, below: keep the frame unplayed
+// and ask Settled until it says Verified — play it — or Drop) or Drop (the
+// KID is cut: the caller drops the frame).
+//
+// When a frame of a KID goes unsigned past MissingAfter (DefaultMissingAfter,
+// 1.5 s; a caller may allow more), Sweep does not cut the KID but holds it:
+// the frames it played unverified are given up (Stats.Unverified), and
+// from then on, for as long as the Verifier keeps the (epoch, KID), its
+// frames play only once verified. Batches late under load — a relay's
+// congested data channel, a retransmission after a loss — thus cost the
+// sender's receivers a batch of latency instead of the sender's media, and
+// a forger who relabels its frames under another member's KID without
+// taking that member's counters gets at most MissingAfter of media played
+// before nothing of it plays again. Held frames no batch covers within
+// MissingAfter expire unplayed (Stats.HeldExpired). Sweep reports a hold
+// as a Cut with Held set.
 //
 // Message checks, in order, that the message parses (ErrMalformed), that
 // keyFor gives a key for its (epoch, KID) — the device key of the member
@@ -117,10 +132,9 @@
 //     make a frame that decrypts, and the owner seals one per counter).
 //   - ErrEquivocated: two valid batches list different digests for one
 //     counter: the holder of the device key signed two frames under it.
-//   - ErrUnsigned: Sweep found a frame received more than MissingAfter
-//     (DefaultMissingAfter, 1.5 s) ago that no valid batch covers; or the
-//     KID had MaxPendingPerKID frames pending and got one more; or
-//     MaxPending frames were pending in all and this KID had the most.
+//   - ErrUnsigned: the KID had MaxPendingPerKID frames pending and got one
+//     more; or MaxPending frames were pending in all and this KID had the
+//     most. (A frame unsigned past MissingAfter holds the KID instead.)
 //
 // A cut means frames under that KID cannot be trusted, not that its owner
 // misbehaved: anyone holding the group key can forge under it. Only
@@ -135,13 +149,14 @@
 //   - A member colluding with the relay relabels its frames with another
 //     member's KID (it holds the group key, so they decrypt). Caught: the
 //     victim never signs those digests, so the frames stay pending and the
-//     KID is cut as ErrUnsigned after MissingAfter, or the victim's real
-//     batch for the same counters mismatches and cuts it as ErrForged at
-//     once. The attacker's own signature over them under the victim's KID
-//     fails (ErrBadSignature: keyFor gives the victim's key), and under its
-//     own KID covers nothing pending under the victim's. What it does get
-//     is up to MissingAfter of forged media played, and the victim's KID
-//     cut: an availability attack the relay has anyway.
+//     KID is held after MissingAfter (from then on only the victim's
+//     signed frames play), or the victim's real batch for the same counters
+//     mismatches and cuts it as ErrForged at once. The attacker's own
+//     signature over them under the victim's KID fails (ErrBadSignature:
+//     keyFor gives the victim's key), and under its own KID covers nothing
+//     pending under the victim's. What it does get is up to MissingAfter of
+//     forged media played once, and, by taking the victim's counters, the
+//     victim's KID cut: an availability attack the relay has anyway.
 //   - A relay that replays an old batch: harmless. The same digests match
 //     what is kept; a batch of another epoch, chain or meeting is checked
 //     under that epoch's key or fails its signature.

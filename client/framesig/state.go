@@ -43,6 +43,7 @@ type signedDigest struct {
 // state is what a Verifier knows of one (epoch, KID).
 type state struct {
 	cut         error // the reason, once cut; then nothing else is kept
+	held        bool  // its frames play only once verified (Hold), since one went unsigned
 	pending     map[uint64]pendingFrame
 	signed      []signedDigest // SignedWindow slots indexed by ctr mod SignedWindow; nil when none kept
 	signedUntil int64          // every slot has expired by then
@@ -55,7 +56,7 @@ func newState() *state {
 // idle reports whether the state holds nothing that dropping it would lose
 // but kept digests.
 func (st *state) idle() bool {
-	return st.cut == nil && len(st.pending) == 0
+	return st.cut == nil && len(st.pending) == 0 && !st.held
 }
 
 // signedDigest returns the digest a valid batch signed for ctr, if it is

@@ -15,6 +15,10 @@ const (
 	// Drop: the frame's (epoch, KID) is cut, or the Verifier has no room
 	// to follow it; the caller drops the frame.
 	Drop
+	// Hold: the frame's (epoch, KID) is held — one of its frames went
+	// unsigned past MissingAfter — so the caller keeps the frame unplayed
+	// and asks Settled about it until it is Verified (play it) or Drop.
+	Hold
 )
 
 func (v Verdict) String() string {
@@ -25,6 +29,8 @@ func (v Verdict) String() string {
 		return "verified"
 	case Drop:
 		return "drop"
+	case Hold:
+		return "hold"
 	}
 	return fmt.Sprintf("Verdict(%d)", int(v))
 }
@@ -35,6 +41,9 @@ type Cut struct {
 	// Reason wraps ErrForged, ErrUnsigned or ErrEquivocated and says which
 	// counter it is about.
 	Reason error
+	// Held: not a cut but a hold (ErrUnsigned, past MissingAfter): frames
+	// under (Epoch, KID) play from now on only once verified.
+	Held bool
 }
 
 // Stats counts what a Verifier did. Pending is a current count; the rest
@@ -50,6 +59,8 @@ type Stats struct {
 	BadSignature  uint64 // messages refused with ErrBadSignature
 	UnknownSender uint64 // messages refused with ErrUnknownSender
 
+	Held           uint64 // (epoch, KID)s held after a frame went unsigned past MissingAfter
+	HeldExpired    uint64 // held frames no batch covered within MissingAfter: never played
 	CutForged      uint64 // (epoch, KID)s cut with ErrForged
 	CutUnsigned    uint64 // … with ErrUnsigned
 	CutEquivocated uint64 // … with ErrEquivocated

@@ -96,6 +96,10 @@ func (v *Verifier) Frame(epoch, kid, ctr uint64, frame []byte) Verdict {
 		v.stats.Dropped++
 		return Drop
 	}
+	verdict := Pending
+	if st.held {
+		verdict = Hold
+	}
 	if len(st.pending) >= MaxPendingPerKID {
 		v.cut(id, st, fmt.Errorf("%w: more than %d frames of epoch %d KID %d pending", ErrUnsigned, MaxPendingPerKID, epoch, kid))
 		v.stats.Dropped++
@@ -114,7 +118,38 @@ func (v *Verifier) Frame(epoch, kid, ctr uint64, frame []byte) Verdict {
 	}
 	st.pending[ctr] = pendingFrame{digest: d, at: now}
 	v.pending++
-	return Pending
+	return verdict
+}
+
+// Settled says what became of a frame Frame answered Hold: Verified once a
+// valid batch covers it with the same digest (play it now), Drop when its
+// (epoch, KID) was cut or it went unsigned past MissingAfter (never play
+// it), Hold while its batch may still come.
+func (v *Verifier) Settled(epoch, kid, ctr uint64, frame []byte) Verdict {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	id := sender{epoch, kid}
+	st := v.senders[id]
+	if st == nil || st.cut != nil {
+		return Drop
+	}
+	now := v.clock()
+	d := v.dg.digest(frame)
+	if signed, ok := st.signedDigest(ctr, now); ok {
+		if signed != d {
+			v.cut(id, st, fmt.Errorf("%w: frame %d of epoch %d KID %d differs from the digest its batch signed", ErrForged, ctr, epoch, kid))
+			return Drop
+		}
+		if _, ok := st.pending[ctr]; ok {
+			delete(st.pending, ctr)
+			v.pending--
+		}
+		return Verified
+	}
+	if p, ok := st.pending[ctr]; ok && p.digest == d {
+		return Hold
+	}
+	return Drop
 }
 
 // Message checks a signature message from the relay and applies its batch.
@@ -197,7 +232,7 @@ func (v *Verifier) Sweep() []Cut {
 	for id, st := range v.senders {
 		if st.cut == nil {
 			if ctr, at, ok := st.oldestPending(); ok && now-at > v.missingAfter {
-				v.cut(id, st, fmt.Errorf("%w: frame %d of epoch %d KID %d received %v ago, no valid batch covers it", ErrUnsigned, ctr, id.epoch, id.kid, time.Duration(now-at)))
+				v.hold(id, st, now, fmt.Errorf("%w: frame %d of epoch %d KID %d received %v ago, no valid batch covers it", ErrUnsigned, ctr, id.epoch, id.kid, time.Duration(now-at)))
 			}
 		}
 		if st.signed != nil && now >= st.signedUntil {
@@ -240,6 +275,31 @@ func (v *Verifier) Stats() Stats {
 	return s
 }
 
+// hold puts id on hold for reason: the frames that went unsigned were
+// played, so they are given up as unverified, and from now on its frames
+// play only once verified. A held id's pending frames were never played:
+// those past MissingAfter simply expire.
+func (v *Verifier) hold(id sender, st *state, now int64, reason error) {
+	if st.held {
+		for ctr, p := range st.pending {
+			if now-p.at > v.missingAfter {
+				delete(st.pending, ctr)
+				v.pending--
+				v.stats.HeldExpired++
+			}
+		}
+		return
+	}
+	st.held = true
+	v.stats.Unverified += uint64(len(st.pending))
+	v.pending -= len(st.pending)
+	st.pending = make(map[uint64]pendingFrame)
+	v.stats.Held++
+	if len(v.cuts) < MaxSenders {
+		v.cuts = append(v.cuts, Cut{Epoch: id.epoch, KID: id.kid, Reason: reason, Held: true})
+	}
+}
+
 // cut marks id cut for reason and gives up what it held.
 func (v *Verifier) cut(id sender, st *state, reason error) {
 	st.cut = reason
@@ -271,7 +331,10 @@ func (v *Verifier) room(forFrame bool) bool {
 	}
 	victim, found := v.lowest(func(st *state) bool { return st.idle() })
 	if !found && forFrame {
-		victim, found = v.lowest(func(st *state) bool { return st.cut != nil })
+		// A cut state, or a held one with nothing pending: forgetting it
+		// lets that KID play unverified frames again (for MissingAfter),
+		// the least harm among full tables.
+		victim, found = v.lowest(func(st *state) bool { return st.cut != nil || (st.held && len(st.pending) == 0) })
 	}
 	if found {
 		delete(v.senders, victim)

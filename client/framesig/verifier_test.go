@@ -246,9 +246,22 @@ func TestRelabelledKID(t *testing.T) {
 		clock.Advance(time.Millisecond)
 		mustSweep(t, v, map[uint64]error{alice.kid: ErrUnsigned})
 		mustNotCut(t, v, testEpoch, mallory.kid)
-		mustVerdict(t, v.Frame(testEpoch, alice.kid, 12, testFrame(alice.kid, 12, 0)), Drop, "alice's next frame")
-		if st := v.Stats(); st.Unverified != 12 || st.CutUnsigned != 1 {
-			t.Fatalf("stats %+v; want the 12 forged frames unverified", st)
+		// alice's KID is held: her frames play only once verified, and
+		// the next forged one never does.
+		next := testFrame(alice.kid, 12, 0)
+		mustVerdict(t, v.Frame(testEpoch, alice.kid, 12, next), Hold, "alice's next frame")
+		forgedNext := testFrame(alice.kid, 2000, 'M')
+		mustVerdict(t, v.Frame(testEpoch, alice.kid, 2000, forgedNext), Hold, "mallory's next frame")
+		if err := v.Message(sign(t, alice, clock, 12, next)); err != nil {
+			t.Fatal(err)
+		}
+		mustVerdict(t, v.Settled(testEpoch, alice.kid, 12, next), Verified, "alice's signed frame")
+		mustVerdict(t, v.Settled(testEpoch, alice.kid, 2000, forgedNext), Hold, "mallory's frame")
+		clock.Advance(DefaultMissingAfter + time.Millisecond)
+		mustSweep(t, v, nil)
+		mustVerdict(t, v.Settled(testEpoch, alice.kid, 2000, forgedNext), Drop, "mallory's frame past MissingAfter")
+		if st := v.Stats(); st.Unverified != 12 || st.Held != 1 || st.HeldExpired != 1 || st.CutUnsigned != 0 {
+			t.Fatalf("stats %+v; want the 12 forged frames unverified, alice held, mallory's held frame expired", st)
 		}
 	})
 	t.Run("alice's own counters", func(t *testing.T) {
@@ -420,7 +433,7 @@ func TestRefusedMessagesChangeNothing(t *testing.T) {
 	}
 }
 
-func TestUnsignedFramesAreCut(t *testing.T) {
+func TestUnsignedFramesAreHeld(t *testing.T) {
 	clock := newFakeClock()
 	v := newTestVerifier(t, clock, rosterOf(alice, bob), WithMissingAfter(time.Second))
 	af := framesOf(alice.kid, 0, 10, 0)
@@ -437,14 +450,19 @@ func TestUnsignedFramesAreCut(t *testing.T) {
 	clock.Advance(time.Nanosecond)
 	mustSweep(t, v, map[uint64]error{alice.kid: ErrUnsigned, bob.kid: ErrUnsigned})
 	mustSweep(t, v, nil)
-	if st := v.Stats(); st.Verified != 5 || st.Unverified != 15 || st.Pending != 0 || st.CutUnsigned != 2 {
+	if st := v.Stats(); st.Verified != 5 || st.Unverified != 15 || st.Pending != 0 || st.Held != 2 || st.CutUnsigned != 0 {
 		t.Fatalf("stats %+v", st)
 	}
-	// A late batch does not undo a cut.
+	// A late batch does not make the frames given up verified, and the
+	// KIDs stay held: their next frames wait for their batch.
 	if err := v.Message(sign(t, alice, clock, 5, af[5:]...)); err != nil {
 		t.Fatal(err)
 	}
-	mustCut(t, v, testEpoch, alice.kid, ErrUnsigned)
+	if st := v.Stats(); st.Verified != 5 {
+		t.Fatalf("stats %+v: a late batch verified frames already given up", st)
+	}
+	mustNotCut(t, v, testEpoch, alice.kid)
+	mustVerdict(t, v.Frame(testEpoch, bob.kid, 10, testFrame(bob.kid, 10, 0)), Hold, "bob's next frame")
 }
 
 func TestLateFrames(t *testing.T) {
@@ -560,15 +578,19 @@ func TestSenderTableBound(t *testing.T) {
 	if len(v.senders) != MaxSenders {
 		t.Fatalf("%d senders kept, want %d", len(v.senders), MaxSenders)
 	}
-	// Once they are cut, a new KID's frame makes room by forgetting the cut
-	// state of the lowest (epoch, KID).
+	// Once they are held with nothing pending, a new KID's frame makes
+	// room by forgetting the held state of the lowest (epoch, KID).
 	clock.Advance(2 * DefaultMissingAfter)
 	if cuts := v.Sweep(); len(cuts) != MaxSenders {
-		t.Fatalf("%d cuts, want %d", len(cuts), MaxSenders)
+		t.Fatalf("%d holds, want %d", len(cuts), MaxSenders)
 	}
 	mustVerdict(t, v.Frame(2000, 1, 0, []byte("f")), Pending, "frame of a new KID")
-	mustNotCut(t, v, 1000, 0)
-	mustCut(t, v, 1000, 1, ErrUnsigned)
+	if _, ok := v.senders[sender{1000, 0}]; ok {
+		t.Fatal("the lowest held state was kept")
+	}
+	if st := v.senders[sender{1000, 1}]; st == nil || !st.held {
+		t.Fatal("the next held state was forgotten")
+	}
 	if len(v.senders) != MaxSenders {
 		t.Fatalf("%d senders kept, want %d", len(v.senders), MaxSenders)
 	}
