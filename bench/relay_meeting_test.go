@@ -159,20 +159,11 @@ func runRelayMeeting(b *testing.B) {
 		}
 	}
 	lat = rec.latencies()
-	for i, e := range engines[:2] {
-		rs := e.Relay()
-		var dec uint64
-		var rej call.Rejections
-		for _, s := range e.Stats() {
-			dec += s.FramesDecrypted
-			rej.AuthFailed += s.Rejected.AuthFailed
-			rej.Replayed += s.Rejected.Replayed
-			rej.Unsigned += s.Rejected.Unsigned
-			rej.NoKey += s.Rejected.NoKey
-		}
-		b.Logf("member %d: decrypted %d rejected %+v; relay %+v", i, dec, rej, rs)
+	var held, expired, cut uint64
+	for _, e := range engines {
+		sg := e.Relay().Signatures
+		held, expired, cut = held+sg.Held, expired+sg.HeldExpired, cut+sg.CutForged+sg.CutUnsigned+sg.CutEquivocated
 	}
-	b.Logf("relay stats: %+v", u1.Stats)
 	if len(lat) == 0 || want == 0 {
 		b.Fatal("no frame was measured")
 	}
@@ -202,6 +193,8 @@ func runRelayMeeting(b *testing.B) {
 	b.Logf("relay30: download per member min %.0f median %.0f max %.0f kbit/s", down[0], down[len(down)/2], down[len(down)-1])
 	b.Logf("relay30: relay CPU %.1f %% of a core over %v: %.3f %% per down-track, %.0f ns per forwarded packet (%d packets)",
 		cpu, wall.Round(time.Second), perDown, nsPerPkt, pkts)
+	b.Logf("relay30: frame signatures: %d senders held at some receiver, %d held frames expired unplayed, %d cut; the relay forwarded %d signature messages, dropped %d",
+		held, expired, cut, u1.Stats.OpaqueForwarded-u0.Stats.OpaqueForwarded, u1.Stats.OpaqueDropped-u0.Stats.OpaqueDropped)
 }
 
 // stampSource writes the time each frame leaves the pump into it, at

@@ -18,7 +18,7 @@ step() {
   local what=$1
   shift
   echo "== $what ($(( $(date +%s) - start )) s)"
-  "$@" 2>&1 | tee -a "$raw" | grep -E '^(Benchmark|FAIL|--- FAIL|panic|soak:)|^\s+\S+\.go:[0-9]+: (throughput|latency|load|soak|controlplane)' || true
+  "$@" 2>&1 | tee -a "$raw" | grep -E '^(Benchmark|FAIL|--- FAIL|panic|soak:)|^\s+\S+\.go:[0-9]+: (throughput|latency|load|soak|controlplane|relay30)' || true
   if [ "${PIPESTATUS[0]}" -ne 0 ]; then
     echo "   FAILED: $what (see $raw)"
     failed=1
@@ -38,6 +38,9 @@ step "light-client catch-up over 10,000 and 100,000 blocks (client/verify)" go t
 export PARLEY_BENCH_TP_N=${PARLEY_BENCH_TP_N:-1500} # txs of each kind: enough blocks for the rate to mean something
 step "chain throughput, 1 and 4 validators (bench)" go test -tags bench -run '^$' -bench Throughput -benchtime 1x -timeout 20m -v ./bench/
 step "join and rekey latency, 1 and 4 validators; 50 meetings on one node (bench)" go test -tags bench -run '^$' -bench 'JoinRekeyLatency|MeetingsLoad' -benchtime 1x -timeout 30m -v ./bench/
+step "frame signatures: sign, verify (client/framesig)" go test -run '^$' -bench . -benchtime 2000x ./client/framesig/
+step "media relay against a bare pion forwarding loop, per down-track (node/sfu)" go test -run '^$' -bench 'RelayForward|BarePionForward|ForwardLogic' -benchtime 1x -timeout 10m ./node/sfu/
+step "30-member meeting on one media relay (bench)" go test -tags bench -run '^$' -bench RelayMeeting30 -benchtime 1x -timeout 15m -v ./bench/
 step "200-member control plane on 4 validators (bench)" go test -tags bench -run '^$' -bench ControlPlane200 -benchtime 1x -timeout 30m -v ./bench/
 # The soak runs for PARLEY_SOAK (default 1h; e.g. PARLEY_SOAK=10m for a
 # quick try). Go durations add up when written one after the other, so
