@@ -299,7 +299,7 @@ func (e *Engine) housekeep(now time.Time) {
 			e.log.Warnf("relay: %s", msg)
 			e.noteCut(msg)
 		}
-		e.settleHeld()
+		e.settleHeldAll()
 	}
 }
 

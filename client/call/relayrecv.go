@@ -171,7 +171,9 @@ func (e *Engine) relayMessage(l *relayLink, data []byte) {
 			e.log.Debugf("relay: frame signature refused: %v", err)
 			return
 		}
-		e.settleHeld()
+		if p := e.batchSender(data[1:]); p != nil {
+			e.settleHeld(p)
+		}
 	}
 }
 

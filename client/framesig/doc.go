@@ -119,9 +119,10 @@
 // and that the signature verifies under that key over signed
 // (ErrBadSignature). Each refusal is counted in Stats and changes nothing
 // else. A valid batch then, counter by counter, verifies the pending frame
-// of that counter if the digests match, and keeps the digest for
-// MissingAfter (in a window of SignedWindow counters per KID) to check
-// frames that arrive after it and later batches.
+// of that counter if the digests match, and keeps the digest for four
+// times MissingAfter (in a window of SignedWindow counters per KID) to
+// check frames that arrive after it — under load a batch on the relay's
+// data channel can overtake its frames by seconds — and later batches.
 //
 // A cut is for good (for as long as the Verifier keeps the (epoch, KID),
 // see Bounds) and its reason wraps one of:

@@ -54,6 +54,9 @@ func NewVerifier(chainID string, meetingID []byte, keyFor KeyFor, opts ...Option
 	}, nil
 }
 
+// signedKeep: signed digests are kept this many times MissingAfter.
+const signedKeep = 4
+
 func (v *Verifier) clock() int64 { return int64(v.now().Sub(v.base)) }
 
 // Frame records a frame that decrypted under (epoch, kid) with counter ctr
@@ -192,7 +195,10 @@ func (v *Verifier) Message(msg []byte) error {
 		return nil
 	}
 	now := v.clock()
-	until := now + v.missingAfter
+	// Kept longer than a frame may wait for its batch: under load a
+	// batch can overtake its frames by seconds on the relay's data
+	// channel. SignedWindow bounds what is kept all the same.
+	until := now + signedKeep*v.missingAfter
 	for i := range m.n {
 		ctr, d := m.first+uint64(i), m.digest(i)
 		if signed, ok := st.signedDigest(ctr, now); ok && signed != d {

@@ -119,7 +119,7 @@ func TestRoundTrip(t *testing.T) {
 	for _, h := range heldFrames {
 		frame(bob, h.ctr, h.frame, Verified)
 	}
-	clock.Advance(2 * DefaultMissingAfter)
+	clock.Advance((signedKeep + 1) * DefaultMissingAfter)
 	mustSweep(t, v, nil)
 
 	st := v.Stats()
@@ -473,10 +473,11 @@ func TestLateFrames(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustVerdict(t, v.Frame(testEpoch, alice.kid, 0, frames[0]), Verified, "frame just after its batch")
-	clock.Advance(DefaultMissingAfter - time.Nanosecond)
-	mustVerdict(t, v.Frame(testEpoch, alice.kid, 1, frames[1]), Verified, "frame MissingAfter after its batch, less 1 ns")
+	keep := signedKeep * DefaultMissingAfter
+	clock.Advance(keep - time.Nanosecond)
+	mustVerdict(t, v.Frame(testEpoch, alice.kid, 1, frames[1]), Verified, "frame 4 MissingAfter after its batch, less 1 ns")
 	clock.Advance(time.Nanosecond)
-	mustVerdict(t, v.Frame(testEpoch, alice.kid, 2, frames[2]), Pending, "frame MissingAfter after its batch")
+	mustVerdict(t, v.Frame(testEpoch, alice.kid, 2, frames[2]), Pending, "frame 4 MissingAfter after its batch")
 	mustSweep(t, v, nil)
 	clock.Advance(DefaultMissingAfter + time.Nanosecond)
 	mustSweep(t, v, map[uint64]error{alice.kid: ErrUnsigned})
