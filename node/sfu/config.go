@@ -50,6 +50,11 @@ type Config struct {
 	// LoggerFactory makes the relay's and pion's loggers. Nil: pion's
 	// default factory.
 	LoggerFactory logging.LoggerFactory
+	// Peers links the relay with the relays of other nodes (the cascade,
+	// doc.go); the caller hands their messages to HandlePeer and their
+	// departures to PeerGone. Nil: the relay serves its own sessions
+	// only.
+	Peers Peers
 }
 
 func (c Config) withDefaults() Config {

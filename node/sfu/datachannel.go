@@ -77,13 +77,9 @@ func (s *session) onMessage(data []byte) {
 			s.relay.stats.opaqueDropped.Add(1)
 			return
 		}
-		for _, o := range s.meeting.others(s) {
-			dc := o.dc.Load()
-			if dc == nil || dc.ReadyState() != webrtc.DataChannelStateOpen || dc.BufferedAmount() > maxBuffered || dc.Send(data) != nil {
-				s.relay.stats.opaqueDropped.Add(1)
-				continue
-			}
-			s.relay.stats.opaqueForwarded.Add(1)
+		s.meeting.deliverOpaque(s.name, data)
+		if c := s.relay.cascade; c != nil {
+			c.bridgeOpaque(s.meeting, s.name, data)
 		}
 	}
 }
