@@ -156,15 +156,16 @@ func (r *Relay) PeerGone(from string) {
 	}
 }
 
-// peerLocked returns the state of peer id, made on its first message
-// while fewer than maxPeers are kept.
+// peerLocked returns the state of peer id, made on its first message.
+// When maxPeers are kept, a peer the relay keeps nothing for (no
+// meeting, no link) makes room; when none does, id is refused.
 func (c *cascade) peerLocked(id string, now time.Time) (*peerState, error) {
 	if c.closed {
 		return nil, ErrClosed
 	}
 	p := c.known[id]
 	if p == nil {
-		if len(c.known) >= maxPeers {
+		if len(c.known) >= maxPeers && !c.evictIdleLocked() {
 			return nil, fmt.Errorf("%w: %d peer relays kept already", ErrPeerLimit, maxPeers)
 		}
 		p = &peerState{
@@ -180,6 +181,20 @@ func (c *cascade) peerLocked(id string, now time.Time) (*peerState, error) {
 	p.lastSeen = now
 	return p, nil
 }
+
+// evictIdleLocked forgets one peer the relay keeps nothing for; false
+// when there is none.
+func (c *cascade) evictIdleLocked() bool {
+	for id, p := range c.known {
+		if p.empty() {
+			delete(c.known, id)
+			return true
+		}
+	}
+	return false
+}
+
+func (p *peerState) empty() bool { return len(p.serving)+len(p.push)+len(p.pull) == 0 }
 
 // announceLocked takes a peer's announce. Only meetings the relay serves
 // are remembered; a peer that announces one the relay did not know it
@@ -314,7 +329,7 @@ func (c *cascade) tick(now time.Time, n uint64) {
 				starts = append(starts, l)
 			}
 		}
-		if len(p.serving)+len(p.push)+len(p.pull) == 0 && now.Sub(p.lastSeen) > servingTTL {
+		if p.empty() && now.Sub(p.lastSeen) > servingTTL {
 			delete(c.known, id)
 		}
 	}

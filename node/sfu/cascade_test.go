@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/parleynet/parley/node/sfu"
 	"github.com/parleynet/parley/node/sfu/sfutest"
 )
 
@@ -168,6 +170,170 @@ func TestCascadeThreeRelaysEachPacketOnce(t *testing.T) {
 		if st.OpaqueBridged != 2 {
 			t.Errorf("relay %d bridged %d opaque messages; want its member's one to each of 2 peers", i, st.OpaqueBridged)
 		}
+	}
+	ms.noRefusals()
+}
+
+// Last-N and the loudest three are chosen among the members of both
+// relays: listeners on each relay hear exactly the three loudest, two of
+// them on the other relay; a viewer's two video slots take the loudest
+// speaker and, once pinned, a silent member of the other relay.
+func TestCascadeLastNAndLoudestThree(t *testing.T) {
+	ms := newMesh(t, 2)
+	// -dBov, lower is louder: user0 and user1 (relay 0) and user3 (relay
+	// 1) are the loudest three; user2 is quieter, user4 silent. user0 is
+	// loud enough to take over as dominant speaker from anyone.
+	levels := []uint8{10, 30, 55, 40, 127}
+	var pubs []*sfutest.Client
+	for i, l := range levels {
+		c := ms.join(min(i/3, 1), sfutest.Options{Member: member(i), Audio: true, Camera: true})
+		c.SetLevel(l)
+		pubs = append(pubs, c)
+	}
+	listeners := []*sfutest.Client{
+		ms.join(0, sfutest.Options{Member: "listener0/dev", AudioSlots: 3}),
+		ms.join(1, sfutest.Options{Member: "listener1/dev", AudioSlots: 3}),
+	}
+	viewer := ms.join(1, sfutest.Options{Member: "viewer/dev", VideoSlots: 2})
+	for _, c := range pubs {
+		c.Start(sfutest.MediaConfig{})
+	}
+	loudest := []string{member(0), member(1), member(3)}
+	for _, l := range listeners {
+		eventually(t, 10*time.Second, func() (bool, string) {
+			got := recent(l, "ra", 400*time.Millisecond)
+			return sameSet(got, loudest...), l.Member + " hears " + keysOf(got)
+		})
+	}
+	time.Sleep(time.Second)
+	for _, l := range listeners {
+		if got := recent(l, "ra", time.Second); !sameSet(got, loudest...) {
+			t.Errorf("over the last second, %s heard %v; want only %v", l.Member, got, loudest)
+		}
+		for _, p := range l.Packets("ra", time.Now().Add(-time.Second)) {
+			if !p.HasLevel {
+				t.Fatalf("%s: audio on %s without its level extension", l.Member, p.Mid)
+			}
+		}
+	}
+	eventually(t, 5*time.Second, func() (bool, string) {
+		got := recent(viewer, "rv", 400*time.Millisecond)
+		return len(got) == 2 && got[member(0)] > 0, "the viewer sees " + keysOf(got) + "; want two, the loudest speaker " + member(0) + " among them"
+	})
+	if err := viewer.SendPrefs(member(4)); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, func() (bool, string) {
+		got := recent(viewer, "rv", 400*time.Millisecond)
+		return len(got) == 2 && got[member(4)] > 0 && got[member(0)] > 0, "after the pin, the viewer sees " + keysOf(got)
+	})
+	eventually(t, time.Second, func() (bool, string) {
+		got := viewer.Slots()
+		names := map[string]int{got["rv0"].Member: 1, got["rv1"].Member: 1}
+		return sameSet(names, member(4), member(0)), "slots message " + keysOf(names)
+	})
+	ms.noRefusals()
+}
+
+// A simulcast camera on one relay reaches a viewer on the other with all
+// its layers: the viewer's relay moves it from full to quarter and back
+// as its estimate falls and rises, at key frames, its numbering running
+// on.
+func TestCascadeSimulcastLayersCross(t *testing.T) {
+	ms := newMesh(t, 2)
+	var estimate atomic.Int64
+	estimate.Store(5_000_000)
+	sfu.SetEstimate(ms.relays[1], func(string) int { return int(estimate.Load()) })
+	pub := ms.join(0, sfutest.Options{Member: member(0), Camera: true, Simulcast: true})
+	sub := ms.join(1, sfutest.Options{Member: "viewer/dev", VideoSlots: 1})
+	start := time.Now()
+	pub.Start(sfutest.MediaConfig{FrameSize: map[string]int{"q": 300, "h": 900, "f": 2500}, KeyframeDelay: 200 * time.Millisecond})
+	layerIs := func(want string) func() (bool, string) {
+		return func() (bool, string) {
+			ps := sub.Packets("rv0", time.Now().Add(-300*time.Millisecond))
+			if len(ps) == 0 {
+				return false, "no video"
+			}
+			for _, p := range ps {
+				if tag, _ := p.Tag(); tag.Layer != want {
+					return false, "layer " + tag.Layer + ", want " + want
+				}
+			}
+			return true, ""
+		}
+	}
+	eventually(t, 10*time.Second, layerIs("f"))
+	time.Sleep(1200 * time.Millisecond)
+	estimate.Store(80_000)
+	eventually(t, 5*time.Second, layerIs("q"))
+	estimate.Store(5_000_000)
+	eventually(t, 5*time.Second, layerIs("f"))
+	ps := byArrival(sub.Packets("rv0", start))
+	checkContinuous(t, ps)
+	down := firstFrom(ps, member(0), "q")
+	up := firstFromAfter(ps, down, "f")
+	checkSwitch(t, ps[:up], down, member(0), "f")
+	checkSwitch(t, ps, up, member(0), "q")
+	ms.noRefusals()
+}
+
+// A relay renegotiates its push link as its own members come and go; one
+// that stops serving the meeting takes its members away from the other
+// relay within a round; one that goes away, at once.
+func TestCascadeMembersComeAndRelaysGo(t *testing.T) {
+	ms := newMesh(t, 2)
+	a, b := ms.relays[0], ms.relays[1]
+	watcher := ms.join(0, sfutest.Options{Member: member(0), Audio: true, Camera: true, VideoSlots: 3})
+	first := ms.join(1, sfutest.Options{Member: member(1), Camera: true, VideoSlots: 3})
+	watcher.Start(sfutest.MediaConfig{})
+	first.Start(sfutest.MediaConfig{})
+	eventually(t, 10*time.Second, func() (bool, string) {
+		got := recent(watcher, "rv", 300*time.Millisecond)
+		return sameSet(got, member(1)), "the watcher sees " + keysOf(got)
+	})
+
+	// A second member of relay 1 comes: the link is offered again and
+	// carries it; then it goes, and only it stops.
+	second := ms.join(1, sfutest.Options{Member: member(2), Camera: true})
+	second.Start(sfutest.MediaConfig{})
+	eventually(t, 5*time.Second, func() (bool, string) {
+		got := recent(watcher, "rv", 300*time.Millisecond)
+		return sameSet(got, member(1), member(2)), "with a second member on relay 1, the watcher sees " + keysOf(got)
+	})
+	user, device, _ := strings.Cut(member(2), "/")
+	b.Drop(ms.meeting, user, device)
+	eventually(t, 5*time.Second, func() (bool, string) {
+		got := recent(watcher, "rv", 300*time.Millisecond)
+		return sameSet(got, member(1)) && a.Stats().RemoteMembers == 1, "after the second left relay 1, the watcher sees " + keysOf(got)
+	})
+
+	// Relay 1's last member leaves: relay 1 stops serving, and relay 0
+	// drops the links and the remote member.
+	user, device, _ = strings.Cut(member(1), "/")
+	b.Drop(ms.meeting, user, device)
+	eventually(t, time.Second, func() (bool, string) {
+		st := a.Stats()
+		return st.RemoteMembers == 0 && st.PushLinks == 0 && st.PullLinks == 0,
+			fmt.Sprintf("relay 0 keeps %d remote members, %d push and %d pull links", st.RemoteMembers, st.PushLinks, st.PullLinks)
+	})
+
+	// A member comes back to relay 1: bridged again. Then relay 1's node
+	// goes away: its member leaves relay 0's meeting before PeerGone
+	// returns.
+	back := ms.join(1, sfutest.Options{Member: member(3), Camera: true})
+	back.Start(sfutest.MediaConfig{})
+	eventually(t, 10*time.Second, func() (bool, string) {
+		got := recent(watcher, "rv", 300*time.Millisecond)
+		return sameSet(got, member(3)), "after relay 1 serves again, the watcher sees " + keysOf(got)
+	})
+	ms.net.Detach(ms.ids[1])
+	gone := time.Now()
+	if st := a.Stats(); st.RemoteMembers != 0 || st.PushLinks != 0 || st.PullLinks != 0 || st.Peers != 0 {
+		t.Errorf("when relay 1 went away, relay 0 kept %d remote members, %d push and %d pull links, %d peers", st.RemoteMembers, st.PushLinks, st.PullLinks, st.Peers)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if got := watcher.Senders("rv", gone.Add(100*time.Millisecond)); len(got) > 0 {
+		t.Errorf("after relay 1 went away, the watcher got video from %v", got)
 	}
 	ms.noRefusals()
 }
