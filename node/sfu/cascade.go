@@ -54,6 +54,13 @@ const (
 	bridgeOpaqueRate, bridgeOpaqueBurst = 2000, 4000
 	// bridgeDataLabel is a push link's data channel.
 	bridgeDataLabel = "parley-cascade"
+	// drainDelay: how long a link's data channel outlives its media, and
+	// a closing relay's sessions their media to peer relays. A frame's
+	// signature leaves its sender within a batch interval and a tick of
+	// the frame (client/framesig, 250 ms each), and must reach every
+	// receiver before MissingAfter (1.5 s) or the receiver cuts the
+	// sender for the epoch.
+	drainDelay = time.Second
 )
 
 // cascade is the relay's part in the mesh of relays: what it announced,
@@ -390,6 +397,21 @@ func (c *cascade) bridgeOpaque(m *meeting, member string, data []byte) {
 			c.r.stats.opaqueDropped.Add(1)
 		}
 	}
+}
+
+// drain stops the media of every push link, for Relay.Close, and
+// reports whether there was any.
+func (c *cascade) drain() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	any := false
+	for _, p := range c.known {
+		for _, l := range p.push {
+			l.stopMedia()
+			any = true
+		}
+	}
+	return any
 }
 
 // closeAll closes every link, for Relay.Close.

@@ -337,3 +337,41 @@ func TestCascadeMembersComeAndRelaysGo(t *testing.T) {
 	}
 	ms.noRefusals()
 }
+
+// A relay that closes drains: its media stop going to the other relay at
+// once, while for a moment its members' opaque messages (the signatures
+// of the last frames the others got) still do.
+func TestCascadeCloseDrains(t *testing.T) {
+	ms := newMesh(t, 2)
+	pub := ms.join(0, sfutest.Options{Member: member(0), Audio: true, Camera: true})
+	sub := ms.join(1, sfutest.Options{Member: member(1), AudioSlots: 1, VideoSlots: 1})
+	pub.SetLevel(20)
+	pub.Start(sfutest.MediaConfig{})
+	eventually(t, 10*time.Second, func() (bool, string) {
+		got := recent(sub, "r", 300*time.Millisecond)
+		return sameSet(got, member(0)), "the subscriber gets media from " + keysOf(got)
+	})
+	closing := time.Now()
+	closed := make(chan struct{})
+	go func() {
+		_ = ms.relays[0].Close()
+		close(closed)
+	}()
+	time.Sleep(300 * time.Millisecond)
+	if err := pub.DC.Send([]byte("\x03last signatures")); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, time.Second, func() (bool, string) {
+		for _, m := range sub.Messages(0x03) {
+			if string(m) == "\x03last signatures" {
+				return true, ""
+			}
+		}
+		return false, "the message sent while the relay drained did not arrive"
+	})
+	<-closed
+	if got := sub.Senders("r", closing.Add(100*time.Millisecond)); len(got) > 0 {
+		t.Errorf("media from %v reached the other relay after the relay began to close", got)
+	}
+	ms.noRefusals()
+}

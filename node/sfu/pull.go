@@ -222,8 +222,9 @@ func (l *pullLink) onMessage(data []byte) {
 func (l *pullLink) closer(why string) func() { return func() { l.close(why) } }
 
 // close ends the link: its members leave the meeting at once, their
-// sources out of every slot; its connection closes in the background. It
-// is idempotent.
+// sources out of every slot; its connection closes drainDelay later, its
+// data channel passing on the signatures of the last frames that came
+// meanwhile. It is idempotent.
 func (l *pullLink) close(why string) {
 	l.mu.Lock()
 	if l.closed {
@@ -236,7 +237,7 @@ func (l *pullLink) close(why string) {
 	l.m.dropLink(l)
 	l.c.r.forgetIfEmpty(l.m)
 	if pc != nil {
-		l.c.r.closeLinkPC(pc)
+		l.c.r.closeLinkPCLater(pc)
 		l.c.r.log.Infof("meeting %x: pull link from %s closed: %s", l.m.id, short(l.peer), why)
 	}
 }

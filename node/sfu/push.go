@@ -30,9 +30,11 @@ type pushLink struct {
 	m    *meeting
 	id   uint64
 
-	// ready: the data channel is open. Media go only then, so that the
-	// frame signatures covering every frame the peer gets go too.
-	ready atomic.Bool
+	// sending: media go. Only once the data channel is open, so that the
+	// frame signatures covering every frame the peer gets go too; and no
+	// more once the link closes or the relay drains, while the channel
+	// stays open a while for the signatures of what went.
+	sending atomic.Bool
 
 	mu        sync.Mutex
 	pc        *webrtc.PeerConnection
@@ -169,10 +171,15 @@ func (l *pushLink) open() error {
 		return fmt.Errorf("push link data channel: %w", err)
 	}
 	dc.OnOpen(func() {
-		l.ready.Store(true)
-		r.log.Infof("meeting %x: push link to %s up", l.m.id, short(l.peer))
+		l.mu.Lock()
+		closed := l.closed
+		l.mu.Unlock()
+		if !closed {
+			l.sending.Store(true)
+			r.log.Infof("meeting %x: push link to %s up", l.m.id, short(l.peer))
+		}
 	})
-	dc.OnClose(func() { l.ready.Store(false) })
+	dc.OnClose(func() { l.sending.Store(false) })
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		if s == webrtc.PeerConnectionStateFailed || s == webrtc.PeerConnectionStateClosed {
 			l.c.dropPush(l, "connection "+s.String())
@@ -278,23 +285,26 @@ func (l *pushLink) apply(sdp string) {
 }
 
 // sendOpaque sends a wrapped opaque message on the link's data channel,
-// unless it is not open or has maxBuffered unsent.
+// unless it is not open or has maxBuffered unsent. A closed link's
+// channel takes them until its connection closes (drainDelay).
 func (l *pushLink) sendOpaque(wrapped []byte) bool {
-	if !l.ready.Load() {
-		return false
-	}
 	l.mu.Lock()
 	dc := l.dc
 	l.mu.Unlock()
-	return dc != nil && dc.BufferedAmount() <= maxBuffered && dc.Send(wrapped) == nil
+	return dc != nil && dc.ReadyState() == webrtc.DataChannelStateOpen && dc.BufferedAmount() <= maxBuffered && dc.Send(wrapped) == nil
 }
+
+// stopMedia stops the link's media at once; its data channel goes on.
+func (l *pushLink) stopMedia() { l.sending.Store(false) }
 
 // closer returns what closes the link, to be run outside the cascade's
 // lock.
 func (l *pushLink) closer(why string) func() { return func() { l.close(why) } }
 
-// close stops the link: its tracks leave their sources at once, its
-// connection closes in the background. It is idempotent.
+// close stops the link: its media stop and its tracks leave their
+// sources at once; its connection closes drainDelay later, its data
+// channel passing on the signatures of the last frames sent meanwhile.
+// It is idempotent.
 func (l *pushLink) close(why string) {
 	l.mu.Lock()
 	if l.closed {
@@ -305,20 +315,20 @@ func (l *pushLink) close(why string) {
 	pc, tracks := l.pc, l.tracks
 	l.tracks = map[*source]*pushTrack{}
 	l.mu.Unlock()
-	l.ready.Store(false)
+	l.sending.Store(false)
 	for src, pt := range tracks {
 		src.removePush(pt)
 	}
 	if pc != nil {
-		l.c.r.closeLinkPC(pc)
+		l.c.r.closeLinkPCLater(pc)
 		l.c.r.log.Infof("meeting %x: push link to %s closed: %s", l.m.id, short(l.peer), why)
 	}
 }
 
-// forward sends one packet of the track's source to the peer relay,
-// once the link is ready. It runs on the source's reader.
+// forward sends one packet of the track's source to the peer relay
+// while the link sends media. It runs on the source's reader.
 func (pt *pushTrack) forward(in *inbound) {
-	if !pt.link.ready.Load() {
+	if !pt.link.sending.Load() {
 		return
 	}
 	out := rtp.Packet{Header: in.p.Header, Payload: in.p.Payload}

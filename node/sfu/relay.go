@@ -199,7 +199,10 @@ func (r *Relay) Drop(meetingID []byte, user, device string) {
 }
 
 // Close closes every session and waits for the relay's goroutines. It is
-// idempotent.
+// idempotent. A relay with push links to peer relays first drains: media
+// stop going to them at once, and for drainDelay the sessions stay and
+// their opaque messages still go, so that peer relays' members get the
+// signatures of the last frames they got.
 func (r *Relay) Close() error {
 	r.mu.Lock()
 	if r.closed {
@@ -212,6 +215,9 @@ func (r *Relay) Close() error {
 	r.cancel()
 	r.mu.Unlock()
 
+	if r.cascade != nil && r.cascade.drain() {
+		time.Sleep(drainDelay)
+	}
 	for _, s := range r.sessionList() {
 		s.close("relay closing")
 	}
@@ -305,6 +311,23 @@ func (r *Relay) untrackPC(pc *webrtc.PeerConnection) {
 // the relay is closing, Close does it.
 func (r *Relay) closeLinkPC(pc *webrtc.PeerConnection) {
 	r.spawn(func() {
+		_ = pc.Close()
+		r.untrackPC(pc)
+	})
+}
+
+// closeLinkPCLater closes a peer link's connection drainDelay from now,
+// in the background: frame signatures sent after the last frames the link
+// carried still go through. Once the relay is closing, Close does it.
+func (r *Relay) closeLinkPCLater(pc *webrtc.PeerConnection) {
+	r.spawn(func() {
+		t := time.NewTimer(drainDelay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-r.done:
+			return
+		}
 		_ = pc.Close()
 		r.untrackPC(pc)
 	})
