@@ -302,6 +302,11 @@ func TestCascadeMembersComeAndRelaysGo(t *testing.T) {
 	})
 	user, device, _ := strings.Cut(member(2), "/")
 	b.Drop(ms.meeting, user, device)
+	dropped := time.Now()
+	time.Sleep(400 * time.Millisecond)
+	if got := watcher.Senders("rv", dropped.Add(100*time.Millisecond)); got[member(2)] > 0 {
+		t.Errorf("the watcher on the other relay got %d packets of a member after Drop", got[member(2)])
+	}
 	eventually(t, 5*time.Second, func() (bool, string) {
 		got := recent(watcher, "rv", 300*time.Millisecond)
 		return sameSet(got, member(1)) && a.Stats().RemoteMembers == 1, "after the second left relay 1, the watcher sees " + keysOf(got)

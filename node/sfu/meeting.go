@@ -150,13 +150,15 @@ func (m *meeting) shadowedLocked(s *session) bool {
 	return m.byName[s.name] != s
 }
 
-// forgetEverywhere takes src out of every slot forwarding or awaiting it.
+// forgetEverywhere takes src out of every slot forwarding or awaiting it
+// and off every push link, at once.
 func forgetEverywhere(src *source) {
 	if downs := src.downs.Load(); downs != nil {
 		for _, d := range *downs {
 			d.forget(src)
 		}
 	}
+	src.forgetPushes()
 }
 
 // sources lists what s publishes. meeting.mu.

@@ -58,8 +58,11 @@ type source struct {
 	subMu sync.Mutex                   // serialises changes of downs and pushes
 	downs atomic.Pointer[[]*downTrack] // copy on write: run reads it per packet
 	// pushes are the push links' tracks carrying this source to peer
-	// relays; only the relay's own sessions' sources have any.
-	pushes atomic.Pointer[[]*pushTrack]
+	// relays; only the relay's own sessions' sources have any. Once the
+	// source is forgotten (its member left, or it ended) it has none
+	// and takes none.
+	pushes    atomic.Pointer[[]*pushTrack]
+	forgotten bool // subMu
 
 	started    atomic.Int64 // relay-clock nanoseconds of the first packet, 0 before
 	lastPacket atomic.Int64 // relay-clock nanoseconds of the last packet
@@ -168,16 +171,28 @@ func (s *source) removeDown(d *downTrack) {
 	s.downs.Store(&list)
 }
 
-// addPush makes pt carry this source's packets to a peer relay.
+// addPush makes pt carry this source's packets to a peer relay, unless
+// the source is forgotten.
 func (s *source) addPush(pt *pushTrack) {
 	s.subMu.Lock()
 	defer s.subMu.Unlock()
+	if s.forgotten {
+		return
+	}
 	var list []*pushTrack
 	if cur := s.pushes.Load(); cur != nil {
 		list = append(list, *cur...)
 	}
 	list = append(list, pt)
 	s.pushes.Store(&list)
+}
+
+// forgetPushes stops every push link carrying this source, for good.
+func (s *source) forgetPushes() {
+	s.subMu.Lock()
+	defer s.subMu.Unlock()
+	s.forgotten = true
+	s.pushes.Store(nil)
 }
 
 // removePush stops pt carrying this source's packets.
