@@ -27,9 +27,10 @@
 //     read once, and a slot forwarding one source at a time.
 //   - munger and vp8Desc (munger.go, vp8.go): the renumbering that makes
 //     a slot one continuous stream whatever its source.
-//   - cascade (cascade.go, push.go, pull.go, peermsg.go): the links with
-//     the relays of other nodes, through Config.Peers, HandlePeer and
-//     PeerGone.
+//   - cascade (cascade.go, handlepeer.go, push.go, pull.go, remote.go,
+//     link.go, peermsg.go): the links with the relays of other nodes,
+//     through Config.Peers, HandlePeer and PeerGone; the members of other
+//     relays as sources of a meeting.
 //   - package sfutest: a pion client of the wire contract, for tests, and
 //     an in-memory transport between relays (Net).
 //

@@ -6,7 +6,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 	"golang.org/x/time/rate"
 
@@ -240,111 +239,4 @@ func (l *pullLink) close(why string) {
 		l.c.r.closeLinkPCLater(pc)
 		l.c.r.log.Infof("meeting %x: pull link from %s closed: %s", l.m.id, short(l.peer), why)
 	}
-}
-
-// addBridged adds src, a track of link l, as a source of the member ref
-// names, making the remote member on its first track. A remote member
-// takes a name only from another remote one (unnameLocked).
-func (m *meeting) addBridged(l *pullLink, ref ids.DeviceRef, src *source) bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if l.left {
-		return false
-	}
-	name := ref.String()
-	s := l.members[name]
-	if s == nil {
-		s = &session{relay: m.relay, meeting: m, key: ref, name: name, pc: l.pc, remote: l, created: m.relay.cfg.Now(), committed: true}
-		s.joinSeq = m.nextSeq
-		m.nextSeq++
-		m.order = append(m.order, s)
-		if h := m.byName[name]; h == nil || h.remote != nil {
-			m.byName[name] = s
-		}
-		l.members[name] = s
-	}
-	src.owner = s
-	if !m.addSourceLocked(src) {
-		m.emptyRemoteLocked(s)
-		return false
-	}
-	return true
-}
-
-// removeBridged takes out a bridged source that ended; a remote member
-// left with none leaves.
-func (m *meeting) removeBridged(src *source) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.removeSourceLocked(src)
-	m.emptyRemoteLocked(src.owner)
-}
-
-// emptyRemoteLocked makes a remote member with no source leave.
-// meeting.mu.
-func (m *meeting) emptyRemoteLocked(s *session) {
-	if s.gone || len(s.sources()) > 0 {
-		return
-	}
-	m.leaveLocked(s)
-	if s.remote.members[s.name] == s {
-		delete(s.remote.members, s.name)
-	}
-	now := m.relay.cfg.Now()
-	m.reallocateLocked(now)
-	m.allocateAudioLocked(now)
-}
-
-// dropLink makes every member of the link leave at once.
-func (m *meeting) dropLink(l *pullLink) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	l.left = true
-	if len(l.members) == 0 {
-		return
-	}
-	for name, s := range l.members {
-		m.leaveLocked(s)
-		delete(l.members, name)
-	}
-	now := m.relay.cfg.Now()
-	m.reallocateLocked(now)
-	m.allocateAudioLocked(now)
-}
-
-// checkBridgeOffer checks a peer's offer before pion sees it: it parses,
-// has at most maxBridgeMLines m-lines, of which at most maxBridgeTracks
-// send, and never asks the relay to send (a pull link only receives).
-func checkBridgeOffer(raw string) error {
-	var sd sdp.SessionDescription
-	if err := sd.UnmarshalString(raw); err != nil {
-		return fmt.Errorf("%w: offer does not parse: %v", ErrBadPeerMessage, err)
-	}
-	if n := len(sd.MediaDescriptions); n > maxBridgeMLines {
-		return fmt.Errorf("%w: offer of %d m-lines, at most %d", ErrBadPeerMessage, n, maxBridgeMLines)
-	}
-	sending, apps := 0, 0
-	for i, md := range sd.MediaDescriptions {
-		switch md.MediaName.Media {
-		case "application":
-			if apps++; apps > 1 {
-				return fmt.Errorf("%w: m-line %d: more than one application m-line", ErrBadPeerMessage, i)
-			}
-			continue
-		case "audio", "video":
-		default:
-			return fmt.Errorf("%w: m-line %d: media %q", ErrBadPeerMessage, i, md.MediaName.Media)
-		}
-		switch dir := direction(md); dir {
-		case "sendonly":
-			sending++
-		case "inactive":
-		default:
-			return fmt.Errorf("%w: m-line %d: direction %s, want sendonly or inactive", ErrBadPeerMessage, i, dir)
-		}
-	}
-	if sending > maxBridgeTracks {
-		return fmt.Errorf("%w: offer of %d tracks, at most %d", ErrBadPeerMessage, sending, maxBridgeTracks)
-	}
-	return nil
 }

@@ -7,16 +7,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
 	cascadev1 "github.com/parleynet/parley/api/cascade/v1"
 )
-
-// errLinkClosed ends a link's negotiation step when the link closed
-// under it.
-var errLinkClosed = errors.New("link closed")
 
 // pushLink is the relay's connection to one peer relay for one meeting,
 // which the relay offers: sendonly, a track for each source of the
@@ -366,70 +361,5 @@ func (pt *pushTrack) readRTCP() {
 		} else {
 			st.pliSuppressed.Add(1)
 		}
-	}
-}
-
-// wantsKeyframe reports a PLI or FIR among pkts.
-func wantsKeyframe(pkts []rtcp.Packet) bool {
-	for _, p := range pkts {
-		switch p.(type) {
-		case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-			return true
-		}
-	}
-	return false
-}
-
-// bridgeLabel is a pushed track's ID: its kind, and a camera layer's RID.
-// The stream ID is the member's name. Labels are advisory: clients know
-// senders by SFrame KID and frame signatures, never by a label.
-func bridgeLabel(kind sourceKind, rid string) string {
-	switch kind {
-	case kindAudio:
-		return "audio"
-	case kindScreen:
-		return "screen"
-	}
-	if rid != "" {
-		return "camera-" + rid
-	}
-	return "camera"
-}
-
-// parseBridgeLabel is bridgeLabel's inverse for a track of the given
-// media kind; ok is false for any other label.
-func parseBridgeLabel(label string, kind webrtc.RTPCodecType) (sourceKind, string, bool) {
-	if kind == webrtc.RTPCodecTypeAudio {
-		return kindAudio, "", label == "audio"
-	}
-	if kind != webrtc.RTPCodecTypeVideo {
-		return 0, "", false
-	}
-	switch label {
-	case "screen":
-		return kindScreen, "", true
-	case "camera":
-		return kindCamera, "", true
-	}
-	for _, rid := range cameraRIDs {
-		if label == "camera-"+rid {
-			return kindCamera, rid, true
-		}
-	}
-	return 0, "", false
-}
-
-// waitGathered waits for a link's ICE gathering, at most gatherTimeout
-// and never past Close.
-func (r *Relay) waitGathered(gathered <-chan struct{}) error {
-	t := time.NewTimer(gatherTimeout)
-	defer t.Stop()
-	select {
-	case <-gathered:
-		return nil
-	case <-t.C:
-		return ErrGathering
-	case <-r.done:
-		return errLinkClosed
 	}
 }
