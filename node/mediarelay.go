@@ -7,6 +7,8 @@ import (
 	"net"
 
 	"cosmossdk.io/log/v2"
+	"github.com/cometbft/cometbft/p2p"
+	servercmtlog "github.com/cosmos/cosmos-sdk/server/log"
 	"github.com/pion/webrtc/v4"
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
@@ -37,33 +39,39 @@ func addMediaRelayFlags(cmd *cobra.Command) {
 // startMediaRelay starts the node's media relay when it is enabled and
 // lets the mailbox admit members of current rosters to it; it stops when
 // ctx ends. A node without it answers RelayConnect MEDIA_RELAY_DISABLED.
-func startMediaRelay(ctx context.Context, g *errgroup.Group, v *viper.Viper, mb *mailbox.Mailbox, a *app.App, logger log.Logger) error {
+// It returns the reactor that links the relay with the relays of other
+// nodes (the cascade) for CometBFT's switch, nil when the relay is off.
+func startMediaRelay(ctx context.Context, g *errgroup.Group, v *viper.Viper, mb *mailbox.Mailbox, a *app.App, logger log.Logger) (p2p.Reactor, error) {
 	if !v.GetBool(FlagMediaRelayEnable) {
-		return nil
+		return nil, nil
 	}
 	rosters := AppRosters{App: a}
 	se := sfu.DefaultSettingEngine()
 	if ip := v.GetString(FlagMediaRelayPublicIP); ip != "" {
 		if net.ParseIP(ip) == nil {
-			return fmt.Errorf("--%s %q is not an IP address", FlagMediaRelayPublicIP, ip)
+			return nil, fmt.Errorf("--%s %q is not an IP address", FlagMediaRelayPublicIP, ip)
 		}
 		se.SetNAT1To1IPs([]string{ip}, webrtc.ICECandidateTypeHost)
 	}
+	cascade := newCascadeReactor()
+	cascade.SetLogger(servercmtlog.CometLoggerWrapper{Logger: logger.With("part", "cascade")})
 	relay, err := sfu.New(sfu.Config{
 		SettingEngine: se,
 		MaxSessions:   v.GetInt(FlagMediaRelayMaxSessions),
 		StillMember:   rosters.InCurrentRoster,
+		Peers:         cascade,
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
+	cascade.setHandler(relay)
 	if err := mb.EnableMediaRelay(relayGate{relay}, mailbox.MediaRelayConfig{Rosters: rosters}); err != nil {
 		_ = relay.Close()
-		return err
+		return nil, err
 	}
 	logger.Info("media relay serving", "max_sessions", v.GetInt(FlagMediaRelayMaxSessions))
 	g.Go(func() error { return relay.Run(ctx) })
-	return nil
+	return cascade, nil
 }
 
 // relayGate adapts the relay to the mailbox's MediaRelay, naming its

@@ -165,12 +165,17 @@ func StartCommandHandler(svrCtx *server.Context, clientCtx client.Context, appCr
 	if err := startTURN(ctx, g, svrCtx.Viper, home, mb, parley, logger.With("module", "turn")); err != nil {
 		return fmt.Errorf("turn: %w", err)
 	}
-	if err := startMediaRelay(ctx, g, svrCtx.Viper, mb, parley, logger.With("module", "media-relay")); err != nil {
+	reactors := map[string]p2p.Reactor{mailbox.ReactorName: mb.Reactor}
+	cascade, err := startMediaRelay(ctx, g, svrCtx.Viper, mb, parley, logger.With("module", "media-relay"))
+	if err != nil {
 		return fmt.Errorf("media relay: %w", err)
+	}
+	if cascade != nil {
+		reactors[CascadeReactorName] = cascade
 	}
 
 	logger.Info("starting node with ABCI CometBFT in-process")
-	tmNode, err := startCometBFT(ctx, cmtCfg, application, logger, genesis, mb.Reactor, dbProvider)
+	tmNode, err := startCometBFT(ctx, cmtCfg, application, logger, genesis, reactors, dbProvider)
 	if err != nil {
 		return fmt.Errorf("starting CometBFT: %w", err)
 	}
@@ -216,10 +221,11 @@ func StartCommandHandler(svrCtx *server.Context, clientCtx client.Context, appCr
 }
 
 // startCometBFT starts CometBFT in process, as the SDK's startCmtNode does,
-// with the mailbox reactor on its switch and its databases opened by
+// with the node's own reactors on its switch (the mailbox's, and the
+// media relays' cascade when the relay is on) and its databases opened by
 // dbProvider (cometDBProvider).
 func startCometBFT(ctx context.Context, cfg *cmtcfg.Config, application servertypes.Application,
-	logger log.Logger, genesis *genutiltypes.AppGenesis, reactor p2p.Reactor, dbProvider cmtcfg.DBProvider,
+	logger log.Logger, genesis *genutiltypes.AppGenesis, reactors map[string]p2p.Reactor, dbProvider cmtcfg.DBProvider,
 ) (*cmtnode.Node, error) {
 	nodeKey, err := p2p.LoadOrGenNodeKey(cfg.NodeKeyFile())
 	if err != nil {
@@ -233,7 +239,7 @@ func startCometBFT(ctx context.Context, cfg *cmtcfg.Config, application serverty
 		dbProvider,
 		cmtnode.DefaultMetricsProvider(cfg.Instrumentation),
 		servercmtlog.CometLoggerWrapper{Logger: logger},
-		cmtnode.CustomReactors(map[string]p2p.Reactor{mailbox.ReactorName: reactor}),
+		cmtnode.CustomReactors(reactors),
 	)
 	if err != nil {
 		return nil, err

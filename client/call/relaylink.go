@@ -172,6 +172,15 @@ func (e *Engine) connectRelay(ctx context.Context, skip string) (*relayLink, err
 		}
 	})
 	dc.OnMessage(func(m webrtc.DataChannelMessage) { e.relayMessage(l, m.Data) })
+	// The relay closes the channel when it ends this device's session (it
+	// is shutting down, or dropped the device). The connection may still
+	// read connected for ICEDisconnectedTimeout and relayDownLimit more;
+	// the link is lost now.
+	dc.OnClose(func() {
+		if !l.closing.Load() {
+			e.events.push(event{kind: evRelayState, link: l, state: webrtc.PeerConnectionStateClosed})
+		}
+	})
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		l.connected.Store(s == webrtc.PeerConnectionStateConnected)
 		if !l.closing.Load() {

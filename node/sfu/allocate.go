@@ -163,7 +163,7 @@ func chooseLayer(layers []layer, current string, budget int) string {
 func (m *meeting) speechLocked(now time.Time) bool {
 	var best *session
 	for _, s := range m.order {
-		if s.audio == nil {
+		if s.audio == nil || m.shadowedLocked(s) {
 			s.score = 0
 			continue
 		}
@@ -192,7 +192,7 @@ func (m *meeting) speechLocked(now time.Time) bool {
 func (m *meeting) allocateAudioLocked(now time.Time) {
 	var ranked []speaker
 	for _, s := range m.order {
-		if s.audio != nil && s.score >= speakingScore {
+		if s.audio != nil && s.score >= speakingScore && !m.shadowedLocked(s) {
 			ranked = append(ranked, speaker{s.name, s.score})
 		}
 	}
@@ -249,7 +249,9 @@ func (m *meeting) reallocateLocked(now time.Time) {
 func (m *meeting) joined() []string {
 	out := make([]string, 0, len(m.order))
 	for _, s := range m.order {
-		out = append(out, s.name)
+		if !m.shadowedLocked(s) {
+			out = append(out, s.name)
+		}
 	}
 	return out
 }
@@ -330,7 +332,7 @@ func (m *meeting) allocateScreenLocked(sub *session, now time.Time) {
 	}
 	var best *source
 	for _, s := range m.order {
-		if s == sub || s.screen == nil || !s.screen.active(now, videoIdle) {
+		if s.name == sub.name || s.screen == nil || m.shadowedLocked(s) || !s.screen.active(now, videoIdle) {
 			continue
 		}
 		if best == nil || s.screen.started.Load() > best.started.Load() {

@@ -66,6 +66,11 @@ type Config struct {
 	// run on cannot. It is called in every allocation round and must not
 	// block.
 	Estimate func(member ids.DeviceRef) int
+	// Peers links the relay with the relays of other nodes (the cascade,
+	// doc.go); the caller hands their messages to HandlePeer and their
+	// departures to PeerGone. Nil: the relay serves its own sessions
+	// only.
+	Peers Peers
 }
 
 func (c Config) withDefaults() Config {

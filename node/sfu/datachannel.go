@@ -78,16 +78,9 @@ func (s *session) onMessage(data []byte) {
 			s.relay.stats.opaqueDropped.Add(1)
 			return
 		}
-		for _, o := range s.meeting.others(s) {
-			if !o.receivesFrom(s) {
-				continue // it gets none of s's media: nothing to verify
-			}
-			dc := o.dc.Load()
-			if dc == nil || dc.ReadyState() != webrtc.DataChannelStateOpen || dc.BufferedAmount() > maxBuffered || dc.Send(data) != nil {
-				s.relay.stats.opaqueDropped.Add(1)
-				continue
-			}
-			s.relay.stats.opaqueForwarded.Add(1)
+		s.meeting.deliverOpaque(s.name, data)
+		if c := s.relay.cascade; c != nil {
+			c.bridgeOpaque(s.meeting, s.name, data)
 		}
 	}
 }
@@ -168,14 +161,14 @@ func (s *session) noteFormer(from *session, now time.Time) {
 	s.formerMu.Lock()
 	defer s.formerMu.Unlock()
 	if s.former == nil {
-		s.former = make(map[*session]time.Time)
+		s.former = make(map[string]time.Time)
 	}
 	for o, at := range s.former {
 		if now.Sub(at) > formerGrace {
 			delete(s.former, o)
 		}
 	}
-	s.former[from] = now
+	s.former[from.name] = now
 }
 
 // receivesFrom reports whether any of s's slots forwards, or is switching
@@ -183,7 +176,7 @@ func (s *session) noteFormer(from *session, now time.Time) {
 // sessions that need from's opaque messages (its frame signatures).
 // Sending them to the others would only load their data channels, which
 // in a large meeting is most of them.
-func (s *session) receivesFrom(from *session) bool {
+func (s *session) receivesFrom(from string) bool {
 	s.formerMu.Lock()
 	at, ok := s.former[from]
 	s.formerMu.Unlock()
@@ -191,10 +184,10 @@ func (s *session) receivesFrom(from *session) bool {
 		return true
 	}
 	for _, d := range s.slots {
-		if src := d.target(); src != nil && src.owner == from {
+		if src := d.target(); src != nil && src.owner.name == from {
 			return true
 		}
-		if src := d.current(); src != nil && src.owner == from {
+		if src := d.current(); src != nil && src.owner.name == from {
 			return true
 		}
 	}

@@ -8,7 +8,8 @@
 //
 // It is a library. Admission is the caller's: Join is called for members
 // it has admitted, StillMember is asked again every RecheckEvery, and
-// Drop ends a session at once. It imports nothing under client/.
+// Drop ends a session at once. It imports nothing under client/, and
+// nothing of CometBFT: the caller carries its messages to peer relays.
 //
 // The parts:
 //
@@ -26,7 +27,12 @@
 //     read once, and a slot forwarding one source at a time.
 //   - munger and vp8Desc (munger.go, vp8.go): the renumbering that makes
 //     a slot one continuous stream whatever its source.
-//   - package sfutest: a pion client of the wire contract, for tests.
+//   - cascade (cascade.go, handlepeer.go, push.go, pull.go, remote.go,
+//     link.go, peermsg.go): the links with the relays of other nodes,
+//     through Config.Peers, HandlePeer and PeerGone; the members of other
+//     relays as sources of a meeting.
+//   - package sfutest: a pion client of the wire contract, for tests, and
+//     an in-memory transport between relays (Net).
 //
 // # Wire contract
 //
@@ -169,6 +175,82 @@
 // starts ends by Close; every map it keeps is bounded by MaxSessions,
 // MaxPerMeeting or the contract's limits.
 //
+// # Cascade
+//
+// Members connect to the relay of their own node. The relays of a
+// meeting's nodes link up so that every member gets every other's media,
+// each track crossing between two relays once. Relays are peers of a
+// transport the caller gives (Config.Peers): in parleyd, CometBFT's p2p
+// switch on channel api/cascade/v1 ChannelID (0x71), peers known by their
+// authenticated node IDs (node/cascade.go). The messages are
+// api/cascade/v1 Message, each at most MaxMessageSize:
+//
+//   - Announce(meeting_id, serving): a relay that has sessions of its own
+//     in a meeting (it serves it) broadcasts serving=true at once, then
+//     every 2 s, and serving=false once when its last session leaves. A
+//     peer's announce holds 7 s. A relay remembers only announces of
+//     meetings it serves itself, and answers one that is new to it with
+//     its own at once, so both sides know within a round trip.
+//   - Offer and Answer(meeting_id, link, sdp): the signalling of a push
+//     link, complete SDP (candidates gathered), no trickle.
+//
+// The pair rule: for each meeting two relays both serve, each offers the
+// other one push link — a PeerConnection, sendonly, with a track for each
+// stream its own sessions publish (every simulcast layer) and a data
+// channel "parley-cascade" for their opaque messages — and answers the
+// other's. Only the offerer of a link ever offers on it: it offers again
+// on the same connection when its own sources change (an ended track's
+// m-line goes inactive), so there is no glare; an offer unanswered for
+// 10 s, or a link whose m-lines pass 192, is replaced by a new link ID.
+// A relay drops both links of a pair when either side stops serving,
+// when the peer's announces stop, when a link's connection fails, and at
+// once when the peer goes away (PeerGone).
+//
+// On a push link a track's stream ID is the member's "user/device" and
+// its ID "audio", "screen", "camera" or "camera-q|h|f" — labels that are
+// advisory, like the slots message: clients know senders by SFrame KID
+// and frame signatures. Packets go as the publisher sent them (sequence
+// numbers, timestamps, payload), with the audio level under the link's
+// extension ID and nothing else of the publisher's extensions. The
+// receiving relay makes each track a source of a remote member named by
+// the stream ID: a member without slots, scored for speech and chosen for
+// slots like any other, its layers allocated like a local simulcast, so
+// last-N, the loudest three and the screen are chosen among the members
+// of all the relays. A PLI or FIR for a remote source goes back over the
+// link and on to the publisher, each relay spacing requests per source as
+// it does for its own. Opaque messages on the link carry their sender's
+// name (u8 length, name, the message) and go to the receiving relay's own
+// sessions but one of that name.
+//
+// Media go on a push link only once its data channel is open; when a link
+// closes, or a relay closes, its media stop at once and its data channel
+// stays open for a second (drainDelay), so that every frame a member of
+// another relay got is followed by the signature that covers it — without
+// it, that member's client would cut the sender for the epoch.
+//
+// Why a full mesh of links, and no relay passing on what came from
+// another: each relay has the tracks of the meeting's other relays
+// straight from their origin, once; nothing can loop, and no relay has to
+// know the others' view of the meeting. The cost is one link each way
+// per pair of relays serving a meeting, which the few nodes a meeting
+// spans can carry.
+//
+// What a peer can make a relay do, and keep: state for at most 256 peers
+// (one it keeps nothing for makes room for a new one); per peer, its
+// announces of meetings the relay serves (at most 1024) and one push and
+// one pull link each; per link at most 192 m-lines and 96 tracks, and so
+// at most 96 remote members; 500 announces and 20 offers and answers a
+// second, 2000 opaque messages a second per link, each at most 16 KiB.
+// Past a bound a message is dropped (ErrPeerLimit); a malformed one is
+// refused (ErrBadPeerMessage), and parleyd disconnects a peer after ten.
+// A peer that announces a meeting the relay serves gets the relay's
+// members' encrypted media and opaque messages — what a relay sees
+// itself; the relay cannot tell whether the peer has members. It cannot
+// make the relay send a stream into a meeting the relay does not serve,
+// give a remote member a slot of its own, take a name from one of the
+// relay's sessions (a remote member whose name a session holds is never
+// chosen), nor get anything it sends passed on to another peer.
+//
 // # What the relay must never do
 //
 //   - hold or ask for a key: it has no SFrame code and no use for one;
@@ -179,5 +261,14 @@
 //     a Join, and only for the member Join named;
 //   - keep forwarding to, or from, a member StillMember has turned away or
 //     Drop has named: its slots and its sources stop before Drop returns
-//     or the recheck moves on.
+//     or the recheck moves on;
+//   - pass anything that came over a link — a remote member's stream or
+//     opaque message — onto another link: push links carry the relay's
+//     own sessions' sources and messages only;
+//   - offer a push link, or take a pull link, for a meeting it does not
+//     serve itself, or with a peer that has not announced serving it;
+//   - send media on a push link before its data channel is open, or
+//     close a link's data channel together with its media;
+//   - keep a remote member after its link is gone: its sources leave
+//     every slot at once.
 package sfu

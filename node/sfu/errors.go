@@ -21,4 +21,10 @@ var (
 	// ErrGathering: the relay's ICE candidates were not gathered before the
 	// Join's context ended.
 	ErrGathering = errors.New("sfu: ICE gathering did not complete")
+	// ErrBadPeerMessage: a peer relay's message does not decode or breaks
+	// the cascade's bounds (api/cascade/v1). No honest relay sends one.
+	ErrBadPeerMessage = errors.New("sfu: bad peer message")
+	// ErrPeerLimit: a peer relay's message was dropped because the peer
+	// sends too fast or holds as much as the relay keeps for a peer.
+	ErrPeerLimit = errors.New("sfu: peer over its limits")
 )

@@ -41,12 +41,16 @@ type Relay struct {
 	done   chan struct{}
 	wg     sync.WaitGroup // every goroutine the relay starts
 
+	// cascade links the relay with peer relays; nil without Config.Peers.
+	cascade *cascade
+
 	mu       sync.Mutex
 	closed   bool
 	running  bool
 	meetings map[string]*meeting
-	count    int                   // committed sessions and Joins under way
-	live     map[*session]struct{} // sessions whose connection is not closed yet
+	count    int                                 // committed sessions and Joins under way
+	live     map[*session]struct{}               // sessions whose connection is not closed yet
+	linkPCs  map[*webrtc.PeerConnection]struct{} // peer links' connections not closed yet
 
 	stats counters
 }
@@ -74,6 +78,10 @@ func New(cfg Config) (*Relay, error) {
 		done:     make(chan struct{}),
 		meetings: map[string]*meeting{},
 		live:     map[*session]struct{}{},
+		linkPCs:  map[*webrtc.PeerConnection]struct{}{},
+	}
+	if cfg.Peers != nil {
+		r.cascade = newCascade(r, cfg.Peers)
 	}
 	return r, nil
 }
@@ -138,12 +146,16 @@ func (r *Relay) Run(ctx context.Context) error {
 	}
 }
 
-// tick runs one round for every meeting, flushes slot messages and drops
-// sessions that did not connect in time.
+// tick runs one round for every meeting, flushes slot messages, drops
+// sessions that did not connect in time, and keeps the links with peer
+// relays current.
 func (r *Relay) tick(n uint64) {
 	now := r.cfg.Now()
 	for _, m := range r.meetingList() {
 		m.tick(now, n)
+	}
+	if r.cascade != nil {
+		r.cascade.tick(now, n)
 	}
 	for _, s := range r.sessionList() {
 		s.flushSlots()
@@ -192,7 +204,10 @@ func (r *Relay) Drop(meetingID []byte, user, device string) {
 }
 
 // Close closes every session and waits for the relay's goroutines. It is
-// idempotent.
+// idempotent. A relay with push links to peer relays first drains: media
+// stop going to them at once, and for drainDelay the sessions stay and
+// their opaque messages still go, so that peer relays' members get the
+// signatures of the last frames they got.
 func (r *Relay) Close() error {
 	r.mu.Lock()
 	if r.closed {
@@ -205,13 +220,23 @@ func (r *Relay) Close() error {
 	r.cancel()
 	r.mu.Unlock()
 
+	if r.cascade != nil && r.cascade.drain() {
+		time.Sleep(drainDelay)
+	}
 	for _, s := range r.sessionList() {
 		s.close("relay closing")
+	}
+	if r.cascade != nil {
+		r.cascade.closeAll()
 	}
 	r.mu.Lock()
 	pcs := make([]*session, 0, len(r.live))
 	for s := range r.live {
 		pcs = append(pcs, s)
+	}
+	links := make([]*webrtc.PeerConnection, 0, len(r.linkPCs))
+	for pc := range r.linkPCs {
+		links = append(links, pc)
 	}
 	r.mu.Unlock()
 	var wg sync.WaitGroup
@@ -221,6 +246,14 @@ func (r *Relay) Close() error {
 			defer wg.Done()
 			_ = s.pc.Close()
 			r.untrack(s)
+		}()
+	}
+	for _, pc := range links {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = pc.Close()
+			r.untrackPC(pc)
 		}()
 	}
 	wg.Wait()
@@ -259,6 +292,50 @@ func (r *Relay) untrack(s *session) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	delete(r.live, s)
+}
+
+// trackPC records a peer link's connection for Close; false once
+// closed.
+func (r *Relay) trackPC(pc *webrtc.PeerConnection) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return false
+	}
+	r.linkPCs[pc] = struct{}{}
+	return true
+}
+
+func (r *Relay) untrackPC(pc *webrtc.PeerConnection) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.linkPCs, pc)
+}
+
+// closeLinkPC closes a peer link's connection in the background; once
+// the relay is closing, Close does it.
+func (r *Relay) closeLinkPC(pc *webrtc.PeerConnection) {
+	r.spawn(func() {
+		_ = pc.Close()
+		r.untrackPC(pc)
+	})
+}
+
+// closeLinkPCLater closes a peer link's connection drainDelay from now,
+// in the background: frame signatures sent after the last frames the link
+// carried still go through. Once the relay is closing, Close does it.
+func (r *Relay) closeLinkPCLater(pc *webrtc.PeerConnection) {
+	r.spawn(func() {
+		t := time.NewTimer(drainDelay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-r.done:
+			return
+		}
+		_ = pc.Close()
+		r.untrackPC(pc)
+	})
 }
 
 // closePC closes a session's connection in the background; once the
@@ -311,6 +388,20 @@ func (r *Relay) release(m *meeting, committed bool) {
 	if !committed {
 		m.pending--
 	}
+	r.forgetLocked(m)
+}
+
+// forgetIfEmpty forgets a meeting left with no members at all, once its
+// links with peer relays have taken their members away.
+func (r *Relay) forgetIfEmpty(m *meeting) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.forgetLocked(m)
+}
+
+// forgetLocked forgets m if it has no member, own or remote, and no Join
+// under way. relay.mu.
+func (r *Relay) forgetLocked(m *meeting) {
 	m.mu.Lock()
 	empty := len(m.sessions) == 0 && len(m.order) == 0
 	m.mu.Unlock()
@@ -336,13 +427,42 @@ func (r *Relay) meetingList() []*meeting {
 	return out
 }
 
-// sessionList is every committed session still in its meeting.
+// sessionList is every committed session of the relay's own still in
+// its meeting (members of peer relays are not sessions of this relay).
 func (r *Relay) sessionList() []*session {
 	var out []*session
 	for _, m := range r.meetingList() {
 		m.mu.Lock()
-		out = append(out, m.order...)
+		for _, s := range m.order {
+			if s.remote == nil {
+				out = append(out, s)
+			}
+		}
 		m.mu.Unlock()
+	}
+	return out
+}
+
+// served returns the meeting with id if the relay has sessions of its
+// own in it, else nil.
+func (r *Relay) served(id []byte) *meeting {
+	r.mu.Lock()
+	m := r.meetings[string(id)]
+	r.mu.Unlock()
+	if m == nil || !m.serving() {
+		return nil
+	}
+	return m
+}
+
+// servedMeetings is every meeting the relay has sessions of its own in,
+// by key.
+func (r *Relay) servedMeetings() map[string]*meeting {
+	out := map[string]*meeting{}
+	for _, m := range r.meetingList() {
+		if m.serving() {
+			out[m.key] = m
+		}
 	}
 	return out
 }

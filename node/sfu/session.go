@@ -36,7 +36,13 @@ type session struct {
 	// forwarding, and when (noteFormer), at most one per member of the
 	// meeting.
 	formerMu sync.Mutex
-	former   map[*session]time.Time
+	former   map[string]time.Time // by member name
+	// remote is the pull link a member of a peer relay comes through;
+	// nil for the relay's own sessions. A remote member has no slots, no
+	// data channel and no connection of its own (pc is the link's), and
+	// is never rechecked: the peer relay admitted it, and it only
+	// publishes.
+	remote *pullLink
 
 	// meeting.mu
 	committed bool
@@ -211,7 +217,7 @@ func (s *session) onConnectionState(state webrtc.PeerConnectionState) {
 // background (or in Relay.Close). A session not yet committed only has
 // its connection closed: its Join fails and gives back the reservation.
 func (s *session) close(reason string) {
-	if !s.closing.CompareAndSwap(false, true) {
+	if s.remote != nil || !s.closing.CompareAndSwap(false, true) {
 		return
 	}
 	if s.meeting.remove(s) {

@@ -55,8 +55,14 @@ type source struct {
 	levelID uint8
 	level   levelMeter
 
-	subMu sync.Mutex                   // serialises changes of downs
+	subMu sync.Mutex                   // serialises changes of downs and pushes
 	downs atomic.Pointer[[]*downTrack] // copy on write: run reads it per packet
+	// pushes are the push links' tracks carrying this source to peer
+	// relays; only the relay's own sessions' sources have any. Once the
+	// source is forgotten (its member left, or it ended) it has none
+	// and takes none.
+	pushes    atomic.Pointer[[]*pushTrack]
+	forgotten bool // subMu
 
 	started    atomic.Int64 // relay-clock nanoseconds of the first packet, 0 before
 	lastPacket atomic.Int64 // relay-clock nanoseconds of the last packet
@@ -119,12 +125,15 @@ func (s *source) handle(p *rtp.Packet) {
 	} else if d, ok := parseVP8(p.Payload); ok {
 		in.vp8, in.key = d, d.keyStart
 	}
-	downs := s.downs.Load()
-	if downs == nil {
-		return
+	if downs := s.downs.Load(); downs != nil {
+		for _, d := range *downs {
+			d.forward(s, &in)
+		}
 	}
-	for _, d := range *downs {
-		d.forward(s, &in)
+	if pushes := s.pushes.Load(); pushes != nil {
+		for _, pt := range *pushes {
+			pt.forward(&in)
+		}
 	}
 }
 
@@ -160,6 +169,47 @@ func (s *source) removeDown(d *downTrack) {
 		}
 	}
 	s.downs.Store(&list)
+}
+
+// addPush makes pt carry this source's packets to a peer relay, unless
+// the source is forgotten.
+func (s *source) addPush(pt *pushTrack) {
+	s.subMu.Lock()
+	defer s.subMu.Unlock()
+	if s.forgotten {
+		return
+	}
+	var list []*pushTrack
+	if cur := s.pushes.Load(); cur != nil {
+		list = append(list, *cur...)
+	}
+	list = append(list, pt)
+	s.pushes.Store(&list)
+}
+
+// forgetPushes stops every push link carrying this source, for good.
+func (s *source) forgetPushes() {
+	s.subMu.Lock()
+	defer s.subMu.Unlock()
+	s.forgotten = true
+	s.pushes.Store(nil)
+}
+
+// removePush stops pt carrying this source's packets.
+func (s *source) removePush(pt *pushTrack) {
+	s.subMu.Lock()
+	defer s.subMu.Unlock()
+	cur := s.pushes.Load()
+	if cur == nil {
+		return
+	}
+	list := make([]*pushTrack, 0, len(*cur))
+	for _, x := range *cur {
+		if x != pt {
+			list = append(list, x)
+		}
+	}
+	s.pushes.Store(&list)
 }
 
 // active reports a packet within idle before now.

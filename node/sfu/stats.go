@@ -33,6 +33,25 @@ type Stats struct {
 	// OpaqueDropped those refused (rate, size) or not deliverable.
 	OpaqueForwarded uint64
 	OpaqueDropped   uint64
+
+	// The cascade (doc.go). Peers is the peer relays the relay keeps
+	// anything for; PeerMeetings the (peer, meeting) pairs it knows are
+	// served by both; PushLinks and PullLinks its links with them, each
+	// one (meeting, peer) pair and direction; RemoteMembers the members
+	// of peer relays in its meetings.
+	Peers         int
+	PeerMeetings  int
+	PushLinks     int
+	PullLinks     int
+	RemoteMembers int
+	// PeerMessages counts peer messages taken; PeerRefused those
+	// dropped as malformed or over a peer's limits.
+	PeerMessages uint64
+	PeerRefused  uint64
+	// BridgedPackets counts packets sent on push links; OpaqueBridged
+	// opaque messages sent on them.
+	BridgedPackets uint64
+	OpaqueBridged  uint64
 }
 
 type counters struct {
@@ -40,6 +59,8 @@ type counters struct {
 	pliForwarded, pliSuppressed, pliRequested atomic.Uint64
 	slotSwitches, layerSwitches               atomic.Uint64
 	opaqueForwarded, opaqueDropped            atomic.Uint64
+	peerMessages, peerRefused                 atomic.Uint64
+	bridgedPackets, opaqueBridged             atomic.Uint64
 }
 
 // Stats returns a snapshot of the relay's counters and sessions.
@@ -55,11 +76,23 @@ func (r *Relay) Stats() Stats {
 		LayerSwitches:    r.stats.layerSwitches.Load(),
 		OpaqueForwarded:  r.stats.opaqueForwarded.Load(),
 		OpaqueDropped:    r.stats.opaqueDropped.Load(),
+		PeerMessages:     r.stats.peerMessages.Load(),
+		PeerRefused:      r.stats.peerRefused.Load(),
+		BridgedPackets:   r.stats.bridgedPackets.Load(),
+		OpaqueBridged:    r.stats.opaqueBridged.Load(),
+	}
+	if r.cascade != nil {
+		r.cascade.stats(&st)
 	}
 	for _, m := range r.meetingList() {
 		m.mu.Lock()
-		n := len(m.order)
+		n := 0
 		for _, s := range m.order {
+			if s.remote != nil {
+				st.RemoteMembers++
+				continue
+			}
+			n++
 			for _, d := range s.slots {
 				if d.current() != nil {
 					st.DownTracks++
