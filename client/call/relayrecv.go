@@ -2,8 +2,11 @@ package call
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
 	"strings"
+	"time"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
@@ -11,6 +14,15 @@ import (
 	"github.com/parleynet/parley/client/sframe"
 	"github.com/parleynet/parley/internal/ids"
 )
+
+// relayIdleFlush: a slot that gets no packet for this long gives up the
+// frame its sample builder holds. The builder keeps a stream's last frame
+// until the next packet shows where it ends, and a slot can pause for
+// long — its member stopped speaking, or moved to another relay — while
+// the frame's signature came with its batch and is kept only
+// framesig.DefaultMissingAfter: held longer, the frame would get its
+// sender cut.
+const relayIdleFlush = 500 * time.Millisecond
 
 // receiveRelayTrack reads one of the relay's slots until the link closes.
 // A slot carries different members over time (the relay switches it at
@@ -37,11 +49,17 @@ func (e *Engine) receiveRelayTrack(l *relayLink, t *webrtc.TrackRemote, r *webrt
 		e.askRelayKeyframe(l, t.SSRC(), &pli)
 	}
 	for {
+		_ = t.SetReadDeadline(time.Now().Add(relayIdleFlush))
 		pkt, _, err := t.ReadRTP()
-		if err != nil {
+		var ne net.Error
+		switch {
+		case errors.As(err, &ne) && ne.Timeout():
+			sb.Flush()
+		case err != nil:
 			return
+		default:
+			sb.Push(pkt)
 		}
-		sb.Push(pkt)
 		for s := sb.Pop(); s != nil; s = sb.Pop() {
 			if kind.IsVideo() && s.PrevDroppedPackets > 0 {
 				e.askRelayKeyframe(l, t.SSRC(), &pli)

@@ -216,7 +216,7 @@ func (m *meeting) allocateAudioLocked(now time.Time) {
 		return 0, false
 	}
 	for _, sub := range m.order {
-		if len(sub.audioSlots) == 0 {
+		if len(sub.audioSlots) == 0 || !sub.dcOpen.Load() {
 			continue
 		}
 		others := slices.DeleteFunc(slices.Clone(ranked), func(sp speaker) bool { return sp.member == sub.name })
@@ -277,7 +277,7 @@ func (m *meeting) hasVideo(now time.Time) func(string) bool {
 // one's simulcast layer from sub's share of its estimate.
 func (m *meeting) allocateVideoLocked(sub *session, joined []string, hasVideo func(string) bool, now time.Time) {
 	n := len(sub.videoSlots)
-	if n == 0 {
+	if n == 0 || !sub.dcOpen.Load() {
 		return
 	}
 	want := videoOrder(sub.name, sub.pins, m.history, joined, hasVideo, n)
@@ -327,7 +327,7 @@ func (s *session) cameraLayer(rid string, budget int, now time.Time) *source {
 // allocateScreenLocked gives sub's screen slot the most recently started
 // screen share but its own.
 func (m *meeting) allocateScreenLocked(sub *session, now time.Time) {
-	if sub.screenSlot == nil {
+	if sub.screenSlot == nil || !sub.dcOpen.Load() {
 		return
 	}
 	var best *source

@@ -53,7 +53,11 @@ func (s *session) onDataChannel(dc *webrtc.DataChannel) {
 		_ = dc.Close()
 		return
 	}
-	dc.OnOpen(func() { s.slotsDirty.Store(true) })
+	dc.OnOpen(func() {
+		s.dcOpen.Store(true)
+		s.slotsDirty.Store(true)
+		s.meeting.fill(s)
+	})
 	dc.OnMessage(func(msg webrtc.DataChannelMessage) { s.onMessage(msg.Data) })
 }
 

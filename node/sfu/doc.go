@@ -166,6 +166,11 @@
 //
 // # Sessions
 //
+// A session's slots are filled only once its data channel is open on the
+// relay's side: the signatures of every frame a member gets come on that
+// channel, and a frame whose signature the relay could not pass on gets
+// its sender cut by the member's client.
+//
 // A second Join of the same (meeting, user, device) replaces the session:
 // the old one closes when the new one is in. A session ends when its
 // connection fails or closes, when it has not connected 20 s after Join,
@@ -267,8 +272,9 @@
 //     own sessions' sources and messages only;
 //   - offer a push link, or take a pull link, for a meeting it does not
 //     serve itself, or with a peer that has not announced serving it;
-//   - send media on a push link before its data channel is open, or
-//     close a link's data channel together with its media;
+//   - send media on a push link, or to a session, before its data
+//     channel is open, or close a link's data channel together with its
+//     media;
 //   - keep a remote member after its link is gone: its sources leave
 //     every slot at once.
 package sfu

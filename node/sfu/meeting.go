@@ -100,6 +100,20 @@ func (m *meeting) remove(s *session) bool {
 	return true
 }
 
+// fill chooses the slots of s, whose data channel just opened, at once
+// rather than at the next round.
+func (m *meeting) fill(s *session) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s.gone || !s.committed {
+		return
+	}
+	now := m.relay.cfg.Now()
+	m.allocateVideoLocked(s, m.joined(), m.hasVideo(now), now)
+	m.allocateScreenLocked(s, now)
+	m.allocateAudioLocked(now)
+}
+
 // leaveLocked takes a member, the relay's own or a peer relay's, out of
 // the meeting's order and names, and its sources out of every slot.
 // meeting.mu.

@@ -221,6 +221,7 @@ func (r *Relay) Close() error {
 	r.mu.Unlock()
 
 	if r.cascade != nil && r.cascade.drain() {
+		r.log.Infof("closing: media to peer relays stopped; their links carry signatures for %v more", drainDelay)
 		time.Sleep(drainDelay)
 	}
 	for _, s := range r.sessionList() {

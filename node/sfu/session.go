@@ -55,7 +55,11 @@ type session struct {
 	score     float64   // speech score of the last tick
 	lastLoud  time.Time // last tick its score was speaking
 
-	connected  atomic.Bool
+	connected atomic.Bool
+	// dcOpen: the session's data channel is open on the relay's side. Its
+	// slots are filled only then: a member must get the frame signatures
+	// of every frame it gets, and they come on the channel.
+	dcOpen     atomic.Bool
 	closing    atomic.Bool
 	dc         atomic.Pointer[webrtc.DataChannel]
 	opaque     *rate.Limiter
