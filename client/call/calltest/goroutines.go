@@ -1,69 +1,16 @@
 package calltest
 
 import (
-	"bytes"
-	"runtime"
-	"strconv"
-	"strings"
 	"testing"
-	"time"
-)
 
-// leakWait is how long CheckGoroutines waits for goroutines to end.
-const leakWait = 10 * time.Second
+	"github.com/parleynet/parley/internal/leaktest"
+)
 
 // CheckGoroutines records the running goroutines; the returned function
 // fails tb if goroutines started since are still running after a grace
-// period, and prints their stacks. Use as defer CheckGoroutines(t)().
+// period, and prints their stacks (internal/leaktest). Use as defer
+// CheckGoroutines(t)().
 func CheckGoroutines(tb testing.TB) func() {
 	tb.Helper()
-	before := goroutines()
-	return func() {
-		tb.Helper()
-		deadline := time.Now().Add(leakWait)
-		for {
-			var leaked []string
-			for id, stack := range goroutines() {
-				if _, ok := before[id]; !ok && !harmless(stack) {
-					leaked = append(leaked, stack)
-				}
-			}
-			if len(leaked) == 0 {
-				return
-			}
-			if time.Now().After(deadline) {
-				tb.Errorf("%d goroutines leaked:\n\n%s", len(leaked), strings.Join(leaked, "\n\n"))
-				return
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
-}
-
-// harmless reports goroutines that run a test function (other tests,
-// subtests), not code under test.
-func harmless(stack string) bool {
-	return strings.Contains(stack, "\ntesting.tRunner(")
-}
-
-// goroutines returns every goroutine's stack by ID.
-func goroutines() map[uint64]string {
-	buf := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
-	out := make(map[uint64]string)
-	for _, g := range bytes.Split(buf, []byte("\n\n")) {
-		head, _, _ := bytes.Cut(g, []byte(" ["))
-		id, err := strconv.ParseUint(string(bytes.TrimPrefix(head, []byte("goroutine "))), 10, 64)
-		if err == nil {
-			out[id] = string(g)
-		}
-	}
-	return out
+	return leaktest.Check(tb)
 }
