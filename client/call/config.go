@@ -138,6 +138,10 @@ type Config struct {
 	// LastN, optional: how many members' videos this device takes from
 	// the relay, 1 to MaxLastN (DefaultLastN by default).
 	LastN int
+	// SealedSimulcast, optional: the camera comes sealed in three layers
+	// (SendSealedLayer: a browser page's simulcast encoder), which a
+	// media relay gets as three encodings, like a SimulcastSource's.
+	SealedSimulcast bool
 }
 
 // check validates the required fields and fills in the defaults.

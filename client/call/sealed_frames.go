@@ -26,16 +26,42 @@ type sealedCheck struct {
 // frame plays (it sets the RTP timestamp step). It fails with
 // ErrWrongSender, the keyring's error, or ErrClosed.
 func (e *Engine) SendSealed(kind MediaKind, frame []byte, duration time.Duration) error {
+	return e.SendSealedLayer(kind, LayerF, frame, duration)
+}
+
+// SendSealedLayer is SendSealed for one simulcast layer of the camera
+// (LayerQ, LayerH or LayerF), as a browser's simulcast encoder makes
+// them: with Config.SealedSimulcast and a media relay, each layer goes to
+// the relay as its own encoding, and the mesh gets LayerF alone; without
+// them, a frame of another layer than LayerF is dropped (nil error).
+// Every other kind takes LayerF only.
+func (e *Engine) SendSealedLayer(kind MediaKind, layer int, frame []byte, duration time.Duration) error {
 	if _, ok := e.tracks[kind]; !ok || int(kind) >= len(e.sealed) {
 		return fmt.Errorf("%w: no %v track", ErrInvalidConfig, kind)
+	}
+	if layer < 0 || layer >= NumLayers || (layer != LayerF && kind != Video) {
+		return fmt.Errorf("%w: layer %d of a %v frame", ErrInvalidConfig, layer, kind)
+	}
+	if layer != LayerF && !e.simulcast() {
+		return nil
 	}
 	if err := e.checkSealed(kind, frame); err != nil {
 		return err
 	}
 	e.sendMu.Lock()
 	defer e.sendMu.Unlock()
-	e.emit(kind, LayerF, frame, duration)
+	e.emit(kind, layer, frame, duration)
 	return nil
+}
+
+// SetSealedAudioLevel sets the RFC 6464 level (-dBov, 0 loudest, 127
+// silence) the relay link writes on this device's audio packets when the
+// audio comes sealed (SendSealed): the engine cannot read the level of a
+// frame it may not decrypt, so whoever encoded it says it (the page's
+// browser writes it on its RTP packets). A relay forwards the loudest
+// members' audio by it.
+func (e *Engine) SetSealedAudioLevel(dBov uint8) {
+	e.audioLevel.Store(uint32(min(dBov, levelSilence)))
 }
 
 // checkSealed authenticates a locally sealed frame under this device's

@@ -49,11 +49,12 @@ type SimulcastSource interface {
 }
 
 // newLayerTracks makes the camera's three layer tracks of the relay link
-// when the video source is simulcast and there is a relay to send them
-// to; otherwise none, and the camera is one stream everywhere.
+// when the video source is simulcast (or the camera comes sealed in
+// layers, SendSealedLayer) and there is a relay to send them to;
+// otherwise none, and the camera is one stream everywhere.
 func newLayerTracks(cfg *Config) ([NumLayers]*webrtc.TrackLocalStaticSample, error) {
 	var out [NumLayers]*webrtc.TrackLocalStaticSample
-	if _, ok := cfg.Video.(SimulcastSource); !ok || cfg.MediaRelay == nil {
+	if _, ok := cfg.Video.(SimulcastSource); (!ok && !cfg.SealedSimulcast) || cfg.MediaRelay == nil {
 		return out, nil
 	}
 	for i, rid := range layerRIDs {

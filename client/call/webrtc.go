@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pion/ice/v4"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -102,7 +103,10 @@ func Capability(kind MediaKind) webrtc.RTPCodecCapability {
 // NewAPI builds the pion API of the page's connection to its client in
 // client/webui: VP8 (with goog-remb feedback) and Opus only, with NACK,
 // RTCP reports and the stats interceptor (round-trip times). The mesh's connections add congestion
-// control (newMeshAPI).
+// control (newMeshAPI). It takes the header extensions a browser writes
+// for the media relay: the audio level (RFC 6464), which the page's
+// client passes on (SetSealedAudioLevel), and mid and rid, which name
+// the camera's simulcast encodings (SendSealedLayer).
 func NewAPI(se *webrtc.SettingEngine) (*webrtc.API, error) {
 	m, ir, err := mediaEngine()
 	if err != nil {
@@ -111,7 +115,33 @@ func NewAPI(se *webrtc.SettingEngine) (*webrtc.API, error) {
 	// The page's browser takes the client's REMB as a cap on its video
 	// encoder (client/webui steers it to the mesh's estimate).
 	m.RegisterFeedback(webrtc.RTCPFeedback{Type: webrtc.TypeRTCPFBGoogREMB}, webrtc.RTPCodecTypeVideo)
+	exts := []struct {
+		uri  string
+		kind webrtc.RTPCodecType
+	}{
+		{sdp.AudioLevelURI, webrtc.RTPCodecTypeAudio},
+		{sdp.SDESMidURI, webrtc.RTPCodecTypeVideo},
+		{sdp.SDESMidURI, webrtc.RTPCodecTypeAudio},
+		{sdp.SDESRTPStreamIDURI, webrtc.RTPCodecTypeVideo},
+		{sdp.SDESRepairRTPStreamIDURI, webrtc.RTPCodecTypeVideo},
+	}
+	for _, x := range exts {
+		if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: x.uri}, x.kind); err != nil {
+			return nil, fmt.Errorf("%w: header extension %s: %v", ErrInvalidConfig, x.uri, err)
+		}
+	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(*se)), nil
+}
+
+// LayerOfRID returns the simulcast layer a camera encoding's RID names
+// (q, h, f), or false.
+func LayerOfRID(rid string) (int, bool) {
+	for i, r := range layerRIDs {
+		if r == rid {
+			return i, true
+		}
+	}
+	return 0, false
 }
 
 // newCertificate makes the DTLS certificate of every connection of one

@@ -34,6 +34,9 @@ type Config struct {
 	// call.MaxRelayMembers. LastN is how many videos to take from it.
 	MediaRelay call.MediaRelayDialer
 	LastN      int
+	// SealedSimulcast: the camera comes sealed in three layers
+	// (call.Config.SealedSimulcast; the page of parley ui).
+	SealedSimulcast bool
 	// OnEpoch is told each verified epoch after the engine switched to it,
 	// on the session's goroutine; ep.Key is valid only during the call.
 	OnEpoch func(meeting.Epoch)
@@ -87,7 +90,7 @@ func New(cfg Config) (*Participant, error) {
 		Transport: transport{p: p}, SettingEngine: cfg.SettingEngine, ICEServers: cfg.ICEServers,
 		Reach: cfg.Reach,
 		Video: cfg.Video, Audio: cfg.Audio, Screen: cfg.Screen, Sinks: cfg.Sinks, OnSendEpoch: cfg.OnSendEpoch,
-		OnMessage: cfg.OnMessage, MediaRelay: cfg.MediaRelay, LastN: cfg.LastN,
+		OnMessage: cfg.OnMessage, MediaRelay: cfg.MediaRelay, LastN: cfg.LastN, SealedSimulcast: cfg.SealedSimulcast,
 	})
 	if err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pion/rtcp"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media"
 
@@ -40,6 +41,23 @@ type Reacher interface {
 	Reach(meetingID []byte, relayOnly bool) (call.Reach, error)
 }
 
+// MediaRelayer is a Mailbox that also dials the nodes' media relays for a
+// meeting's call (client/mailbox's Client.MediaRelay): with one, a call
+// of more than call.DefaultMeshLimit members moves from the mesh to the
+// relays, and the page takes meetings of up to call.MaxRelayMembers. A
+// nil dialer (parley ui --media-relay=false) keeps the mesh.
+type MediaRelayer interface {
+	MediaRelay(meetingID []byte) call.MediaRelayDialer
+}
+
+// mediaRelay returns the media relay dialer of meeting id's call, or nil.
+func mediaRelay(mb Mailbox, id []byte) call.MediaRelayDialer {
+	if r, ok := mb.(MediaRelayer); ok {
+		return r.MediaRelay(id)
+	}
+	return nil
+}
+
 // noteRelayOnly keeps the page's relay-only choice, which rides on its
 // create and join messages as "relayOnly" (PROTOCOL.md section 7), for
 // the call those start.
@@ -54,10 +72,39 @@ func (c *controller) noteRelayOnly(raw []byte) {
 }
 
 // pathsMsg tells the page, every pathsEvery, the path of each peer's
-// connection: "direct", "relayed", or "" before ICE chose one.
+// connection: "direct", "relayed", or "" before ICE chose one; and, on
+// a media relay, how the call goes through it.
 type pathsMsg struct {
 	Type  string            `json:"type"` // "paths"
 	Paths map[string]string `json:"paths"`
+	Relay *relayInfo        `json:"relay,omitempty"`
+}
+
+// relayInfo is the page's view of its call's media relay link: the
+// node, the link's state, the frames of each camera layer sent (q, h,
+// f), and the frame signatures of the others verified and cut.
+type relayInfo struct {
+	Node     string    `json:"node"`
+	State    string    `json:"state"`
+	Layers   [3]uint64 `json:"layers"`
+	Verified uint64    `json:"verified"`
+	Cut      uint64    `json:"cut"`
+	Held     uint64    `json:"held"`
+}
+
+// relayInfoOf returns the engine's relay link for the page, nil without
+// one.
+func relayInfoOf(e *call.Engine) *relayInfo {
+	rs := e.Relay()
+	if rs.Node == "" {
+		return nil
+	}
+	sg := rs.Signatures
+	ri := &relayInfo{Node: rs.Node, State: rs.State, Verified: sg.Verified, Cut: sg.CutForged + sg.CutUnsigned + sg.CutEquivocated, Held: sg.Held}
+	for i, l := range rs.Layers {
+		ri.Layers[i] = l.FramesSent
+	}
+	return ri
 }
 
 const pathsEvery = time.Second
@@ -93,7 +140,7 @@ type bridge struct {
 	// Screen, not Video, though both are VP8.
 	screenMid string
 	mu        sync.Mutex
-	video     map[call.MediaKind]uint32 // the page's video tracks' SSRCs (steerVideo)
+	video     map[uint32]bool // the page's video streams' SSRCs (steerVideo)
 	rejects   atomic.Int64
 	lastErr   atomic.Pointer[string]
 	wg        sync.WaitGroup
@@ -119,7 +166,7 @@ func newBridge(c *controller, m inbound) (*bridge, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	b := &bridge{c: c, pc: pc, stop: make(chan struct{}), screenMid: m.ScreenSend, video: map[call.MediaKind]uint32{}, tracks: map[call.MediaKind]*[numSlots]*webrtc.TrackLocalStaticSample{
+	b := &bridge{c: c, pc: pc, stop: make(chan struct{}), screenMid: m.ScreenSend, video: map[uint32]bool{}, tracks: map[call.MediaKind]*[numSlots]*webrtc.TrackLocalStaticSample{
 		call.Video: {}, call.Audio: {}, call.Screen: {},
 	}}
 	ok := false
@@ -203,19 +250,49 @@ func (b *bridge) receive(t *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 	if kind == call.Video && b.midOf(r) == b.screenMid {
 		kind = call.Screen
 	}
-	if kind.IsVideo() {
-		b.addVideo(kind, uint32(t.SSRC()))
+	layer := call.LayerF
+	if rid := t.RID(); rid != "" && kind == call.Video {
+		l, ok := call.LayerOfRID(rid)
+		if !ok {
+			b.c.logf("ignoring the page's camera encoding %q: want q, h or f", rid)
+			return
+		}
+		layer = l
 	}
+	if kind.IsVideo() {
+		b.addVideo(uint32(t.SSRC()))
+	}
+	level := audioLevelID(r)
 	for {
 		pkt, _, err := t.ReadRTP()
 		if err != nil {
 			return
 		}
+		if level != 0 {
+			if ext := pkt.GetExtension(level); len(ext) > 0 {
+				if e := b.c.engine(); e != nil {
+					e.SetSealedAudioLevel(ext[0] & 0x7f)
+				}
+			}
+		}
 		sb.Push(pkt)
 		for s := sb.Pop(); s != nil; s = sb.Pop() {
-			b.forward(kind, s)
+			b.forward(kind, layer, s)
 		}
 	}
+}
+
+// audioLevelID returns the ID the page's connection gave the RFC 6464
+// audio level extension on r's stream, 0 when none: the browser measures
+// its microphone's level before it encodes, and the relay forwards the
+// loudest members by it.
+func audioLevelID(r *webrtc.RTPReceiver) uint8 {
+	for _, x := range r.GetParameters().HeaderExtensions {
+		if x.URI == sdp.AudioLevelURI && x.ID > 0 && x.ID < 256 {
+			return uint8(x.ID) //nolint:gosec // checked above
+		}
+	}
+	return 0
 }
 
 // midOf returns the mid of r's transceiver.
@@ -228,13 +305,14 @@ func (b *bridge) midOf(r *webrtc.RTPReceiver) string {
 	return ""
 }
 
-// forward hands one frame of the page to the engine.
-func (b *bridge) forward(kind call.MediaKind, s *media.Sample) {
+// forward hands one frame of the page to the engine: a camera frame as
+// one of its simulcast layers.
+func (b *bridge) forward(kind call.MediaKind, layer int, s *media.Sample) {
 	e := b.c.engine()
 	if e == nil {
 		return
 	}
-	if err := e.SendSealed(kind, s.Data, s.Duration); err != nil {
+	if err := e.SendSealedLayer(kind, layer, s.Data, s.Duration); err != nil {
 		n := b.rejects.Add(1)
 		msg := err.Error()
 		if last := b.lastErr.Swap(&msg); last == nil || *last != msg || n%100 == 1 {
@@ -275,7 +353,7 @@ func (b *bridge) steerVideo() {
 			err = b.pli(b.videoSSRCs()...)
 		case <-paths.C:
 			if engine != nil {
-				msg := pathsMsg{Type: "paths", Paths: map[string]string{}}
+				msg := pathsMsg{Type: "paths", Paths: map[string]string{}, Relay: relayInfoOf(engine)}
 				for _, st := range engine.Stats() {
 					msg.Paths[meeting.DeviceRef{User: st.UserID, Device: st.DeviceID}.String()] = st.Path.Kind()
 				}
@@ -308,11 +386,12 @@ func (b *bridge) pli(ssrcs ...uint32) error {
 	return b.pc.WriteRTCP(pkts)
 }
 
-// addVideo notes the SSRC of the page's video track of kind and asks it
-// for a key frame at once.
-func (b *bridge) addVideo(kind call.MediaKind, ssrc uint32) {
+// addVideo notes the SSRC of one of the page's video streams (the
+// screen, or an encoding of the camera) and asks it for a key frame at
+// once.
+func (b *bridge) addVideo(ssrc uint32) {
 	b.mu.Lock()
-	b.video[kind] = ssrc
+	b.video[ssrc] = true
 	b.mu.Unlock()
 	_ = b.pli(ssrc)
 }
@@ -322,7 +401,7 @@ func (b *bridge) videoSSRCs() []uint32 {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	out := make([]uint32, 0, len(b.video))
-	for _, s := range b.video {
+	for s := range b.video {
 		out = append(out, s)
 	}
 	return out

@@ -23,7 +23,7 @@ func (c *controller) onEpoch(ep meeting.Epoch) {
 	for i, m := range ep.Members {
 		refs[i] = call.Member{UserID: m.User, DeviceID: m.Device}
 	}
-	slots := c.slots.assign(refs, self.UserID, self.DeviceID)
+	c.slots.keep(refs)
 	// The page holds its send key until the engine moves (onSendEpoch),
 	// unless the engine has already.
 	hold := p.Engine().SendEpoch() < ep.Number
@@ -34,9 +34,9 @@ func (c *controller) onEpoch(ep meeting.Epoch) {
 			c.notice("error", "", "Cannot derive the keys of epoch "+fmt.Sprint(ep.Number)+": "+err.Error())
 			return
 		}
-		mi := memberInfo{User: m.User, Device: m.Device, KID: kid, Key: key, Salt: salt, Slot: slots[m.String()]}
+		mi := memberInfo{User: m.User, Device: m.Device, KID: kid, Key: key, Salt: salt}
 		if i == ep.Self {
-			mi.Self, mi.Slot = true, -1
+			mi.Self = true
 			msg.SelfKID = kid
 		}
 		// Every member of a verified epoch is proven: its device key is

@@ -64,7 +64,7 @@ func (c *controller) sendState() {
 	c.mu.Lock()
 	st := stateMsg{Type: "state", Phase: c.phase.String(), ChainID: c.cfg.Chain.ChainID(), Leader: c.leader, Reason: c.reason}
 	if c.dev != nil {
-		st.Self = &memberInfo{User: c.dev.UserID, Device: c.dev.DeviceID, Slot: -1, Self: true}
+		st.Self = &memberInfo{User: c.dev.UserID, Device: c.dev.DeviceID, Self: true}
 	}
 	if c.id != nil {
 		st.Meeting = hex.EncodeToString(c.id)

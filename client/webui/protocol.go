@@ -105,7 +105,6 @@ type deviceInfo struct {
 type memberInfo struct {
 	User     string `json:"user"`
 	Device   string `json:"device"`
-	Slot     int    `json:"slot"` // receive slot; -1 for this device
 	Self     bool   `json:"self"`
 	Leader   bool   `json:"leader"`
 	Verified bool   `json:"verified"`          // device active on chain with the key the roster uses

@@ -2,9 +2,11 @@ package webui
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/parleynet/parley/client/call"
 	"github.com/parleynet/parley/client/chain"
@@ -99,29 +101,52 @@ func mustHex(t *testing.T, s string) []byte {
 	return id
 }
 
-// TestSlotTable: members keep their slot while they stay; a removed
-// member's slot is reused; this device never gets one.
+// TestSlotTable: a member takes a slot with its first frame and keeps it
+// while it sends; a member that left the roster frees its slot at once;
+// one silent for slotIdle gives its slot to a member that has none; a
+// member finds no slot while every slot is busy (a relay's flood of
+// members cannot take the speakers' slots).
 func TestSlotTable(t *testing.T) {
-	m := func(u string) call.Member { return call.Member{UserID: u, DeviceID: "d"} }
+	now := time.Unix(1000, 0)
 	tab := newSlotTable()
-	got := tab.assign([]call.Member{m("alice"), m("bob"), m("carol")}, "alice", "d")
-	if len(got) != 2 || got["bob/d"] != 0 || got["carol/d"] != 1 {
-		t.Fatalf("first epoch: %v", got)
+	tab.now = func() time.Time { return now }
+	member := func(i int) string { return fmt.Sprintf("m%d/d", i) }
+	for i := range numSlots {
+		if got := tab.take(member(i)); got != i {
+			t.Fatalf("member %d takes slot %d, want %d", i, got, i)
+		}
 	}
-	got = tab.assign([]call.Member{m("alice"), m("carol"), m("dave"), m("erin")}, "alice", "d")
-	if got["carol/d"] != 1 || got["dave/d"] != 0 || got["erin/d"] != 2 || len(got) != 3 {
-		t.Fatalf("second epoch: %v", got)
+	now = now.Add(slotIdle / 2)
+	if got := tab.take(member(3)); got != 3 {
+		t.Fatalf("a member's next frame: slot %d, want its own 3", got)
 	}
-	if tab.slotOf("bob/d") != -1 || tab.slotOf("erin/d") != 2 {
-		t.Error("slotOf disagrees with assign")
+	if got := tab.take("late/d"); got != -1 || tab.dropped != 1 {
+		t.Fatalf("with every slot busy a newcomer got slot %d (dropped %d)", got, tab.dropped)
 	}
-	var many []call.Member
-	for _, u := range []string{"a", "b", "c", "d", "e", "f", "g", "h"} {
-		many = append(many, m(u))
+	// Slot 3 spoke half an idle period later than the others: once the
+	// others are idle, the newcomer takes the one idle longest, slot 0.
+	now = now.Add(slotIdle/2 + time.Millisecond)
+	if got := tab.take("late/d"); got != 0 {
+		t.Fatalf("after slotIdle the newcomer got slot %d, want 0 (idle the longest)", got)
 	}
-	got = tab.assign(many, "a", "d")
-	if len(got) != numSlots {
-		t.Errorf("8 members: %d slots, want %d", len(got), numSlots)
+	if got := tab.take(member(3)); got != 3 {
+		t.Fatalf("member 3 lost its slot: %d", got)
+	}
+	// m1 leaves the roster: its slot is free at once for the next.
+	var roster []call.Member
+	for i := range numSlots {
+		if i != 1 {
+			roster = append(roster, call.Member{UserID: fmt.Sprintf("m%d", i), DeviceID: "d"})
+		}
+	}
+	roster = append(roster, call.Member{UserID: "late", DeviceID: "d"})
+	tab.keep(roster)
+	if got := tab.take("next/d"); got != 1 {
+		t.Fatalf("the slot of a member that left went to %d, want 1", got)
+	}
+	tab.reset()
+	if got := tab.take(member(5)); got != 0 {
+		t.Fatalf("after reset: slot %d", got)
 	}
 }
 

@@ -8,70 +8,93 @@ import (
 )
 
 // Slots: the page's connection to the client has a fixed set of receive
-// transceivers, numSlots video and numSlots audio; each remote member of
-// the meeting gets one slot (the same index for both) for as long as it
-// stays, so that no renegotiation is needed when members come and go.
-const numSlots = call.MaxMembers - 1
+// transceivers, numSlots each of video, audio and screen, so that no
+// renegotiation is needed when members come and go. A remote member
+// whose frames arrive takes a slot (the same index for its three kinds)
+// and keeps it while it sends; on a relay, which forwards only the
+// pageLastN videos, the three loudest voices and one shared screen, a
+// member that fell silent gives its slot up to the next after slotIdle.
+//
+// The page does not learn the slots from this client: its Worker names
+// each decrypted frame's sender by the SFrame KID that authenticated it,
+// and the page shows a slot on that member's tile (PROTOCOL.md section
+// 8). So no table, however stale, can show one member's media as
+// another's.
+const (
+	pageLastN = call.DefaultLastN
+	numSlots  = pageLastN + 3 + 1
+	// slotIdle: a member with no frame for this long may lose its slot to
+	// a member that has none.
+	slotIdle = 2 * time.Second
+)
 
-// slotTable assigns members to slots.
+// The mesh's members must all fit: each has a slot for the whole call.
+var _ [numSlots - (call.MaxMembers - 1)]struct{}
+
+// slotTable assigns members to slots. Its clock is injected for tests.
 type slotTable struct {
-	mu     sync.Mutex
-	bySlot [numSlots]string // "user/device", "" when free
+	mu      sync.Mutex
+	now     func() time.Time
+	bySlot  [numSlots]string    // "user/device", "" when free
+	last    [numSlots]time.Time // the slot's latest frame
+	dropped int64               // frames of members no slot was free for
 }
 
-func newSlotTable() *slotTable { return &slotTable{} }
+func newSlotTable() *slotTable { return &slotTable{now: time.Now} }
 
-// assign keeps the slots of members that stay, frees the others' and gives
-// free slots to new members, in roster order. It returns every remote
-// member's slot.
-func (t *slotTable) assign(members []call.Member, selfUser, selfDevice string) map[string]int {
+// keep frees the slots of members no longer in the roster: a member that
+// left sends nothing more, and its slot may go at once.
+func (t *slotTable) keep(members []call.Member) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	want := map[string]bool{}
+	in := map[string]bool{}
 	for _, m := range members {
-		if m.UserID != selfUser || m.DeviceID != selfDevice {
-			want[m.String()] = true
-		}
+		in[m.String()] = true
 	}
-	out := map[string]int{}
 	for i, id := range t.bySlot {
-		if id != "" && !want[id] {
-			t.bySlot[i] = ""
-		} else if id != "" {
-			out[id] = i
+		if id != "" && !in[id] {
+			t.bySlot[i], t.last[i] = "", time.Time{}
 		}
 	}
-	for _, m := range members {
-		id := m.String()
-		if _, ok := out[id]; ok || !want[id] {
-			continue
-		}
-		for i := range t.bySlot {
-			if t.bySlot[i] == "" {
-				t.bySlot[i], out[id] = id, i
-				break
-			}
-		}
-	}
-	return out
 }
 
-// slotOf returns member's slot, or -1.
-func (t *slotTable) slotOf(member string) int {
+// take returns member's slot for a frame that arrives now: its own, a
+// free one, or the one idle the longest if idle for slotIdle; -1 when
+// every slot is busy (the frame is dropped and counted).
+func (t *slotTable) take(member string) int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	now := t.now()
+	free, idlest := -1, -1
 	for i, id := range t.bySlot {
-		if id == member {
+		switch {
+		case id == member:
+			t.last[i] = now
 			return i
+		case id == "":
+			if free < 0 {
+				free = i
+			}
+		case now.Sub(t.last[i]) >= slotIdle && (idlest < 0 || t.last[i].Before(t.last[idlest])):
+			idlest = i
 		}
 	}
-	return -1
+	i := free
+	if i < 0 {
+		i = idlest
+	}
+	if i < 0 {
+		t.dropped++
+		return -1
+	}
+	t.bySlot[i], t.last[i] = member, now
+	return i
 }
 
 func (t *slotTable) reset() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.bySlot = [numSlots]string{}
+	t.bySlot, t.last = [numSlots]string{}, [numSlots]time.Time{}
 }
 
 // sinks returns the engine's sink factory: each remote track's frames, as
@@ -101,7 +124,7 @@ func (s *slotSink) WriteFrame(f call.Frame) error {
 	if b == nil {
 		return nil
 	}
-	if slot := s.t.slotOf(s.member); slot >= 0 {
+	if slot := s.t.take(s.member); slot >= 0 {
 		b.write(slot, s.kind, f.Sealed, d)
 	}
 	return nil

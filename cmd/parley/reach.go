@@ -84,7 +84,17 @@ func parseICEServer(s string) (webrtc.ICEServer, error) {
 // also says how the page's calls reach other networks (webui.Reacher).
 type reachMailbox struct {
 	*mailbox.Client
-	flags *reachFlags
+	flags      *reachFlags
+	mediaRelay bool
+}
+
+// MediaRelay implements webui.MediaRelayer: the nodes' media relays for
+// the meeting's call, or none with --media-relay=false.
+func (m reachMailbox) MediaRelay(meetingID []byte) call.MediaRelayDialer {
+	if !m.mediaRelay {
+		return nil
+	}
+	return m.Client.MediaRelay(meetingID)
 }
 
 // Reach implements webui.Reacher: the flags' Reach, relay-only when the

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/parleynet/parley/client/call"
 	"github.com/parleynet/parley/client/keystore"
 	"github.com/parleynet/parley/client/mailbox"
 	"github.com/parleynet/parley/client/meeting"
@@ -25,6 +26,7 @@ func newUICmd(g *globals) *cobra.Command {
 	var quiet bool
 	var orgAccount string
 	var reach reachFlags
+	var useRelay bool
 	c := &cobra.Command{
 		Use:   "ui",
 		Short: "Serve the Parley web app on 127.0.0.1 and join calls from the browser",
@@ -80,7 +82,7 @@ func newUICmd(g *globals) *cobra.Command {
 					if err != nil {
 						return nil, err
 					}
-					return reachMailbox{Client: mb, flags: &reach}, nil
+					return reachMailbox{Client: mb, flags: &reach, mediaRelay: useRelay}, nil
 				},
 				Eph:      g.ephStore(),
 				Contacts: g.contacts(),
@@ -112,6 +114,7 @@ func newUICmd(g *globals) *cobra.Command {
 	c.Flags().BoolVar(&quiet, "quiet", false, "do not print what happens")
 	c.Flags().StringVar(&orgAccount, "org", envOr("PARLEY_ORG", ""), "DEMO CONVENIENCE (localnet): keyring account of an organisation that grants each new device account its fees, signed here (PARLEY_ORG); a real organisation's admin runs `parley org grant` instead")
 	reach.add(c)
+	c.Flags().BoolVar(&useRelay, "media-relay", true, fmt.Sprintf("carry calls of more than %d members through the nodes' media relays (up to %d members); off: a mesh of at most %d", call.DefaultMeshLimit, call.MaxRelayMembers, call.MaxMembers))
 	return c
 }
 
