@@ -4,7 +4,9 @@
 // what the client reports. See docs/PROTOCOL.md section 8.
 'use strict';
 
-const NUM_SLOTS = 7;
+// NUM_SLOTS: receive slots of each kind, as the client's numSlots (its
+// last-N videos, the three loudest voices and a shared screen).
+const NUM_SLOTS = 10;
 const QUIET_MS = 1500;   // no frames for this long: camera off / muted
 const RECENT_MS = 3000;  // a failure this recent is shown on the tile
 
@@ -21,6 +23,8 @@ let worker = null;
 let workerStats = null;
 const local = {stream: null, video: null, audio: null, vtr: null, atr: null, str: null, screen: null, muted: false, cameraOff: false};
 const slots = [];          // {v, a, s, el, sel}: receive transceivers and the camera's and screen's video elements
+const slotOwner = [];      // slot -> 'user/device' whose frames it shows, as the Worker names them by their key
+let relay = null;          // the call's media relay link (the client's "paths" message), null on the mesh
 const notices = new Map(); // key -> element
 
 // For tests and the curious: what the page counted.
@@ -38,6 +42,15 @@ window.parley = {
   recorders: () => [...recorders].filter(([, on]) => on).map(([k]) => k),
   askedToMute: () => askedToMute,
   recorded: () => recordedBytes,
+  relay: () => relay,
+  slotOwners: () => slotOwner.slice(),
+  // Each tile's slot element and the member the Worker last named on it.
+  tileSlots: () => [...document.querySelectorAll('#tiles .tile')].map((t) => {
+    const v = t.querySelector('video:not(.self)');
+    const i = slots.findIndex((sl) => sl.el === v || sl.sel === v);
+    return {tile: t.dataset.member, slot: i, owner: i >= 0 ? slotOwner[i] : ''};
+  }),
+  layers: () => (local.vtr ? local.vtr.sender.getParameters().encodings.map((e) => ({rid: e.rid, active: e.active})) : []),
 };
 
 function send(msg) {
@@ -182,7 +195,11 @@ function dispatch(msg) {
     case 'talk': onTalk(msg); break;
     case 'setup': onSetup(msg); break;       // firstrun.js
     case 'linkinfo': onLinkInfo(msg); break; // firstrun.js
-    case 'paths': paths = msg.paths || {}; break;
+    case 'paths':
+      paths = msg.paths || {};
+      relay = msg.relay || null;
+      setLayers(!!relay && relay.state === 'connected');
+      break;
     case 'notice':
       if (msg.text) showNotice(msg); else clearNotice(msg.key);
       if (msg.key === 'chain') setChain(!msg.text);
@@ -318,14 +335,26 @@ async function startMedia() {
   local.video = local.stream ? local.stream.getVideoTracks()[0] || null : null;
   local.audio = local.stream ? local.stream.getAudioTracks()[0] || null : null;
   worker = new Worker('sframe-worker.js');
-  worker.onmessage = (e) => { if (e.data.type === 'stats') workerStats = e.data.stats; };
+  worker.onmessage = (e) => {
+    const d = e.data;
+    if (d.type === 'stats') workerStats = d.stats;
+    else if (d.type === 'owner') { takeSlot(d.slot, d.member); e.target.postMessage({type: 'owned', slot: d.slot}); }
+  };
   if (epoch) worker.postMessage(epoch);
   const conn = new RTCPeerConnection();
   const streams = local.stream ? [local.stream] : [];
   // Transforms are attached right after each transceiver is made, before
   // the offer: Chromium ignores a receiver transform set later on the
   // offering side.
-  local.vtr = conn.addTransceiver(local.video || 'video', {direction: 'sendonly', streams});
+  // The camera goes out in three layers (quarter, half and full size):
+  // on a media relay each member gets the one its bandwidth allows. On
+  // the mesh only the full one is sent (setLayers).
+  local.vtr = conn.addTransceiver(local.video || 'video', {direction: 'sendonly', streams, sendEncodings: [
+    {rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150000, active: false},
+    {rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 500000, active: false},
+    {rid: 'f', maxBitrate: 1500000},
+  ]});
+  local.layersOn = false;
   local.vtr.sender.transform = new RTCRtpScriptTransform(worker, {op: 'encrypt', kind: 'video'});
   local.atr = conn.addTransceiver(local.audio || 'audio', {direction: 'sendonly', streams});
   local.atr.sender.transform = new RTCRtpScriptTransform(worker, {op: 'encrypt', kind: 'audio'});
@@ -377,6 +406,33 @@ function stopMedia() {
   local.stream = local.video = local.audio = local.screen = local.str = null;
   local.muted = local.cameraOff = false;
   slots.length = 0;
+  slotOwner.length = 0;
+  relay = null;
+}
+
+// takeSlot shows slot i as member key's from now on: the Worker saw a
+// frame of key's there (it waits for this before letting the frame
+// through). A member is on one slot at a time.
+function takeSlot(i, key) {
+  for (let j = 0; j < slotOwner.length; j++) if (slotOwner[j] === key) slotOwner[j] = '';
+  slotOwner[i] = key;
+  if (state.phase === 'call') renderTiles();
+}
+
+function slotOf(key) { return slotOwner.indexOf(key); }
+function memberStats(key) { return workerStats && workerStats.members ? workerStats.members[key] : null; }
+function slotFails(key) { const i = slotOf(key); return i >= 0 && workerStats ? workerStats.slots[i] : null; }
+
+// setLayers turns the camera's quarter and half layers on while the call
+// goes through a media relay, and off on the mesh, which takes the full
+// layer only.
+async function setLayers(on) {
+  if (!local.vtr || local.layersOn === on) return;
+  local.layersOn = on;
+  const p = local.vtr.sender.getParameters();
+  if (!p.encodings || p.encodings.length !== 3) return;
+  for (const e of p.encodings) if (e.rid !== 'f') e.active = on;
+  try { await local.vtr.sender.setParameters(p); } catch (e) { local.layersOn = null; }
 }
 
 async function toggle(which) {
@@ -391,9 +447,7 @@ async function toggle(which) {
 }
 
 function pageStats() {
-  const s = workerStats || {encrypted: 0, notSent: 0, slots: {}};
-  const bySlot = new Map();
-  if (epoch) for (const m of epoch.members) if (!m.self) bySlot.set(m.slot, m.user + '/' + m.device);
+  const s = workerStats || {encrypted: 0, notSent: 0, slots: {}, members: {}};
   let shown = 0;
   for (const sl of slots) {
     const q = sl.el.getVideoPlaybackQuality ? sl.el.getVideoPlaybackQuality() : null;
@@ -401,8 +455,14 @@ function pageStats() {
   }
   return {
     encrypted: s.encrypted, notSent: s.notSent, videoShown: shown,
-    slots: Object.values(s.slots).map((x) => ({slot: x.slot, member: bySlot.get(x.slot) || '', video: x.video, audio: x.audio, screen: x.screen || 0,
-      authFailed: x.authFailed, noKey: x.noKey, replayed: x.replayed, malformed: x.malformed})),
+    // One line per member decrypted (with its slot's failures), and one
+    // per slot of failures that no member owns.
+    slots: Object.entries(s.members || {}).map(([member, x]) => {
+      const f = s.slots[slotOf(member)] || {};
+      return {slot: slotOf(member), member, video: x.video, audio: x.audio, screen: x.screen,
+        authFailed: f.authFailed || 0, noKey: f.noKey || 0, replayed: f.replayed || 0, malformed: f.malformed || 0};
+    }).concat(Object.values(s.slots).filter((f) => !slotOwner[f.slot]).map((f) => ({slot: f.slot, member: '', video: 0, audio: 0, screen: 0,
+      authFailed: f.authFailed, noKey: f.noKey, replayed: f.replayed, malformed: f.malformed}))),
   };
 }
 
@@ -661,7 +721,8 @@ function renderTiles() {
     keep.add(key);
     const t = tileFor(key);
     let v = t.querySelector('video');
-    const want = m.self ? null : (slots[m.slot] && slots[m.slot].el);
+    const mine = m.self ? -1 : slotOf(key);
+    const want = mine >= 0 ? slots[mine].el : null;
     if (m.self) {
       // The self-view shows this call's camera track: a tile kept from an
       // earlier call would still show that call's stopped track (black).
@@ -681,6 +742,11 @@ function renderTiles() {
       if (v) v.remove();
       t.prepend(want);
       v = want;
+    } else if (!m.self && !want && v) {
+      // Its slot went to another member (a relay forwards the members
+      // who spoke last): the element went with it.
+      v.remove();
+      v = null;
     }
     // A video element taken out of the page is paused (a removed member's
     // tile goes, and its slot's element with it), and autoplay does not
@@ -695,13 +761,16 @@ function renderTiles() {
       audioState = local.muted || !local.audio ? 'mic muted' : 'mic on';
       if (!local.video || local.cameraOff) status = 'Your camera is off';
     } else {
-      const st = workerStats && workerStats.slots[m.slot];
+      const st = memberStats(key), fl = slotFails(key);
       const peer = peers.get(key);
-      audioState = st && now - st.lastAudio < QUIET_MS ? 'mic on' : 'mic muted';
+      const onRelay = !!relay && relay.state === 'connected';
+      // On a relay only the loudest voices come: silence says nothing.
+      audioState = st && now - st.lastAudio < QUIET_MS ? 'mic on' : (onRelay ? '' : 'mic muted');
       if (st && now - st.lastVideo < QUIET_MS) status = '';
-      else if (st && st.lastFail === 'noKey' && now - st.lastFailAt < RECENT_MS) { status = `Cannot show ${key} yet: waiting for the call's new key.`; bad = true; }
-      else if (st && st.lastFail && now - st.lastFailAt < RECENT_MS) { status = `What arrives as ${key} cannot be decrypted (${st.authFailed + st.replayed + st.malformed} pieces so far): it is not under this call's key, so it is not shown.`; bad = true; }
-      else if (peer && peer.state !== 'connected') status = `Connecting to ${key}… (${peer.state || 'no connection yet'})`;
+      else if (fl && fl.lastFail === 'noKey' && now - fl.lastFailAt < RECENT_MS) { status = `Cannot show ${key} yet: waiting for the call's new key.`; bad = true; }
+      else if (fl && fl.lastFail && now - fl.lastFailAt < RECENT_MS) { status = `What arrives as ${key} cannot be decrypted (${fl.authFailed + fl.replayed + fl.malformed} pieces so far): it is not under this call's key, so it is not shown.`; bad = true; }
+      else if (onRelay && !st) status = `Only the ${NUM_SLOTS - 4} people who spoke last are shown; ${key} is not among them now.`;
+      else if (!onRelay && peer && peer.state !== 'connected') status = `Connecting to ${key}… (${peer.state || 'no connection yet'})`;
       else if (st && st.video > 0) status = `${key} turned the camera off`;
       else status = `Waiting for video from ${key}…`;
     }
@@ -814,9 +883,9 @@ $('record-btn').onclick = () => (recorder ? stopRecording() : startRecording());
 function startRecording() {
   const parts = [];
   for (const m of (epoch ? epoch.members : [])) {
-    const sl = !m.self && slots[m.slot];
-    if (!sl) continue;
     const key = `${m.user}/${m.device}`;
+    const sl = !m.self && slots[slotOf(key)];
+    if (!sl) continue;
     let rec;
     try { rec = new MediaRecorder(new MediaStream([sl.v.receiver.track, sl.a.receiver.track]), {mimeType: 'video/webm'}); } catch (e) {
       showNotice({level: 'error', text: 'This browser cannot record: ' + e.message});

@@ -59,8 +59,8 @@ function renderScreens(members, keep) {
         if (!el.srcObject || el.srcObject.getVideoTracks()[0] !== local.screen) el.srcObject = new MediaStream([local.screen]);
       }
     } else {
-      const st = workerStats && workerStats.slots[m.slot];
-      if (st && st.lastScreen && now - st.lastScreen < QUIET_MS && slots[m.slot]) el = slots[m.slot].sel;
+      const st = memberStats(key), i = slotOf(key);
+      if (st && st.lastScreen && now - st.lastScreen < QUIET_MS && i >= 0) el = slots[i].sel;
     }
     if (!el) continue;
     const tkey = key + '#screen';

@@ -26,15 +26,53 @@ let sendTo = 0;                 // the newest epoch the client said to send unde
 const holdMax = 3000;
 const keys = new Map();         // kid -> {key, salt, epoch, seen: Set, top}
 let graceMs = 2000;
-const stats = {encrypted: 0, notSent: 0, slots: {}};
+// stats: what was decrypted of each member (named by the KID that
+// authenticated it) and what failed on each receive slot (a frame that
+// fails names no one for sure).
+const stats = {encrypted: 0, notSent: 0, slots: {}, members: {}};
 
 function slotStats(slot) {
   let s = stats.slots[slot];
   if (!s) {
-    s = {slot, video: 0, audio: 0, screen: 0, lastScreen: 0, authFailed: 0, noKey: 0, replayed: 0, malformed: 0, lastVideo: 0, lastAudio: 0, lastFail: '', lastFailAt: 0};
+    s = {slot, authFailed: 0, noKey: 0, replayed: 0, malformed: 0, lastFail: '', lastFailAt: 0};
     stats.slots[slot] = s;
   }
   return s;
+}
+
+function memberStats(who) {
+  let s = stats.members[who];
+  if (!s) {
+    s = {video: 0, audio: 0, screen: 0, lastVideo: 0, lastAudio: 0, lastScreen: 0};
+    stats.members[who] = s;
+  }
+  return s;
+}
+
+// Slot owners. The client gives a receive slot to whichever member's
+// frames it has (a relay forwards the members who spoke last), so the
+// page never takes a slot's member from the client: each frame is shown
+// as the member whose key authenticated it. When that member changes on
+// a slot, the page moves the slot's video element to the member's tile
+// first (an 'owner' message, answered by 'owned'), and only then is the
+// frame let through, so no frame of one member plays on another's tile.
+const owners = [];              // slot -> 'user/device'
+const moving = [];              // slot -> promise of the page's answer
+const answers = new Map();      // slot -> resolvers waiting for 'owned'
+const ownerWait = 1000;         // a page that does not answer is not waited for longer
+
+function own(slot, who) {
+  owners[slot] = who;
+  const st = slotStats(slot);
+  st.lastFail = '';
+  postMessage({type: 'owner', slot, member: who});
+  const p = new Promise((resolve) => {
+    if (!answers.has(slot)) answers.set(slot, []);
+    answers.get(slot).push(resolve);
+    setTimeout(resolve, ownerWait);
+  }).then(() => { if (moving[slot] === p) moving[slot] = null; });
+  moving[slot] = p;
+  return p;
 }
 
 function b64(s) {
@@ -243,7 +281,11 @@ async function decrypt(kind, slot, frame, controller) {
         k.key, data.subarray(p + h.len)));
       record(k, h.ctr);
       frame.data = concat(prefix, plain).buffer;
-      if (kind === 'video') { st.video++; st.lastVideo = Date.now(); } else if (kind === 'screen') { st.screen++; st.lastScreen = Date.now(); } else { st.audio++; st.lastAudio = Date.now(); }
+      const who = `${k.member.user}/${k.member.device}`;
+      if (owners[slot] !== who) own(slot, who);
+      if (moving[slot]) await moving[slot];
+      const ms = memberStats(who);
+      if (kind === 'video') { ms.video++; ms.lastVideo = Date.now(); } else if (kind === 'screen') { ms.screen++; ms.lastScreen = Date.now(); } else { ms.audio++; ms.lastAudio = Date.now(); }
       controller.enqueue(frame);
       return;
     } catch (e) {
@@ -267,6 +309,9 @@ onmessage = async (event) => {
   if (msg.type === 'epoch') {
     await setEpoch(msg);
     postMessage({type: 'keys', epoch: msg.epoch});
+  } else if (msg.type === 'owned') {
+    for (const resolve of answers.get(msg.slot) || []) resolve();
+    answers.delete(msg.slot);
   } else if (msg.type === 'send') {
     sendUnder(msg.epoch);
   } else if (msg.type === 'forget') {

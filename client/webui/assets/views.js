@@ -8,7 +8,7 @@ let view = 'grid';    // 'grid' or 'speaker'
 let pinned = '';      // tile key the person clicked, '' for automatic
 let speaking = '';    // member heard last, by level
 let audioCtx = null;
-const meters = new Map(); // slot -> {track, an, buf}
+const meters = new Map(); // slot -> {track, an, buf}; the slot's member is slotOwner's
 const SPEAKING_LEVEL = 0.02; // peak amplitude that counts as speech
 
 // measureSpeakers follows the loudest remote member: the one whose peak
@@ -19,21 +19,21 @@ function measureSpeakers() {
   if (!audioCtx && typeof AudioContext !== 'undefined') audioCtx = new AudioContext();
   if (!audioCtx) return;
   let best = '', bestLevel = SPEAKING_LEVEL;
-  for (const m of epoch.members) {
-    const sl = !m.self && slots[m.slot];
-    if (!sl) continue;
-    let me = meters.get(m.slot);
+  for (let i = 0; i < slots.length; i++) {
+    const key = slotOwner[i], sl = slots[i];
+    if (!key) continue;
+    let me = meters.get(i);
     if (!me || me.track !== sl.a.receiver.track) {
       const an = audioCtx.createAnalyser();
       an.fftSize = 1024;
       audioCtx.createMediaStreamSource(new MediaStream([sl.a.receiver.track])).connect(an);
       me = {track: sl.a.receiver.track, an, buf: new Float32Array(an.fftSize)};
-      meters.set(m.slot, me);
+      meters.set(i, me);
     }
     me.an.getFloatTimeDomainData(me.buf);
     let peak = 0;
     for (const v of me.buf) peak = Math.max(peak, Math.abs(v));
-    if (peak > bestLevel) { best = `${m.user}/${m.device}`; bestLevel = peak; }
+    if (peak > bestLevel) { best = key; bestLevel = peak; }
   }
   if (best && best !== speaking) { speaking = best; applyView(); }
 }
