@@ -142,8 +142,9 @@ func waitOK(t *testing.T, d time.Duration, what string, cond func() bool) {
 	}
 }
 
-// browser starts headless Chromium with a fake camera and microphone.
-func browser(t *testing.T) context.Context {
+// browser starts headless Chromium with a fake camera and microphone;
+// extra adds flags.
+func browser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Fatalf("%s is missing: run scripts/install-chromium.sh (make test does)", chromiumPath)
@@ -168,6 +169,7 @@ func browser(t *testing.T) context.Context {
 		chromedp.Flag("allow-loopback-in-peer-connection", true),
 		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
 	}
+	opts = append(opts, extra...)
 	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	t.Cleanup(cancel)
 	ctx, cancel2 := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))

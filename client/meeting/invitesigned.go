@@ -253,7 +253,7 @@ func VerifyInvite(ctx context.Context, c InviteChain, inv Invite) (meetingtypes.
 		return m, fmt.Errorf("meeting %x: %w", s.MeetingID, err)
 	}
 	if m.LeaderUser != s.LeaderUser || m.LeaderDevice != s.LeaderDevice {
-		return m, fmt.Errorf("%w: signed by %s/%s, but the leader of meeting %x is %s/%s (ask the leader for a new invite)",
+		return m, fmt.Errorf("%w: signed by %s/%s, but the host of meeting %x is %s/%s (ask the host for a new invite)",
 			ErrInviteNotLeader, s.LeaderUser, s.LeaderDevice, m.MeetingId, m.LeaderUser, m.LeaderDevice)
 	}
 	want := InviteFor(s.ChainID, m, verify.Anchor{Height: s.AnchorHeight, Hash: s.AnchorHash})

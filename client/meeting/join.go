@@ -38,7 +38,7 @@ func Join(ctx context.Context, c Chain, eph EphStore, d Device, id []byte, passc
 	case m.Status != meetingtypes.Status_STATUS_OPEN:
 		return nil, fmt.Errorf("%w: meeting %x", ErrMeetingOver, id)
 	case m.Policy.PasscodeRequired && passcode == "":
-		return nil, fmt.Errorf("%w: enter the one its leader gave you (meeting %x)", ErrPasscodeNeeded, id)
+		return nil, fmt.Errorf("%w: enter the one its host gave you (meeting %x)", ErrPasscodeNeeded, id)
 	}
 	var sealed []byte
 	if m.Policy.PasscodeRequired {

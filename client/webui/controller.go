@@ -151,7 +151,7 @@ func (c *controller) handle(raw []byte) {
 		delete(c.approved, meeting.DeviceRef{User: m.User, Device: m.Device}) // a removal withdraws the approval
 		c.mu.Unlock()
 		p.Session().Remove(m.User, m.Device)
-		c.notice("info", "", fmt.Sprintf("Removing %s/%s: the leader commits a new epoch without them.", m.User, m.Device))
+		c.notice("info", "", fmt.Sprintf("Removing %s/%s: the call gets a new key without them.", m.User, m.Device))
 	case "transfer":
 		to := meeting.DeviceRef{User: m.User, Device: m.Device}
 		c.exclusive("transfer", func(ctx context.Context) error { return c.transfer(ctx, to) })

@@ -31,7 +31,7 @@ func (c *controller) onEpoch(ep meeting.Epoch) {
 	for i, m := range ep.Members {
 		kid, key, salt, err := sframe.SenderKeyMaterial(sframe.DefaultSuite, ep.Key, uint32(i), ep.Number) //nolint:gosec // i < call.MaxMembers
 		if err != nil {
-			c.notice("error", "", "Cannot derive the keys of epoch "+fmt.Sprint(ep.Number)+": "+err.Error())
+			c.notice("error", "", "Cannot derive the call's new keys ("+fmt.Sprint(ep.Number)+"): "+err.Error())
 			return
 		}
 		mi := memberInfo{User: m.User, Device: m.Device, KID: kid, Key: key, Salt: salt}

@@ -29,7 +29,7 @@ func (c *controller) watch() {
 	switch {
 	case st.Halted:
 		c.notice("error", "chain", fmt.Sprintf("The chain is halted: no new block since %s (height %d); too many validators may be down. "+
-			"The call goes on in epoch %d; joins, removals and rekeys wait until blocks resume.", st.BlockTime.Format("15:04:05"), h, epoch))
+			"The call goes on under its current key (%d); joins, removals and new keys wait until blocks resume.", st.BlockTime.Format("15:04:05"), h, epoch))
 	case st.CatchingUp:
 		c.notice("warn", "chain", "The chain node "+st.Node+" is still catching up with the chain.")
 	default:

@@ -21,7 +21,7 @@ import (
 
 func newCallCmd(g *globals) *cobra.Command {
 	var user, device, video, audio, record, passcode string
-	var create, useRelay bool
+	var create, useRelay, noAudio bool
 	var lastN int
 	var duration, statusEvery time.Duration
 	var reach reachFlags
@@ -44,7 +44,7 @@ func newCallCmd(g *globals) *cobra.Command {
 					return err
 				}
 			}
-			ch, err := g.chain(true)
+			ch, err := g.chainForMeetingDevice(d)
 			if err != nil {
 				return err
 			}
@@ -76,6 +76,9 @@ func newCallCmd(g *globals) *cobra.Command {
 			vsrc, asrc, err := callSources(video, audio, useRelay)
 			if err != nil {
 				return err
+			}
+			if noAudio {
+				asrc = nil
 			}
 			sinks := call.DiscardSinks()
 			if record != "" {
@@ -139,6 +142,7 @@ func newCallCmd(g *globals) *cobra.Command {
 	c.Flags().IntVar(&lastN, "last-n", call.DefaultLastN, fmt.Sprintf("on a relay, how many members' videos to receive (1 to %d): those who spoke last", call.MaxLastN))
 	c.Flags().StringVar(&video, "video", "", "VP8 IVF file to send (default: synthetic frames, as three simulcast layers with --media-relay)")
 	c.Flags().StringVar(&audio, "audio", "", "Opus Ogg file to send (default: synthetic frames)")
+	c.Flags().BoolVar(&noAudio, "no-audio", false, "send no audio (a listener; a bot that only shows video)")
 	c.Flags().StringVar(&record, "record", "", "directory to write each peer's decrypted media to (IVF/Ogg); every member is told while it lasts")
 	c.Flags().DurationVar(&duration, "duration", 0, "end the call after this long")
 	c.Flags().DurationVar(&statusEvery, "status-every", 2*time.Second, "how often to print the status lines")
@@ -205,6 +209,12 @@ func printPeers(cmd *cobra.Command, p *participant.Participant, ch *verify.Clien
 		cmd.Printf("  %-12s %-10s %-10s epoch %-3d out %6d  in %6d  decrypted %6d  rejected %4d  rtt %s  %s  est %d kbit/s  restarts %d  reconnects %d\n",
 			s.UserID, s.DeviceID, s.State, s.RecvEpoch, s.FramesSent, s.FramesReceived, s.FramesDecrypted, s.Rejected.Total(), s.RTT.Round(time.Millisecond),
 			s.Path, s.TargetBitrate/1000, s.Restarts, s.Reconnects)
+	}
+	if rs := p.Engine().Relay(); rs.Node != "" {
+		sg := rs.Signatures
+		cmd.Printf("  relay %s %s  out %d (layers q %d h %d f %d)  signatures verified %d held %d cut %d\n",
+			rs.Node, rs.State, rs.FramesSent, rs.Layers[call.LayerQ].FramesSent, rs.Layers[call.LayerH].FramesSent, rs.Layers[call.LayerF].FramesSent,
+			sg.Verified, sg.Held, sg.CutForged+sg.CutUnsigned+sg.CutEquivocated)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/parleynet/parley/client/chain"
 	"github.com/parleynet/parley/client/identity"
 	"github.com/parleynet/parley/client/keystore"
+	"github.com/parleynet/parley/client/meeting"
 	"github.com/parleynet/parley/client/verify"
 )
 
@@ -51,6 +52,17 @@ func (g *globals) chainForDevice(key *keystore.DeviceKey) (*verify.Client, error
 		return nil, err
 	}
 	return g.openChain("", acct, g.feeGranter)
+}
+
+// chainForMeetingDevice is chainForDevice for a device loaded by
+// g.device: without --from, a meeting's transactions (a join request, a
+// leader's epochs) are paid with the device's own account, as the page
+// pays them.
+func (g *globals) chainForMeetingDevice(d meeting.Device) (*verify.Client, error) {
+	if k, ok := d.Key.(*keystore.DeviceKey); ok && g.from == "" {
+		return g.chainForDevice(k)
+	}
+	return g.chain(true)
 }
 
 // openChain connects paying with the keyring account from or the

@@ -56,7 +56,7 @@ func meetingCreateCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer done()
-			ch, err := g.chain(true)
+			ch, err := g.chainForMeetingDevice(d)
 			if err != nil {
 				return err
 			}
@@ -109,7 +109,7 @@ func deviceActionCmd(g *globals, use, short, deviceHelp string,
 				return err
 			}
 			defer closeKey()
-			ch, err := g.chain(true)
+			ch, err := g.chainForMeetingDevice(d)
 			if err != nil {
 				return err
 			}
@@ -180,7 +180,7 @@ func meetingCommitCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer done()
-			ch, err := g.chain(true)
+			ch, err := g.chainForMeetingDevice(d)
 			if err != nil {
 				return err
 			}

@@ -46,7 +46,7 @@ func (g *globals) runSession(cmd *cobra.Command, id []byte, f *sessionFlags) err
 		return err
 	}
 	defer done()
-	ch, err := g.chain(true)
+	ch, err := g.chainForMeetingDevice(d)
 	if err != nil {
 		return err
 	}
@@ -132,7 +132,7 @@ func meetingJoinCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ch, err := g.chain(true)
+			ch, err := g.chainForMeetingDevice(d)
 			if err != nil {
 				done()
 				return err
