@@ -87,17 +87,17 @@ func (c *controller) start(d meeting.Device, id []byte, leader, admitAll bool, p
 			Passcode: passcode,
 			OnEvent:  c.onEvent,
 		},
-		Sinks:         c.slots.sinks(c),
-		MediaRelay:    mediaRelay(mb, id),
+		Sinks:      c.slots.sinks(c),
+		MediaRelay: mediaRelay(mb, id),
 		// LastN videos, the three loudest voices and a shared screen
 		// fit the page's receive slots.
 		LastN:           pageLastN,
 		SealedSimulcast: true,
-		SettingEngine: c.cfg.MeshSettings,
-		Reach:         c.reach(mb, id, c.relayOnly.Load()),
-		OnEpoch:       c.onEpoch,
-		OnSendEpoch:   c.onSendEpoch,
-		OnMessage:     c.onMessage,
+		SettingEngine:   c.cfg.MeshSettings,
+		Reach:           c.reach(mb, id, c.relayOnly.Load()),
+		OnEpoch:         c.onEpoch,
+		OnSendEpoch:     c.onSendEpoch,
+		OnMessage:       c.onMessage,
 	}
 	p, err := participant.New(cfg)
 	if err != nil {
