@@ -103,4 +103,28 @@ func TestSendSealed(t *testing.T) {
 	if s, ok := alice.statsOf(bob.name()); !ok || s.FramesSent == 0 {
 		t.Errorf("alice's stats of bob: %+v", s)
 	}
+
+	// Layers: only the camera has any, and without a relay to send them
+	// to (Config.SealedSimulcast, MediaRelay) the lower ones are dropped
+	// unsent, the full one sent as SendSealed sends it.
+	for _, tc := range []struct {
+		kind  call.MediaKind
+		layer int
+	}{{call.Audio, call.LayerQ}, {call.Screen, call.LayerH}, {call.Video, -1}, {call.Video, call.NumLayers}} {
+		if err := alice.eng.SendSealedLayer(tc.kind, tc.layer, lastVideo, time.Millisecond); !errors.Is(err, call.ErrInvalidConfig) {
+			t.Errorf("a %v frame as layer %d: %v, want ErrInvalidConfig", tc.kind, tc.layer, err)
+		}
+	}
+	sent := func() uint64 { s, _ := alice.statsOf(bob.name()); return s.FramesSent }
+	before := sent()
+	q, err := page.Encrypt(nil, sframe.CodecVP8, video)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := alice.eng.SendSealedLayer(call.Video, call.LayerQ, q, 33*time.Millisecond); err != nil || sent() != before {
+		t.Errorf("a quarter layer on the mesh: %v, frames sent %d → %d; want it dropped unsent", err, before, sent())
+	}
+	if err := alice.eng.SendSealedLayer(call.Video, call.LayerF, q, 33*time.Millisecond); err != nil || sent() != before+1 {
+		t.Errorf("the same frame as the full layer: %v, frames sent %d → %d; want it sent", err, before, sent())
+	}
 }

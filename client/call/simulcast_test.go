@@ -97,8 +97,9 @@ func TestSimulcastSyntheticSource(t *testing.T) {
 }
 
 // offerOf runs an engine whose roster is above its mesh limit, with
-// video as its camera, and returns the offer it makes to the relay.
-func offerOf(t *testing.T, video call.Source) string {
+// video as its camera (or, sealed, a camera sealed in layers elsewhere),
+// and returns the offer it makes to the relay.
+func offerOf(t *testing.T, video call.Source, sealed bool) string {
 	t.Helper()
 	vn := calltest.NewVNet(t)
 	defer func() { _ = vn.Close() }()
@@ -108,6 +109,7 @@ func offerOf(t *testing.T, video call.Source) string {
 	offers := make(chan string, 1)
 	alice := startPartyWith(t, ctx, calltest.NewDevice(t, "alice", "laptop"), vn, netw, false, func(c *call.Config) {
 		c.Video = video
+		c.SealedSimulcast = sealed
 		c.MeshLimit = 1
 		c.MediaRelay = func(ctx context.Context, offer, _ string) (string, string, error) {
 			select {
@@ -145,16 +147,19 @@ func TestSimulcastOffer(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
-		name  string
-		video call.Source
-		rids  []string
+		name   string
+		video  call.Source
+		sealed bool
+		rids   []string
 	}{
-		{"simulcast", simulcast, []string{"q send", "h send", "f send"}},
-		{"one stream", single, nil},
+		{"simulcast", simulcast, false, []string{"q send", "h send", "f send"}},
+		{"one stream", single, false, nil},
+		{"sealed elsewhere, in layers (the page)", nil, true, []string{"q send", "h send", "f send"}},
+		{"sealed elsewhere, one stream", nil, false, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var sd sdp.SessionDescription
-			if err := sd.UnmarshalString(offerOf(t, tc.video)); err != nil {
+			if err := sd.UnmarshalString(offerOf(t, tc.video, tc.sealed)); err != nil {
 				t.Fatal(err)
 			}
 			mids := map[string]bool{}

@@ -43,6 +43,7 @@ window.parley = {
   askedToMute: () => askedToMute,
   recorded: () => recordedBytes,
   relay: () => relay,
+  paths: () => paths,
   slotOwners: () => slotOwner.slice(),
   // Each tile's slot element and the member the Worker last named on it.
   tileSlots: () => [...document.querySelectorAll('#tiles .tile')].map((t) => {
