@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/parleynet/parley/client/chain"
@@ -359,13 +360,14 @@ func (s *Session) commit(ctx context.Context, tip *verify.Snapshot, m meetingtyp
 	if err != nil {
 		return err
 	}
+	bodies := make([][]byte, len(envs))
 	for i, env := range envs {
-		body, err := env.Marshal()
-		if err != nil {
+		if bodies[i], err = env.Marshal(); err != nil {
 			return err
 		}
-		to := keyschedule.EphemeralKeyHash(recipients[i].PublicKey)
-		if err := s.postEnvelope(ctx, to, body); err != nil {
+	}
+	for i, err := range s.postEnvelopes(ctx, recipients, bodies) {
+		if err != nil {
 			s.cfg.OnEvent(EventProblem{Peer: DeviceRef{User: recipients[i].UserID, Device: recipients[i].DeviceID}.String(), Err: err})
 		}
 	}
@@ -386,6 +388,28 @@ func (s *Session) commit(ctx context.Context, tip *verify.Snapshot, m meetingtyp
 	key := append([]byte(nil), mk...)
 	return s.install(Epoch{Number: epoch, Key: key, Reason: reason, Leader: s.self(), Members: members, Self: self, Height: res.Height}, kctx, commitment,
 		meetingtypes.EphKeyHash(reqs[s.self()].EphPk))
+}
+
+// postParallel bounds the key envelopes posted at once: one after
+// another, a 200-member meeting's 199 took seconds, most of a rekey; a
+// node's mailbox takes a burst of 400 from one sender.
+const postParallel = 8
+
+// postEnvelopes posts each recipient's envelope, postParallel at a time,
+// and returns each post's error.
+func (s *Session) postEnvelopes(ctx context.Context, recipients []keyschedule.Recipient, bodies [][]byte) []error {
+	errs := make([]error, len(bodies))
+	sem := make(chan struct{}, postParallel)
+	var wg sync.WaitGroup
+	for i, body := range bodies {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			errs[i] = s.postEnvelope(ctx, keyschedule.EphemeralKeyHash(recipients[i].PublicKey), body)
+		})
+	}
+	wg.Wait()
+	return errs
 }
 
 // postEnvelope posts a key envelope, trying again twice: a node that
