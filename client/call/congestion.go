@@ -2,7 +2,8 @@ package call
 
 import (
 	"fmt"
-	"sync"
+
+	"github.com/parleynet/parley/internal/bwe"
 
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/cc"
@@ -29,28 +30,6 @@ type KeyframeRequester interface {
 	RequestKeyframe()
 }
 
-// bweRegistry hands each new peer connection's congestion controller to
-// the engine: pion's cc interceptor reports it by the connection's ID
-// while NewPeerConnection runs, and newConn takes it right after.
-type bweRegistry struct {
-	mu sync.Mutex
-	m  map[string]cc.BandwidthEstimator
-}
-
-func (r *bweRegistry) put(id string, bwe cc.BandwidthEstimator) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.m[id] = bwe
-}
-
-func (r *bweRegistry) take(id string) cc.BandwidthEstimator {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	bwe := r.m[id]
-	delete(r.m, id)
-	return bwe
-}
-
 // newMeshAPI builds the pion API of the mesh: NewAPI's codecs and
 // interceptors plus transport-wide congestion control — TWCC sequence
 // numbers on every packet sent, TWCC feedback on every packet received,
@@ -58,12 +37,12 @@ func (r *bweRegistry) take(id string) cc.BandwidthEstimator {
 // from the feedback — and the ccm fir feedback, so that peers may ask for
 // key frames that way too. GCC runs without its pacer: the sources follow
 // the estimate, and pion's leaky-bucket pacer queues without bound.
-func newMeshAPI(se *webrtc.SettingEngine, reg *bweRegistry, initial, maxRate int) (*webrtc.API, error) {
+func newMeshAPI(se *webrtc.SettingEngine, reg *bwe.Registry, initial, maxRate int) (*webrtc.API, error) {
 	return buildAPI(se, reg, initial, maxRate, nil)
 }
 
 // buildAPI is newMeshAPI with extra registrations (newRelayAPI's).
-func buildAPI(se *webrtc.SettingEngine, reg *bweRegistry, initial, maxRate int, extra func(*webrtc.MediaEngine, *interceptor.Registry) error) (*webrtc.API, error) {
+func buildAPI(se *webrtc.SettingEngine, reg *bwe.Registry, initial, maxRate int, extra func(*webrtc.MediaEngine, *interceptor.Registry) error) (*webrtc.API, error) {
 	m, ir, err := mediaEngine()
 	if err != nil {
 		return nil, err
@@ -85,7 +64,7 @@ func buildAPI(se *webrtc.SettingEngine, reg *bweRegistry, initial, maxRate int, 
 	if err != nil {
 		return nil, fmt.Errorf("%w: congestion control: %v", ErrInvalidConfig, err)
 	}
-	ccf.OnNewPeerConnection(reg.put)
+	ccf.OnNewPeerConnection(reg.Put)
 	// The cc interceptor wraps the writer before the TWCC header extension
 	// interceptor does, so it sees each packet's sequence number.
 	ir.Add(ccf)

@@ -58,7 +58,7 @@ func (e *Engine) newConn(p *peer, session SessionID, addTracks bool) (*conn, err
 	if err != nil {
 		return nil, fmt.Errorf("peer connection with %s: %w", p.id, err)
 	}
-	c := &conn{session: session, pc: pc, started: time.Now(), bwe: e.bwes.take(pc.ID())}
+	c := &conn{session: session, pc: pc, started: time.Now(), bwe: e.bwes.Take(pc.ID())}
 	pc.SCTP().Transport().ICETransport().OnSelectedCandidatePairChange(func(pair *webrtc.ICECandidatePair) {
 		path := pathOf(pair)
 		c.path.Store(&path)

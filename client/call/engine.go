@@ -11,12 +11,12 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/logging"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/parleynet/parley/client/framesig"
 	"github.com/parleynet/parley/client/sframe"
+	"github.com/parleynet/parley/internal/bwe"
 	"github.com/parleynet/parley/internal/ids"
 )
 
@@ -55,9 +55,9 @@ type Engine struct {
 	peerList    atomic.Pointer[[]*peer]           // the loop's peers, for the media path and Stats
 	sig         signalCounters
 	events      eventQueue
-	relays      relayState   // Reach.Relays' latest answer
-	bwes        *bweRegistry // congestion controllers of new connections
-	kf          keyframes    // peers' key-frame requests
+	relays      relayState    // Reach.Relays' latest answer
+	bwes        *bwe.Registry // congestion controllers of new connections
+	kf          keyframes     // peers' key-frame requests
 	transitions transitionCounters
 	sealed      [Screen + 1]sealedCheck                                                       // SendSealed's per-track scratch (index: kind)
 	rxTap       atomic.Pointer[func(from ids.DeviceRef, kind MediaKind, frame []byte) []byte] // tests only
@@ -122,7 +122,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
-	bwes := &bweRegistry{m: make(map[string]cc.BandwidthEstimator)}
+	bwes := bwe.NewRegistry()
 	api, err := newMeshAPI(cfg.SettingEngine, bwes, cfg.InitialBitrate, cfg.MaxBitrate)
 	if err != nil {
 		return nil, err

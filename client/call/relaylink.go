@@ -142,7 +142,7 @@ func (e *Engine) connectRelay(ctx context.Context, skip string) (*relayLink, err
 	if err != nil {
 		return nil, fmt.Errorf("relay connection: %w", err)
 	}
-	l := &relayLink{pc: pc, started: time.Now(), bwe: e.bwes.take(pc.ID())}
+	l := &relayLink{pc: pc, started: time.Now(), bwe: e.bwes.Take(pc.ID())}
 	fail := func(err error) (*relayLink, error) {
 		l.closing.Store(true)
 		_ = pc.Close()

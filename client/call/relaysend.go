@@ -13,6 +13,7 @@ import (
 	"github.com/pion/webrtc/v4/pkg/media"
 
 	"github.com/parleynet/parley/client/sframe"
+	"github.com/parleynet/parley/internal/bwe"
 )
 
 // AudioLeveler is an audio Source that knows how loud its last frame was,
@@ -182,7 +183,7 @@ func (e *Engine) sendOnLink(l *relayLink, msg []byte) {
 // relay's wire contract: the audio level (RFC 6464), written on this
 // device's audio by levelInterceptor, and mid and rid, written on the
 // camera's simulcast layers by sdesInterceptor.
-func newRelayAPI(se *webrtc.SettingEngine, reg *bweRegistry, initial, maxRate int, level *atomic.Uint32, rids *ssrcRIDs) (*webrtc.API, error) {
+func newRelayAPI(se *webrtc.SettingEngine, reg *bwe.Registry, initial, maxRate int, level *atomic.Uint32, rids *ssrcRIDs) (*webrtc.API, error) {
 	return buildAPI(se, reg, initial, maxRate, func(m *webrtc.MediaEngine, ir *interceptor.Registry) error {
 		exts := []struct {
 			uri  string

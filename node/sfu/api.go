@@ -2,7 +2,8 @@ package sfu
 
 import (
 	"fmt"
-	"sync"
+
+	"github.com/parleynet/parley/internal/bwe"
 
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/cc"
@@ -49,29 +50,6 @@ const (
 	maxBitrate     = 20_000_000
 )
 
-// bweRegistry hands each new connection's bandwidth estimator to its
-// session: pion's cc interceptor reports it by connection ID while
-// NewPeerConnection runs, and newSession takes it right after. An entry
-// lives only between those two calls.
-type bweRegistry struct {
-	mu sync.Mutex
-	m  map[string]cc.BandwidthEstimator
-}
-
-func (r *bweRegistry) put(id string, bwe cc.BandwidthEstimator) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.m[id] = bwe
-}
-
-func (r *bweRegistry) take(id string) cc.BandwidthEstimator {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	bwe := r.m[id]
-	delete(r.m, id)
-	return bwe
-}
-
 // MediaEngine registers the contract's codecs and header extensions:
 // VP8/96 and Opus/111, ssrc-audio-level on audio, the simulcast SDES
 // extensions (mid, rtp-stream-id, repaired-rtp-stream-id) on video.
@@ -102,7 +80,7 @@ func MediaEngine() (*webrtc.MediaEngine, error) {
 // reported through reg, for the relay→subscriber direction. GCC runs
 // without a pacer: the relay follows the estimate by choosing layers, and
 // pion's leaky-bucket pacer queues without bound.
-func newAPI(se webrtc.SettingEngine, reg *bweRegistry) (*webrtc.API, error) {
+func newAPI(se webrtc.SettingEngine, reg *bwe.Registry) (*webrtc.API, error) {
 	m, err := MediaEngine()
 	if err != nil {
 		return nil, err
@@ -125,7 +103,7 @@ func newAPI(se webrtc.SettingEngine, reg *bweRegistry) (*webrtc.API, error) {
 	if err != nil {
 		return nil, fmt.Errorf("congestion control: %w", err)
 	}
-	ccf.OnNewPeerConnection(reg.put)
+	ccf.OnNewPeerConnection(reg.Put)
 	// The cc interceptor wraps the writer before the TWCC header extension
 	// interceptor does, so it sees each packet's sequence number.
 	ir.Add(ccf)

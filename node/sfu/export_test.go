@@ -1,7 +1,7 @@
 package sfu
 
 import (
-	"github.com/pion/interceptor/pkg/cc"
+	"github.com/parleynet/parley/internal/bwe"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -12,5 +12,5 @@ func SetEstimate(r *Relay, f func(member string) int) { r.estimateHook.Store(&f)
 // NewRelayAPI is the relay's pion API (codecs, header extensions and
 // interceptors), for the bare pion forwarder the benchmarks compare with.
 func NewRelayAPI(se *webrtc.SettingEngine) (*webrtc.API, error) {
-	return newAPI(*se, &bweRegistry{m: map[string]cc.BandwidthEstimator{}})
+	return newAPI(*se, bwe.NewRegistry())
 }

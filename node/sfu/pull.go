@@ -126,7 +126,7 @@ func (l *pullLink) open() error {
 	if err != nil {
 		return fmt.Errorf("pull link: %w", err)
 	}
-	r.bwes.take(pc.ID())
+	r.bwes.Take(pc.ID())
 	if !r.trackPC(pc) {
 		_ = pc.Close()
 		return errLinkClosed

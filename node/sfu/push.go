@@ -154,7 +154,7 @@ func (l *pushLink) open() error {
 	if err != nil {
 		return fmt.Errorf("push link: %w", err)
 	}
-	r.bwes.take(pc.ID())
+	r.bwes.Take(pc.ID())
 	if !r.trackPC(pc) {
 		_ = pc.Close()
 		return errLinkClosed

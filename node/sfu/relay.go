@@ -7,11 +7,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/logging"
 	"github.com/pion/webrtc/v4"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/parleynet/parley/internal/bwe"
 	"github.com/parleynet/parley/internal/ids"
 )
 
@@ -29,7 +29,7 @@ const recheckParallel = 8
 type Relay struct {
 	cfg  Config
 	api  *webrtc.API
-	bwes *bweRegistry
+	bwes *bwe.Registry
 	log  logging.LeveledLogger
 
 	// estimateHook, when set, replaces the congestion controller's
@@ -62,7 +62,7 @@ func New(cfg Config) (*Relay, error) {
 	if se.LoggerFactory == nil {
 		se.LoggerFactory = cfg.LoggerFactory
 	}
-	bwes := &bweRegistry{m: map[string]cc.BandwidthEstimator{}}
+	bwes := bwe.NewRegistry()
 	api, err := newAPI(se, bwes)
 	if err != nil {
 		return nil, fmt.Errorf("sfu: %w", err)

@@ -82,7 +82,7 @@ func (r *Relay) newSession(m *meeting, key ids.DeviceRef, shape offerShape) (*se
 		name:    key.String(),
 		shape:   shape,
 		pc:      pc,
-		bwe:     r.bwes.take(pc.ID()),
+		bwe:     r.bwes.Take(pc.ID()),
 		created: r.cfg.Now(),
 		opaque:  rate.NewLimiter(opaqueRate, opaqueBurst),
 		prefs:   rate.NewLimiter(prefsRate, prefsBurst),
