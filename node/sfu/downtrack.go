@@ -35,7 +35,7 @@ type downTrack struct {
 }
 
 func newDownTrack(s *session, mid string, kind sourceKind, track *webrtc.TrackLocalStaticRTP, sender *webrtc.RTPSender) *downTrack {
-	return &downTrack{sess: s, mid: mid, kind: kind, track: track, sender: sender, m: munger{clockRate: kind.clockRate()}}
+	return &downTrack{sess: s, mid: mid, kind: kind, track: track, sender: sender, m: munger{clockRate: kind.clockRate(), frames: kind != kindAudio}}
 }
 
 // forward sends in, from src, if src is the slot's source, switching to
@@ -64,7 +64,7 @@ func (d *downTrack) forward(src *source, in *inbound) {
 	if d.cur != src {
 		return
 	}
-	n, ok := d.m.next(in.p.SequenceNumber, in.p.Timestamp, len(in.p.Payload) == 0, in.vp8, in.now)
+	n, ok := d.m.next(in.p.SequenceNumber, in.p.Timestamp, len(in.p.Payload) == 0, in.p.Marker, in.vp8, in.now)
 	if !ok {
 		return
 	}

@@ -16,11 +16,17 @@ const dropRing = 16
 // the relay chooses to drop (padding only) raise the offset so the next
 // ones close the gap, and late packets are numbered around the drops
 // remembered since. A late packet from before the segment is dropped.
+// A switch that comes in the middle of a frame of the old source (its
+// last packet out had no marker bit) leaves one number unused, so the
+// subscriber sees a packet missing and drops the cut frame instead of
+// taking it whole: with SFrame it could only fail to authenticate.
 //
 // A munger belongs to one downTrack and is used under its lock.
 type munger struct {
 	clockRate uint32
+	frames    bool // packets make frames ended by the marker bit (video)
 	started   bool
+	openFrame bool // the last packet out did not end its frame
 
 	seqOffset uint16
 	highestIn uint16 // highest source sequence number seen in the segment
@@ -62,6 +68,9 @@ func (m *munger) rebase(seq uint16, ts uint32, d vp8Desc, now time.Time) {
 		return
 	}
 	m.seqOffset = seq - (m.lastOut + 1)
+	if m.frames && m.openFrame {
+		m.seqOffset--
+	}
 	ticks := uint32(now.Sub(m.lastAt).Seconds() * float64(m.clockRate))
 	if ticks == 0 {
 		ticks = 1
@@ -84,8 +93,9 @@ func (m *munger) rebase(seq uint16, ts uint32, d vp8Desc, now time.Time) {
 }
 
 // next numbers a packet of the current segment, or reports false: drop it.
-// paddingOnly packets are always dropped.
-func (m *munger) next(seq uint16, ts uint32, paddingOnly bool, d vp8Desc, now time.Time) (numbers, bool) {
+// paddingOnly packets are always dropped; marker is the packet's marker
+// bit (the last packet of a video frame).
+func (m *munger) next(seq uint16, ts uint32, paddingOnly, marker bool, d vp8Desc, now time.Time) (numbers, bool) {
 	diff := int16(seq - m.highestIn)
 	if diff > 0 {
 		m.highestIn = seq
@@ -97,6 +107,7 @@ func (m *munger) next(seq uint16, ts uint32, paddingOnly bool, d vp8Desc, now ti
 		}
 		n := m.translate(seq, ts, m.seqOffset, d)
 		m.lastOut, m.lastOutTS, m.lastAt = n.seq, n.ts, now
+		m.openFrame = !marker
 		if d.picBits != 0 {
 			m.lastPic, m.havePic = n.pic, true
 		}

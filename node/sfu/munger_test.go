@@ -12,6 +12,7 @@ type step struct {
 	seq     uint16
 	ts      uint32
 	padding bool
+	marker  bool // the last packet of its frame
 	pic     uint16
 	at      time.Duration
 	wantOK  bool
@@ -22,7 +23,7 @@ type step struct {
 
 func runMunger(t *testing.T, steps []step) {
 	t.Helper()
-	m := munger{clockRate: 90000}
+	m := munger{clockRate: 90000, frames: true}
 	t0 := time.Unix(1000, 0)
 	for i, s := range steps {
 		d := vp8Desc{picOff: 2, picBits: 15, pic: s.pic}
@@ -30,7 +31,7 @@ func runMunger(t *testing.T, steps []step) {
 		if s.rebase {
 			m.rebase(s.seq, s.ts, d, now)
 		}
-		n, ok := m.next(s.seq, s.ts, s.padding, d, now)
+		n, ok := m.next(s.seq, s.ts, s.padding, s.marker, d, now)
 		if ok != s.wantOK {
 			t.Fatalf("step %d: ok %v, want %v", i, ok, s.wantOK)
 		}
@@ -51,12 +52,16 @@ func TestMunger(t *testing.T) {
 			{seq: 101, ts: 12000, pic: 8, wantOK: true, wantSeq: 101, wantTS: 12000, wantPic: 8},
 		}},
 		{"switch continues numbering", []step{
-			{rebase: true, seq: 100, ts: 9000, pic: 7, wantOK: true, wantSeq: 100, wantTS: 9000, wantPic: 7},
+			{rebase: true, seq: 100, ts: 9000, pic: 7, marker: true, wantOK: true, wantSeq: 100, wantTS: 9000, wantPic: 7},
 			{rebase: true, seq: 5000, ts: 777, pic: 300, at: 100 * ms, wantOK: true, wantSeq: 101, wantTS: 9000 + 9000, wantPic: 8},
 			{seq: 5001, ts: 777 + 3000, pic: 301, at: 133 * ms, wantOK: true, wantSeq: 102, wantTS: 21000, wantPic: 9},
 		}},
+		{"switch in the middle of a frame leaves a number unused", []step{
+			{rebase: true, seq: 100, ts: 9000, pic: 7, wantOK: true, wantSeq: 100, wantTS: 9000, wantPic: 7},
+			{rebase: true, seq: 5000, ts: 777, pic: 300, at: 100 * ms, wantOK: true, wantSeq: 102, wantTS: 9000 + 9000, wantPic: 8},
+		}},
 		{"picture ID wraps", []step{
-			{rebase: true, seq: 1, ts: 0, pic: 0x7fff, wantOK: true, wantSeq: 1, wantTS: 0, wantPic: 0x7fff},
+			{rebase: true, seq: 1, ts: 0, pic: 0x7fff, marker: true, wantOK: true, wantSeq: 1, wantTS: 0, wantPic: 0x7fff},
 			{rebase: true, seq: 9, ts: 50, pic: 12, at: 10 * ms, wantOK: true, wantSeq: 2, wantTS: 900, wantPic: 0},
 		}},
 		{"padding dropped, gap closed", []step{
@@ -72,7 +77,7 @@ func TestMunger(t *testing.T) {
 			{seq: 11, wantOK: true, wantSeq: 11},
 		}},
 		{"late packet from before the switch dropped", []step{
-			{rebase: true, seq: 10, ts: 0, wantOK: true, wantSeq: 10},
+			{rebase: true, seq: 10, ts: 0, marker: true, wantOK: true, wantSeq: 10},
 			{rebase: true, seq: 500, ts: 0, at: 10 * ms, wantOK: true, wantSeq: 11, wantTS: 900, wantPic: 1},
 			{seq: 499},
 		}},
