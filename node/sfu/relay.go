@@ -32,9 +32,9 @@ type Relay struct {
 	bwes *bwe.Registry
 	log  logging.LeveledLogger
 
-	// estimateHook, when set, replaces the congestion controller's
-	// estimate of each subscriber (by member name): tests force one.
-	estimateHook atomic.Pointer[func(member string) int]
+	// estimate is Config.Estimate; tests of the package may replace it
+	// on a running relay (export_test.go).
+	estimateFn atomic.Pointer[func(member ids.DeviceRef) int]
 
 	ctx    context.Context // ends at Close: StillMember calls use it
 	cancel context.CancelFunc
@@ -83,17 +83,17 @@ func New(cfg Config) (*Relay, error) {
 	if cfg.Peers != nil {
 		r.cascade = newCascade(r, cfg.Peers)
 	}
+	if cfg.Estimate != nil {
+		r.estimateFn.Store(&cfg.Estimate)
+	}
 	return r, nil
 }
 
 // estimate is the bit rate the relay may send s: its congestion
-// controller's target, unless a test overrides it.
+// controller's target, unless a test overrides it (Config.Estimate).
 func (r *Relay) estimate(s *session) int {
-	if f := r.estimateHook.Load(); f != nil {
-		return (*f)(s.name)
-	}
-	if r.cfg.Estimate != nil {
-		if b := r.cfg.Estimate(s.key); b > 0 {
+	if f := r.estimateFn.Load(); f != nil {
+		if b := (*f)(s.key); b > 0 {
 			return b
 		}
 	}
