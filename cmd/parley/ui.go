@@ -55,7 +55,7 @@ func newUICmd(g *globals) *cobra.Command {
 			// (uisetup.go) and this client only reads.
 			ch, err := g.chain(g.from != "")
 			if errors.Is(err, verify.ErrNoAnchor) {
-				return fmt.Errorf("%w\n(joining by invite? `parley trust init --invite 'parley:join?…'` trusts the anchor the invite carries)", err)
+				return fmt.Errorf("%w\n(joining by invite? `parley trust init --invite 'http://127.0.0.1:8765/join#…'` trusts the anchor the invite carries)", err)
 			}
 			if err != nil {
 				return err

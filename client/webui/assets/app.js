@@ -286,6 +286,11 @@ function onState(msg) {
     for (const t of document.querySelectorAll('.tile')) t.remove();
   }
   if (msg.phase === 'signin' && before !== 'signin') fillDevices();
+  // What went wrong in the lobby (a mistyped invite, say) is over once a
+  // meeting starts: its notices do not follow the person into the call.
+  if (before === 'lobby' && msg.phase !== 'lobby') {
+    for (const el of document.querySelectorAll('#notices .notice[data-phase="lobby"][data-key=""]')) el.remove();
+  }
   render();
 }
 
@@ -304,6 +309,7 @@ function showNotice({level, key, text, sticky}) {
   el.className = 'notice ' + (level || 'info');
   el.textContent = text;
   el.dataset.key = key || '';
+  el.dataset.phase = state.phase || '';
   if (!key || (level === 'info' && !sticky)) {
     const ms = level === 'error' ? 20000 : level === 'warn' ? 12000 : 6000;
     setTimeout(() => { el.remove(); if (key && notices.get(key) === el) notices.delete(key); }, ms);
