@@ -2,6 +2,7 @@ package call
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -185,24 +186,45 @@ func (e *Engine) sendOnLink(l *relayLink, msg []byte) {
 // camera's simulcast layers by sdesInterceptor.
 func newRelayAPI(se *webrtc.SettingEngine, reg *bwe.Registry, initial, maxRate int, level *atomic.Uint32, rids *ssrcRIDs) (*webrtc.API, error) {
 	return buildAPI(se, reg, initial, maxRate, func(m *webrtc.MediaEngine, ir *interceptor.Registry) error {
-		exts := []struct {
-			uri  string
-			kind webrtc.RTPCodecType
-		}{
-			{sdp.AudioLevelURI, webrtc.RTPCodecTypeAudio},
-			{sdp.SDESMidURI, webrtc.RTPCodecTypeVideo},
-			{sdp.SDESMidURI, webrtc.RTPCodecTypeAudio},
-			{sdp.SDESRTPStreamIDURI, webrtc.RTPCodecTypeVideo},
-		}
-		for _, x := range exts {
-			if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: x.uri}, x.kind); err != nil {
-				return fmt.Errorf("%w: header extension %s: %v", ErrInvalidConfig, x.uri, err)
-			}
+		if err := registerRelayExtensions(m, false); err != nil {
+			return err
 		}
 		ir.Add(levelFactory{level: level})
 		ir.Add(sdesFactory{rids: rids})
 		return nil
 	})
+}
+
+// headerExt is a header extension's URI and the media kind it is on.
+type headerExt struct {
+	uri  string
+	kind webrtc.RTPCodecType
+}
+
+// relayExtensions are the header extensions of the relay's wire
+// contract: the audio level (RFC 6464) on audio, mid on both kinds, rid
+// on video.
+var relayExtensions = []headerExt{
+	{sdp.AudioLevelURI, webrtc.RTPCodecTypeAudio},
+	{sdp.SDESMidURI, webrtc.RTPCodecTypeVideo},
+	{sdp.SDESMidURI, webrtc.RTPCodecTypeAudio},
+	{sdp.SDESRTPStreamIDURI, webrtc.RTPCodecTypeVideo},
+}
+
+// registerRelayExtensions registers relayExtensions on m, and with
+// repaired the repaired rid too (a browser sends its simulcast
+// retransmissions under it).
+func registerRelayExtensions(m *webrtc.MediaEngine, repaired bool) error {
+	exts := relayExtensions
+	if repaired {
+		exts = append(slices.Clip(exts), headerExt{sdp.SDESRepairRTPStreamIDURI, webrtc.RTPCodecTypeVideo})
+	}
+	for _, x := range exts {
+		if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: x.uri}, x.kind); err != nil {
+			return fmt.Errorf("%w: header extension %s: %v", ErrInvalidConfig, x.uri, err)
+		}
+	}
+	return nil
 }
 
 // levelFactory makes levelInterceptors.

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/pion/ice/v4"
-	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -115,20 +114,8 @@ func NewAPI(se *webrtc.SettingEngine) (*webrtc.API, error) {
 	// The page's browser takes the client's REMB as a cap on its video
 	// encoder (client/webui steers it to the mesh's estimate).
 	m.RegisterFeedback(webrtc.RTCPFeedback{Type: webrtc.TypeRTCPFBGoogREMB}, webrtc.RTPCodecTypeVideo)
-	exts := []struct {
-		uri  string
-		kind webrtc.RTPCodecType
-	}{
-		{sdp.AudioLevelURI, webrtc.RTPCodecTypeAudio},
-		{sdp.SDESMidURI, webrtc.RTPCodecTypeVideo},
-		{sdp.SDESMidURI, webrtc.RTPCodecTypeAudio},
-		{sdp.SDESRTPStreamIDURI, webrtc.RTPCodecTypeVideo},
-		{sdp.SDESRepairRTPStreamIDURI, webrtc.RTPCodecTypeVideo},
-	}
-	for _, x := range exts {
-		if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: x.uri}, x.kind); err != nil {
-			return nil, fmt.Errorf("%w: header extension %s: %v", ErrInvalidConfig, x.uri, err)
-		}
+	if err := registerRelayExtensions(m, true); err != nil {
+		return nil, err
 	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(*se)), nil
 }
