@@ -73,13 +73,15 @@ func chooseAudio(current []string, ranked []speaker, held func(member string) (f
 }
 
 // videoOrder ranks the members a subscriber should see, Jitsi's last-N
-// order: its pins first (in its order), then the meeting's dominant
-// speakers, most recent first, then everyone else in join order; never
-// self, only members hasVideo accepts; at most n.
-func videoOrder(self string, pins, history, joined []string, hasVideo func(string) bool, n int) []string {
+// order: its pins first (in its order), then the members speaking now
+// (loudest first: several can speak at once, and only one is dominant),
+// then the meeting's dominant speakers, most recent first, then everyone
+// else in join order; never self, only members hasVideo accepts; at
+// most n.
+func videoOrder(self string, pins, speaking, history, joined []string, hasVideo func(string) bool, n int) []string {
 	out := make([]string, 0, n)
 	seen := map[string]bool{self: true}
-	for _, list := range [][]string{pins, history, joined} {
+	for _, list := range [][]string{pins, speaking, history, joined} {
 		for _, m := range list {
 			if len(out) == n {
 				return out
@@ -238,11 +240,36 @@ func (m *meeting) allocateAudioLocked(now time.Time) {
 
 // reallocateLocked chooses every subscriber's video and screen slots.
 func (m *meeting) reallocateLocked(now time.Time) {
-	joined, hasVideo := m.joined(), m.hasVideo(now)
+	joined, hasVideo, speaking := m.joined(), m.hasVideo(now), m.speakingNow(now)
 	for _, sub := range m.order {
-		m.allocateVideoLocked(sub, joined, hasVideo, now)
+		m.allocateVideoLocked(sub, speaking, joined, hasVideo, now)
 		m.allocateScreenLocked(sub, now)
 	}
+}
+
+// speakingNow is the members speaking now or a moment ago (within
+// audioHangover, as audio slots are held), loudest first. meeting.mu.
+func (m *meeting) speakingNow(now time.Time) []string {
+	var ranked []speaker
+	for _, s := range m.order {
+		if s.audio != nil && !m.shadowedLocked(s) && (s.score >= speakingScore || now.Sub(s.lastLoud) < audioHangover) {
+			ranked = append(ranked, speaker{s.name, s.score})
+		}
+	}
+	slices.SortStableFunc(ranked, func(a, b speaker) int {
+		switch {
+		case a.score > b.score:
+			return -1
+		case a.score < b.score:
+			return 1
+		}
+		return 0
+	})
+	out := make([]string, len(ranked))
+	for i, sp := range ranked {
+		out[i] = sp.member
+	}
+	return out
 }
 
 // joined is the members in join order. meeting.mu.
@@ -275,12 +302,12 @@ func (m *meeting) hasVideo(now time.Time) func(string) bool {
 // allocateVideoLocked fills sub's video slots in last-N order
 // (videoOrder), keeping members in the slots they have, and picks each
 // one's simulcast layer from sub's share of its estimate.
-func (m *meeting) allocateVideoLocked(sub *session, joined []string, hasVideo func(string) bool, now time.Time) {
+func (m *meeting) allocateVideoLocked(sub *session, speaking, joined []string, hasVideo func(string) bool, now time.Time) {
 	n := len(sub.videoSlots)
 	if n == 0 || !sub.dcOpen.Load() {
 		return
 	}
-	want := videoOrder(sub.name, sub.pins, m.history, joined, hasVideo, n)
+	want := videoOrder(sub.name, sub.pins, speaking, m.history, joined, hasVideo, n)
 	current := make([]string, n)
 	for i, d := range sub.videoSlots {
 		if t := d.target(); t != nil {

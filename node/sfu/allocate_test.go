@@ -40,24 +40,29 @@ func TestVideoOrder(t *testing.T) {
 	all := func(string) bool { return true }
 	joined := []string{"a", "b", "c", "d", "me"}
 	for _, tc := range []struct {
-		name    string
-		pins    []string
-		history []string
-		has     func(string) bool
-		n       int
-		want    []string
+		name     string
+		pins     []string
+		speaking []string
+		history  []string
+		has      func(string) bool
+		n        int
+		want     []string
 	}{
-		{"join order", nil, nil, all, 2, []string{"a", "b"}},
-		{"pins first", []string{"d"}, nil, all, 2, []string{"d", "a"}},
-		{"then recent speakers", nil, []string{"c", "b"}, all, 3, []string{"c", "b", "a"}},
-		{"pins before speakers", []string{"d"}, []string{"c"}, all, 3, []string{"d", "c", "a"}},
-		{"never self", []string{"me"}, []string{"me"}, all, 5, []string{"a", "b", "c", "d"}},
-		{"only members with video", nil, nil, func(m string) bool { return m != "a" }, 2, []string{"b", "c"}},
-		{"unknown pins ignored", []string{"zz"}, nil, func(m string) bool { return m != "zz" }, 1, []string{"a"}},
-		{"no slots", nil, nil, all, 0, []string{}},
+		{"join order", nil, nil, nil, all, 2, []string{"a", "b"}},
+		{"pins first", []string{"d"}, nil, nil, all, 2, []string{"d", "a"}},
+		{"then recent speakers", nil, nil, []string{"c", "b"}, all, 3, []string{"c", "b", "a"}},
+		{"pins before speakers", []string{"d"}, nil, []string{"c"}, all, 3, []string{"d", "c", "a"}},
+		// Three speak at once and only one is dominant: all three are
+		// seen before the history of who spoke earlier.
+		{"speaking now before the history", nil, []string{"c", "a", "b"}, []string{"d", "c"}, all, 3, []string{"c", "a", "b"}},
+		{"pins before those speaking", []string{"d"}, []string{"c", "a"}, nil, all, 2, []string{"d", "c"}},
+		{"never self", []string{"me"}, []string{"me"}, []string{"me"}, all, 5, []string{"a", "b", "c", "d"}},
+		{"only members with video", nil, []string{"a"}, nil, func(m string) bool { return m != "a" }, 2, []string{"b", "c"}},
+		{"unknown pins ignored", []string{"zz"}, nil, nil, func(m string) bool { return m != "zz" }, 1, []string{"a"}},
+		{"no slots", nil, nil, nil, all, 0, []string{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := videoOrder("me", tc.pins, tc.history, joined, tc.has, tc.n); !slices.Equal(got, tc.want) {
+			if got := videoOrder("me", tc.pins, tc.speaking, tc.history, joined, tc.has, tc.n); !slices.Equal(got, tc.want) {
 				t.Fatalf("videoOrder = %q, want %q", got, tc.want)
 			}
 		})

@@ -111,7 +111,7 @@ func (s *session) setPins(pin []string) {
 	}
 	s.pins = pins
 	if now := s.relay.cfg.Now(); s.prefs.AllowN(now, 1) {
-		m.allocateVideoLocked(s, m.joined(), m.hasVideo(now), now)
+		m.allocateVideoLocked(s, m.speakingNow(now), m.joined(), m.hasVideo(now), now)
 	}
 }
 

@@ -148,8 +148,10 @@
 // 1.25 times its score plus 2. Silent and absent audio is not forwarded.
 //
 // Video slots follow Jitsi's last-N: at most N members (N the rv* count),
-// first the subscriber's pins, then the speaker history, most recent
-// first, then everyone else in join order; never the subscriber, only
+// first the subscriber's pins, then the members speaking now (as audio
+// slots hold them: speaking, or within the hangover), loudest first,
+// then the speaker history, most recent first, then everyone else in
+// join order (several may speak at once, and only one is dominant); never the subscriber, only
 // members whose camera sent in the last 2 s. A member keeps the slot it
 // has as long as it stays in the N; newcomers take the freed slots.
 //

@@ -109,7 +109,7 @@ func (m *meeting) fill(s *session) {
 		return
 	}
 	now := m.relay.cfg.Now()
-	m.allocateVideoLocked(s, m.joined(), m.hasVideo(now), now)
+	m.allocateVideoLocked(s, m.speakingNow(now), m.joined(), m.hasVideo(now), now)
 	m.allocateScreenLocked(s, now)
 	m.allocateAudioLocked(now)
 }
