@@ -272,6 +272,8 @@ func TestBrowserCall(t *testing.T) {
 		chromedp.WaitVisible(`#call`),
 		chromedp.Poll(`document.querySelector('#meeting-id').textContent.length === 32`, nil, chromedp.WithPollingTimeout(20*time.Second)),
 		chromedp.Text(`#meeting-id`, &meetingID),
+		// The lobby's mistakes stay in the lobby.
+		chromedp.Poll(`![...document.querySelectorAll('.notice')].some(n => n.textContent.includes('no meeting 0000') || n.textContent.includes('32 hex digits'))`, nil, chromedp.WithPollingTimeout(5*time.Second)),
 	)
 	t.Logf("meeting %s", meetingID)
 

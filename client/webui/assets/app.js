@@ -287,14 +287,22 @@ function onState(msg) {
   }
   if (msg.phase === 'signin' && before !== 'signin') fillDevices();
   // What went wrong in the lobby (a mistyped invite, say) is over once a
-  // meeting starts: its notices do not follow the person into the call.
+  // meeting starts: its notices do not follow the person into the call,
+  // but for those about what lasts (the chain, the media, the browser).
   if (before === 'lobby' && msg.phase !== 'lobby') {
-    for (const el of document.querySelectorAll('#notices .notice[data-phase="lobby"][data-key=""]')) el.remove();
+    for (const el of document.querySelectorAll('#notices .notice[data-phase="lobby"]')) {
+      if (LASTING.has(el.dataset.key)) continue;
+      el.remove();
+      if (notices.get(el.dataset.key) === el) notices.delete(el.dataset.key);
+    }
   }
   render();
 }
 
 // ---- notices
+
+// Notices about what outlasts a phase, kept when the lobby's go.
+const LASTING = new Set(['chain', 'media', 'browser', 'camera', 'ws']);
 
 // A notice with a key stays until cleared, unless it is only info; sticky
 // keeps an info notice too (a person asking to join, until admitted).
