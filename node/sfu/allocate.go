@@ -189,15 +189,9 @@ func (m *meeting) speechLocked(now time.Time) bool {
 	return true
 }
 
-// allocateAudioLocked chooses each subscriber's audio slots: the loudest
-// speakers but itself, with hysteresis (chooseAudio).
-func (m *meeting) allocateAudioLocked(now time.Time) {
-	var ranked []speaker
-	for _, s := range m.order {
-		if s.audio != nil && s.score >= speakingScore && !m.shadowedLocked(s) {
-			ranked = append(ranked, speaker{s.name, s.score})
-		}
-	}
+// loudestFirst sorts speakers by score, loudest first, keeping the
+// meeting's order among equals.
+func loudestFirst(ranked []speaker) {
 	slices.SortStableFunc(ranked, func(a, b speaker) int {
 		switch {
 		case a.score > b.score:
@@ -207,6 +201,18 @@ func (m *meeting) allocateAudioLocked(now time.Time) {
 		}
 		return 0
 	})
+}
+
+// allocateAudioLocked chooses each subscriber's audio slots: the loudest
+// speakers but itself, with hysteresis (chooseAudio).
+func (m *meeting) allocateAudioLocked(now time.Time) {
+	var ranked []speaker
+	for _, s := range m.order {
+		if s.audio != nil && s.score >= speakingScore && !m.shadowedLocked(s) {
+			ranked = append(ranked, speaker{s.name, s.score})
+		}
+	}
+	loudestFirst(ranked)
 	held := func(name string) (float64, bool) {
 		s := m.byName[name]
 		if s == nil || s.audio == nil {
@@ -256,15 +262,7 @@ func (m *meeting) speakingNow(now time.Time) []string {
 			ranked = append(ranked, speaker{s.name, s.score})
 		}
 	}
-	slices.SortStableFunc(ranked, func(a, b speaker) int {
-		switch {
-		case a.score > b.score:
-			return -1
-		case a.score < b.score:
-			return 1
-		}
-		return 0
-	})
+	loudestFirst(ranked)
 	out := make([]string, len(ranked))
 	for i, sp := range ranked {
 		out[i] = sp.member
