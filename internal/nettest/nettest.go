@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -48,6 +49,10 @@ type Options struct {
 	Validators int           // default 1
 	BlockTime  time.Duration // default 200 ms
 }
+
+// stuck is set when network.New failed: the SDK then holds its lock
+// for good, and New fails at once instead of waiting on it.
+var stuck atomic.Bool
 
 // New starts a network and stops it when the test ends.
 func New(t testing.TB, opts Options) *Network {
@@ -103,8 +108,16 @@ func New(t testing.TB, opts Options) *Network {
 	}
 	addGenesisAccounts(t, &cfg, accs, bals)
 
+	if stuck.Load() {
+		t.Fatal("an earlier test network of this package failed to start, and the SDK keeps its network lock after that: no other can start")
+	}
 	net, err := network.New(t, t.TempDir(), cfg)
 	if err != nil {
+		// network.New returns no Network to clean up when a validator
+		// fails to start (a port taken between the SDK's choosing it and
+		// listening on it), and keeps its package lock: every later
+		// New would wait for it until the test binary times out.
+		stuck.Store(true)
 		t.Fatal(err)
 	}
 	t.Cleanup(net.Cleanup)
