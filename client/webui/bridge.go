@@ -84,12 +84,12 @@ type pathsMsg struct {
 // node, the link's state, the frames of each camera layer sent (q, h,
 // f), and the frame signatures of the others verified and cut.
 type relayInfo struct {
-	Node     string    `json:"node"`
-	State    string    `json:"state"`
-	Layers   [3]uint64 `json:"layers"`
-	Verified uint64    `json:"verified"`
-	Cut      uint64    `json:"cut"`
-	Held     uint64    `json:"held"`
+	Node     string                 `json:"node"`
+	State    string                 `json:"state"`
+	Layers   [call.NumLayers]uint64 `json:"layers"`
+	Verified uint64                 `json:"verified"`
+	Cut      uint64                 `json:"cut"`
+	Held     uint64                 `json:"held"`
 }
 
 // relayInfoOf returns the engine's relay link for the page, nil without

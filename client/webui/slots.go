@@ -33,11 +33,10 @@ var _ [numSlots - (call.MaxMembers - 1)]struct{}
 
 // slotTable assigns members to slots. Its clock is injected for tests.
 type slotTable struct {
-	mu      sync.Mutex
-	now     func() time.Time
-	bySlot  [numSlots]string    // "user/device", "" when free
-	last    [numSlots]time.Time // the slot's latest frame
-	dropped int64               // frames of members no slot was free for
+	mu     sync.Mutex
+	now    func() time.Time
+	bySlot [numSlots]string    // "user/device", "" when free
+	last   [numSlots]time.Time // the slot's latest frame
 }
 
 func newSlotTable() *slotTable { return &slotTable{now: time.Now} }
@@ -60,7 +59,8 @@ func (t *slotTable) keep(members []call.Member) {
 
 // take returns member's slot for a frame that arrives now: its own, a
 // free one, or the one idle the longest if idle for slotIdle; -1 when
-// every slot is busy (the frame is dropped and counted).
+// every slot is busy (the frame is dropped: the page tells the person
+// who is not shown).
 func (t *slotTable) take(member string) int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -84,7 +84,6 @@ func (t *slotTable) take(member string) int {
 		i = idlest
 	}
 	if i < 0 {
-		t.dropped++
 		return -1
 	}
 	t.bySlot[i], t.last[i] = member, now

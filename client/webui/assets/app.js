@@ -353,7 +353,7 @@ async function startMedia() {
   worker.onmessage = (e) => {
     const d = e.data;
     if (d.type === 'stats') workerStats = d.stats;
-    else if (d.type === 'owner') { takeSlot(d.slot, d.member); e.target.postMessage({type: 'owned', slot: d.slot}); }
+    else if (d.type === 'owner') { takeSlot(d.slot, d.member); e.target.postMessage({type: 'owned', slot: d.slot, seq: d.seq}); }
   };
   if (epoch) worker.postMessage(epoch);
   const conn = new RTCPeerConnection();

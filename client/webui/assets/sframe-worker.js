@@ -57,22 +57,20 @@ function memberStats(who) {
 // first (an 'owner' message, answered by 'owned'), and only then is the
 // frame let through, so no frame of one member plays on another's tile.
 const owners = [];              // slot -> 'user/device'
-const moving = [];              // slot -> promise of the page's answer
-const answers = new Map();      // slot -> resolvers waiting for 'owned'
+const moving = new Map();       // slot -> {seq, done, resolve}: the page's answer awaited
 const ownerWait = 1000;         // a page that does not answer is not waited for longer
+let ownerSeq = 0;
 
 function own(slot, who) {
   owners[slot] = who;
   const st = slotStats(slot);
   st.lastFail = '';
-  postMessage({type: 'owner', slot, member: who});
-  const p = new Promise((resolve) => {
-    if (!answers.has(slot)) answers.set(slot, []);
-    answers.get(slot).push(resolve);
-    setTimeout(resolve, ownerWait);
-  }).then(() => { if (moving[slot] === p) moving[slot] = null; });
-  moving[slot] = p;
-  return p;
+  const seq = ++ownerSeq;
+  let resolve;
+  const done = new Promise((r) => { resolve = r; setTimeout(r, ownerWait); });
+  moving.set(slot, {seq, done, resolve});
+  done.then(() => { if (moving.get(slot)?.seq === seq) moving.delete(slot); });
+  postMessage({type: 'owner', slot, member: who, seq});
 }
 
 function b64(s) {
@@ -283,7 +281,8 @@ async function decrypt(kind, slot, frame, controller) {
       frame.data = concat(prefix, plain).buffer;
       const who = `${k.member.user}/${k.member.device}`;
       if (owners[slot] !== who) own(slot, who);
-      if (moving[slot]) await moving[slot];
+      const mv = moving.get(slot);
+      if (mv) await mv.done;
       const ms = memberStats(who);
       if (kind === 'video') { ms.video++; ms.lastVideo = Date.now(); } else if (kind === 'screen') { ms.screen++; ms.lastScreen = Date.now(); } else { ms.audio++; ms.lastAudio = Date.now(); }
       controller.enqueue(frame);
@@ -310,8 +309,10 @@ onmessage = async (event) => {
     await setEpoch(msg);
     postMessage({type: 'keys', epoch: msg.epoch});
   } else if (msg.type === 'owned') {
-    for (const resolve of answers.get(msg.slot) || []) resolve();
-    answers.delete(msg.slot);
+    // Only the answer to the latest owner message of the slot lets its
+    // frames through.
+    const mv = moving.get(msg.slot);
+    if (mv && mv.seq === msg.seq) mv.resolve();
   } else if (msg.type === 'send') {
     sendUnder(msg.epoch);
   } else if (msg.type === 'forget') {
